@@ -1,0 +1,88 @@
+"""Storing effects as JSON, so that a retried action replays its first outcome.
+
+An effect is stored as ``{"type": "module:QualName", "fields": {...}}``; only
+attrs classes deriving from :class:`~advokit.core.model.Effect` (and the attrs
+values they hold, such as :class:`~advokit.core.model.Reward`) are decoded.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import importlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from advokit.core.model import Effect, Reward
+
+__all__ = ["decode_effect", "encode_effect"]
+
+_DECODABLE_VALUES = (Reward,)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in attrs.fields(cls))
+
+
+def _type_name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def encode_effect(effect: Effect) -> dict[str, Any]:
+    cls = type(effect)
+    return {
+        "type": _type_name(cls),
+        "fields": {name: _encode(getattr(effect, name)) for name in _field_names(cls)},
+    }
+
+
+def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if attrs.has(type(value)):
+        return {
+            "$attrs": _type_name(type(value)),
+            "fields": {n: _encode(getattr(value, n)) for n in _field_names(type(value))},
+        }
+    if isinstance(value, Mapping):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_encode(v) for v in value]
+    raise TypeError(f"cannot store {type(value).__name__} in an effect")
+
+
+@functools.cache
+def _resolve(type_name: str, base: tuple[type, ...]) -> type:
+    module_name, _, qualname = type_name.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    if not (isinstance(obj, type) and issubclass(obj, base) and attrs.has(obj)):
+        raise TypeError(f"{type_name} is not an advokit effect or value")
+    return obj
+
+
+def decode_effect(data: Mapping[str, Any]) -> Effect:
+    cls = _resolve(data["type"], (Effect,))
+    return cls(**{k: _decode(v) for k, v in data["fields"].items()})  # type: ignore[no-any-return]
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "$datetime" in value:
+            return datetime.fromisoformat(value["$datetime"])
+        if "$attrs" in value:
+            cls = _resolve(value["$attrs"], (Effect, *_DECODABLE_VALUES))
+            return cls(**{k: _decode(v) for k, v in value["fields"].items()})
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_decode(v) for v in value)
+    return value

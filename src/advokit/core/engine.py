@@ -1,0 +1,410 @@
+"""The action pipeline.
+
+::
+
+    record(action) / record_many(actions)
+      1 validate   kind registered, data fits the kind, key well formed   (before any write)
+      2 begin      one write transaction for the whole batch (BEGIN IMMEDIATE on SQLite)
+      3 resolve    advocates exist (one query)                              -> UnknownAdvocate
+      4 dedupe     keys recorded before replay their first outcome; the same key with other
+                   content is an IdempotencyConflict
+      5 screen     advokit_screen: worst verdict wins (reject > hold > accept)
+      6 evaluate   advokit_evaluate -> effects -> the program's policy chain, in list order
+      7 apply      to in-memory ledger state, journaled per action; a failed guard
+                   (insufficient balance) rejects that action alone; derived actions
+                   (points.changed, plugin emits) are evaluated and applied in turn, to a
+                   bounded depth
+      8 flush      bulk INSERT ... ON CONFLICT DO NOTHING of the action rows: a key another
+                   process recorded meanwhile makes the transaction retry (it then replays)
+      9 commit     then advokit_after_commit with the new outcomes
+
+Exactly once rests on the database: the unique ``(program, key)`` constraint is
+what decides, the read in step 4 only saves work. Any exception from a plugin
+rolls the whole transaction back and surfaces as a PluginError naming it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from advokit.core import codec
+from advokit.core.context import EvaluationContext, Transaction
+from advokit.core.errors import (
+    AdvokitError,
+    DerivationTooDeep,
+    IdempotencyConflict,
+    InsufficientBalance,
+    InvalidValue,
+    UnknownActionKind,
+    UnknownAdvocate,
+)
+from advokit.core.ledger import Work
+from advokit.core.model import (
+    Action,
+    AwardPoints,
+    Decision,
+    DeductPoints,
+    Effect,
+    HoldForReview,
+    Outcome,
+    ReversePoints,
+    Status,
+    Tag,
+)
+from advokit.core.store import database
+from advokit.core.store import queries as q
+from advokit.core.view import View
+
+if TYPE_CHECKING:
+    from advokit.core.program import Program
+
+__all__ = ["Engine"]
+
+#: The derived action the engine emits when an action changed an account.
+POINTS_CHANGED = "points.changed"
+
+
+class _Refused(Exception):
+    """An action's effects failed a guard; the action is rejected, the batch goes on."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class Engine:
+    """Records actions for one program."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.hooks = program.hooks
+        self.kinds = program.registries.action_kinds
+
+    # -- step 1
+
+    def validate(self, actions: Iterable[Action], *, allow_derived: bool = False) -> list[Action]:
+        prepared = []
+        for action in actions:
+            if not isinstance(action, Action):
+                raise InvalidValue("action", action, "an advokit.Action")
+            kind = self.kinds.get(action.kind)
+            if kind is None:
+                raise UnknownActionKind(action.kind, self._recordable_kinds())
+            if kind.derived and not allow_derived:
+                raise InvalidValue(
+                    "action.kind",
+                    action.kind,
+                    "a kind that can be recorded; it is derived by the engine or a plugin",
+                )
+            kind.check(action.data)
+            prepared.append(action)
+        return prepared
+
+    def _recordable_kinds(self) -> list[str]:
+        return [name for name, kind in self.kinds.items().items() if not kind.derived]
+
+    # -- steps 2 to 9
+
+    def record_many(self, actions: Sequence[Action]) -> list[Outcome]:
+        actions = self.validate(actions)
+        if not actions:
+            return []
+        program = self.program
+
+        def attempt() -> tuple[list[Outcome], list[Outcome]]:
+            with database.transaction(program.engine) as conn:
+                return self._run(conn, actions)
+
+        try:
+            outcomes, new = database.retrying(attempt)
+        except (UnknownAdvocate, IdempotencyConflict):
+            raise  # bad input found inside the transaction: nothing was written
+        except Exception as error:
+            self.hooks.on_record_error(program, actions, error)
+            raise
+        if new:
+            self.hooks.after_commit(program, new)
+        return outcomes
+
+    def _run(self, conn: Any, actions: Sequence[Action]) -> tuple[list[Outcome], list[Outcome]]:
+        program = self.program
+        now = program.clock()
+        ids = q.advocate_ids(conn, program.name, {a.advocate for a in actions})
+        for action in actions:
+            if action.advocate not in ids:
+                raise UnknownAdvocate(action.advocate, program.name)
+        recorded = q.recorded_actions(conn, program.name, {a.key for a in actions})
+        view: View
+        work = Work(conn, program.name, now, lambda row_id: view.external_id(row_id))
+        view = View(work, ids)
+        run = _Run(self, conn, work, view, now)
+
+        outcomes: list[Outcome] = []
+        new: list[Outcome] = []
+        seen: dict[str, tuple[str, Outcome]] = {}
+        for action in actions:
+            fingerprint = action.fingerprint()
+            if action.key in recorded:
+                row = recorded[action.key]
+                if row.fingerprint != fingerprint:
+                    raise IdempotencyConflict(action.key, program.name)
+                outcomes.append(_replay(row))
+                continue
+            if action.key in seen:
+                first_fingerprint, first = seen[action.key]
+                if first_fingerprint != fingerprint:
+                    raise IdempotencyConflict(action.key, program.name)
+                outcomes.append(_as_replay(first))
+                continue
+            outcome = run.record(action)
+            work.action_rows.append(
+                {
+                    "program": program.name,
+                    "key": action.key,
+                    "kind": action.kind,
+                    "advocate_id": ids[action.advocate],
+                    "occurred_at": action.occurred_at or now,
+                    "recorded_at": now,
+                    "data": dict(action.data),
+                    "fingerprint": fingerprint,
+                    "status": outcome.status.value,
+                    "reasons": list(outcome.reasons),
+                    "effects": [codec.encode_effect(e) for e in outcome.effects],
+                }
+            )
+            seen[action.key] = (fingerprint, outcome)
+            outcomes.append(outcome)
+            new.append(outcome)
+
+        if work.flush() != len(work.action_rows):
+            # Another transaction recorded one of these keys after our read:
+            # start again, and this time the read will see it and replay it.
+            raise database.RetryTransaction
+        return outcomes, new
+
+    def apply_reviewed(self, action: Action, occurred_at: datetime) -> Outcome:
+        """Evaluate and apply a held action a reviewer approved (HoldForReview ignored)."""
+        program = self.program
+
+        def attempt() -> Outcome:
+            with database.transaction(program.engine) as conn:
+                now = program.clock()
+                ids = q.advocate_ids(conn, program.name, [action.advocate])
+                if action.advocate not in ids:
+                    raise UnknownAdvocate(action.advocate, program.name)
+                view: View
+                work = Work(conn, program.name, now, lambda row_id: view.external_id(row_id))
+                view = View(work, ids)
+                run = _Run(self, conn, work, view, now)
+                outcome = run.apply(attrs.evolve(action, occurred_at=occurred_at), approved=True)
+                work.flush()
+                q.set_outcome(conn, program.name, action.key, outcome)
+                return outcome
+
+        outcome = database.retrying(attempt)
+        self.hooks.after_commit(program, [outcome])
+        return outcome
+
+
+def _replay(row: Any) -> Outcome:
+    return Outcome(
+        key=row.key,
+        kind=row.kind,
+        advocate=row.external_id,
+        status=Status(row.status),
+        effects=tuple(codec.decode_effect(e) for e in row.effects),
+        reasons=tuple(row.reasons),
+        replayed=True,
+    )
+
+
+def _as_replay(outcome: Outcome) -> Outcome:
+    return attrs.evolve(outcome, replayed=True)
+
+
+class _Run:
+    """Screening, evaluation and application for the actions of one transaction."""
+
+    def __init__(self, engine: Engine, conn: Any, work: Work, view: View, now: datetime) -> None:
+        self.engine = engine
+        self.hooks = engine.hooks
+        self.program = engine.program
+        self.conn = conn
+        self.work = work
+        self.view = view
+        self.now = now
+        self.contexts = [EvaluationContext(self.program, now, view, 0)]
+        self.emit_points_changed = POINTS_CHANGED in engine.kinds
+
+    def context(self, depth: int) -> EvaluationContext:
+        while len(self.contexts) <= depth:
+            self.contexts.append(EvaluationContext(self.program, self.now, self.view, depth))
+        return self.contexts[depth]
+
+    def record(self, action: Action) -> Outcome:
+        verdicts = [v for v in self.hooks.screen(self.contexts[0], action) if v is not None]
+        if verdicts:
+            worst = max(v.decision for v in verdicts)
+            if worst is not Decision.ACCEPT:
+                reasons = tuple(v.reason for v in verdicts if v.decision is worst)
+                status = Status.REJECTED if worst is Decision.REJECT else Status.HELD
+                return Outcome(
+                    key=action.key,
+                    kind=action.kind,
+                    advocate=action.advocate,
+                    status=status,
+                    reasons=reasons,
+                )
+        return self.apply(action, approved=False)
+
+    def effects_for(self, action: Action, depth: int) -> tuple[Effect, ...]:
+        ctx = self.context(depth)
+        effects: list[Effect] = []
+        for result in self.hooks.evaluate(ctx, action):
+            if result is None:
+                continue
+            for effect in result:
+                if not isinstance(effect, Effect):
+                    raise InvalidValue("advokit_evaluate result", effect, "advokit.Effect values")
+                effects.append(effect)
+        for policy in self.program.policy_chain:
+            effects = list(policy(ctx, action, tuple(effects)))
+        return tuple(effects)
+
+    def apply(self, action: Action, *, approved: bool) -> Outcome:
+        work = self.work
+        checkpoint = work.checkpoint()
+        savepoint = None
+        effects = self.effects_for(action, 0)
+        holds = [e for e in effects if isinstance(e, HoldForReview)]
+        if holds and not approved:
+            return Outcome(
+                key=action.key,
+                kind=action.kind,
+                advocate=action.advocate,
+                status=Status.HELD,
+                reasons=tuple(h.reason for h in holds),
+            )
+        effects = tuple(e for e in effects if not isinstance(e, HoldForReview))
+        try:
+            pending = [(action, effects)]
+            depth = 0
+            while pending:
+                derived: list[Action] = []
+                for source, source_effects in pending:
+                    savepoint = self._apply_effects(
+                        source, action.key, source_effects, derived, savepoint
+                    )
+                depth += 1
+                if derived and depth > self.program.max_derivation_depth:
+                    raise DerivationTooDeep(
+                        f"action {action.key!r} still derived {derived[0].kind!r} at depth "
+                        f"{depth}; max_derivation_depth is {self.program.max_derivation_depth}"
+                    )
+                self.engine.validate(derived, allow_derived=True)
+                pending = [(d, self.effects_for(d, depth)) for d in derived]
+        except _Refused as refusal:
+            work.rollback(checkpoint)
+            if savepoint is not None:
+                savepoint.rollback()
+            return Outcome(
+                key=action.key,
+                kind=action.kind,
+                advocate=action.advocate,
+                status=Status.REJECTED,
+                reasons=(refusal.reason,),
+            )
+        except BaseException:
+            work.rollback(checkpoint)
+            raise
+        if savepoint is not None:
+            savepoint.commit()
+        return Outcome(
+            key=action.key,
+            kind=action.kind,
+            advocate=action.advocate,
+            status=Status.APPLIED,
+            effects=effects,
+        )
+
+    def _apply_effects(
+        self,
+        source: Action,
+        root_key: str,
+        effects: Sequence[Effect],
+        derived: list[Action],
+        savepoint: Any,
+    ) -> Any:
+        work = self.work
+        view = self.view
+        effective_at = source.occurred_at or self.now
+        changed: dict[tuple[int, str], int] = {}
+        others = []
+        for effect in effects:
+            if isinstance(effect, AwardPoints):
+                row_id = view.advocate_id(effect.advocate)
+                work.award(row_id, effect, root_key, effective_at)
+                _add(changed, (row_id, effect.account), effect.points)
+            elif isinstance(effect, DeductPoints):
+                row_id = view.advocate_id(effect.advocate)
+                try:
+                    work.deduct(row_id, effect, root_key, effective_at)
+                except InsufficientBalance as error:
+                    raise _Refused(f"insufficient_balance: {error}") from None
+                _add(changed, (row_id, effect.account), -effect.points)
+            elif isinstance(effect, ReversePoints):
+                row_id = view.advocate_id(effect.advocate)
+                taken = work.reverse(row_id, effect, root_key, effective_at)
+                if taken:
+                    _add(changed, (row_id, effect.account), -taken)
+            elif isinstance(effect, Tag):
+                work.tag(view.advocate_id(effect.advocate), effect.tag, root_key, effect.remove)
+            else:
+                others.append(effect)
+
+        if others:
+            if savepoint is None:
+                savepoint = self.conn.begin_nested()
+            tx = Transaction(self.conn, source, root_key, view, self.now, derived.append)
+            for effect in others:
+                if not self.hooks.apply_effect(tx, effect):
+                    raise AdvokitError(
+                        f"no plugin applies {type(effect).__name__} effects (from action "
+                        f"{source.key!r}): install or enable the plugin that handles them"
+                    )
+
+        if self.emit_points_changed and changed:
+            for (row_id, account), delta in changed.items():
+                if not delta:
+                    continue
+                external_id = view.external_id(row_id)
+                derived.append(
+                    Action(
+                        kind=POINTS_CHANGED,
+                        advocate=external_id,
+                        key=_derived_key(root_key, f"{POINTS_CHANGED}:{account}:{len(derived)}"),
+                        occurred_at=source.occurred_at,
+                        data={
+                            "account": account,
+                            "delta": delta,
+                            "balance": view.balance(external_id, account),
+                            "cause": source.kind,
+                        },
+                    )
+                )
+        return savepoint
+
+
+def _add(totals: dict[tuple[int, str], int], key: tuple[int, str], delta: int) -> None:
+    totals[key] = totals.get(key, 0) + delta
+
+
+def _derived_key(root: str, suffix: str) -> str:
+    key = f"{root}>{suffix}"
+    if len(key) <= 255:
+        return key
+    return "derived:" + hashlib.blake2b(key.encode(), digest_size=24).hexdigest()

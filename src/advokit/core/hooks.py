@@ -1,0 +1,130 @@
+"""A typed facade over ``pm.hook``: the only place core code calls hooks.
+
+Keyword names are spelled once, here; call sites are type-checked; and every
+exception a plugin raises is turned into a
+:class:`~advokit.core.errors.PluginError` that names the plugin and the hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from advokit.core.errors import PluginError
+from advokit.core.model import Action, Effect, Outcome, Verdict
+
+if TYPE_CHECKING:
+    from advokit.core.context import EvaluationContext, Transaction
+    from advokit.core.program import Program
+    from advokit.core.registry import Registries, Registry
+
+__all__ = ["Hooks"]
+
+_REGISTRATIONS = (
+    ("advokit_register_action_kinds", "action_kinds"),
+    ("advokit_register_effect_policies", "effect_policies"),
+    ("advokit_register_channels", "channels"),
+    ("advokit_register_fulfillers", "fulfillers"),
+    ("advokit_register_scorers", "scorers"),
+    ("advokit_register_template_dirs", "template_dirs"),
+    ("advokit_register_migrations", "migrations"),
+)
+
+
+class Hooks:
+    """One typed method per hook."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        relay = pm.hook
+        self._screen = relay.advokit_screen
+        self._evaluate = relay.advokit_evaluate
+        self._apply_effect = relay.advokit_apply_effect
+
+    # -- registration: each implementation is called with a ``register`` bound to
+    # its own plugin name, so that a conflict names both plugins.
+
+    def register_all(self, registries: Registries) -> None:
+        for hook_name, attr in _REGISTRATIONS:
+            self._register(hook_name, getattr(registries, attr))
+
+    def register_commands(self, registry: Registry[Any]) -> None:
+        self._register("advokit_register_commands", registry)
+
+    def _register(self, hook_name: str, registry: Registry[Any]) -> None:
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in caller.get_hookimpls():
+            try:
+                impl.function(register=registry.bind(impl.plugin_name))
+            except PluginError:
+                raise
+            except Exception as error:
+                if error.__class__.__module__.startswith("advokit.core"):
+                    raise
+                raise PluginError(impl.plugin_name, hook_name, error) from error
+
+    def configure(self, program: Program) -> None:
+        try:
+            self.pm.hook.advokit_configure(program=program)
+        except Exception as error:
+            raise self._blame("advokit_configure", error) from error
+
+    # -- pipeline
+
+    def screen(self, ctx: EvaluationContext, action: Action) -> list[Verdict]:
+        try:
+            return self._screen(ctx=ctx, action=action)  # type: ignore[no-any-return]
+        except Exception as error:
+            raise self._blame("advokit_screen", error) from error
+
+    def evaluate(self, ctx: EvaluationContext, action: Action) -> list[Iterable[Effect]]:
+        try:
+            return self._evaluate(ctx=ctx, action=action)  # type: ignore[no-any-return]
+        except Exception as error:
+            raise self._blame("advokit_evaluate", error) from error
+
+    def apply_effect(self, tx: Transaction, effect: Effect) -> bool | None:
+        try:
+            return self._apply_effect(tx=tx, effect=effect)  # type: ignore[no-any-return]
+        except Exception as error:
+            raise self._blame("advokit_apply_effect", error) from error
+
+    # -- observers
+
+    def after_commit(self, program: Program, outcomes: Sequence[Outcome]) -> None:
+        try:
+            self.pm.hook.advokit_after_commit(program=program, outcomes=outcomes)
+        except Exception as error:
+            raise self._blame("advokit_after_commit", error) from error
+
+    def on_record_error(
+        self, program: Program, actions: Sequence[Action], error: BaseException
+    ) -> None:
+        try:
+            self.pm.hook.advokit_on_record_error(program=program, actions=actions, error=error)
+        except Exception as observer_error:
+            raise self._blame("advokit_on_record_error", observer_error) from error
+
+    def _blame(self, hook_name: str, error: BaseException) -> PluginError:
+        """Wrap ``error`` in a PluginError naming the plugin whose code raised it.
+
+        pluggy does not say which implementation raised, so the traceback is
+        walked for the first frame that runs one of the hook's implementations.
+        """
+        if isinstance(error, PluginError):
+            return error
+        caller = getattr(self.pm.hook, hook_name)
+        codes = {}
+        for impl in caller.get_hookimpls():
+            code = getattr(impl.function, "__code__", None)
+            if code is not None:
+                codes[code] = impl.plugin_name
+        traceback = error.__traceback__
+        while traceback is not None:
+            plugin = codes.get(traceback.tb_frame.f_code)
+            if plugin is not None:
+                return PluginError(plugin, hook_name, error)
+            traceback = traceback.tb_next
+        return PluginError("<unknown>", hook_name, error)

@@ -1,0 +1,507 @@
+"""Program: the composition root of plugins, store and settings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine as SAEngine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from advokit.core import hooks as hooks_module
+from advokit.core.clock import Clock, system_clock
+from advokit.core.context import EvaluationContext
+from advokit.core.engine import Engine
+from advokit.core.errors import (
+    ConfigurationError,
+    DatabaseNotReady,
+    InvalidValue,
+    UnknownAdvocate,
+)
+from advokit.core.hooks import Hooks
+from advokit.core.ledger import dialect_insert
+from advokit.core.model import Action, ActionKind, Advocate, Effect, LedgerEntry, Outcome, Standing
+from advokit.core.plugins import LoadedPlugins, PluginInfo, load_plugins
+from advokit.core.registry import Register, Registries
+from advokit.core.store import database
+from advokit.core.store import queries as q
+from advokit.core.store.tables import ReviewRow
+
+__all__ = ["EffectPolicy", "Program"]
+
+#: An effect policy: ``policy(ctx, action, effects) -> effects``.
+EffectPolicy = Callable[[EvaluationContext, Action, tuple[Effect, ...]], Iterable[Effect]]
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
+
+
+def _check_name(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise ConfigurationError(
+            "Program.name", value, "1 to 100 lower-case letters, digits, '.', '_' or '-'"
+        )
+
+
+def _check_depth(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 20:
+        raise ConfigurationError("Program.max_derivation_depth", value, "an integer from 0 to 20")
+
+
+class _DeclaredKinds:
+    """The kinds a developer passed to ``Program(action_kinds=...)``, as a plugin."""
+
+    plugin_name = "program"
+
+    def __init__(self, kinds: Sequence[ActionKind]) -> None:
+        self.kinds = tuple(kinds)
+
+    from advokit.hookspecs import hookimpl as _hookimpl
+
+    @_hookimpl
+    def advokit_register_action_kinds(self, register: Register) -> None:
+        for kind in self.kinds:
+            register(kind)
+
+
+@attrs.frozen(kw_only=True)
+class Program:
+    """A named advocacy program: plugins, a store and settings.
+
+    Args:
+        name: the program's name; several programs can share one database.
+        database_url: any SQLAlchemy URL for SQLite or PostgreSQL.
+        plugins: plugin objects (configured instances or modules). One with the
+            name of a built-in (``points``) replaces the built-in.
+        policies: the effect-policy chain, in the order it runs: policy objects
+            or names registered through ``advokit_register_effect_policies``.
+        action_kinds: extra action kinds of this program's own.
+        clock: returns the current aware datetime; inject one in tests.
+        max_derivation_depth: how many generations of derived actions may follow
+            one recorded action.
+        load_entrypoints: load installed third-party plugins.
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    database_url: str = database.DEFAULT_URL
+    plugins: Sequence[object] = attrs.field(default=(), converter=tuple)
+    policies: Sequence[EffectPolicy | str] = attrs.field(default=(), converter=tuple)
+    action_kinds: Sequence[ActionKind] = attrs.field(default=(), converter=tuple)
+    clock: Clock = attrs.field(default=system_clock)
+    max_derivation_depth: int = attrs.field(default=3, validator=_check_depth)
+    load_entrypoints: bool = True
+
+    _loaded: LoadedPlugins = attrs.field(init=False)
+    _engine: Engine = attrs.field(init=False)
+    _db: SAEngine = attrs.field(init=False)
+    _checked: list[bool] = attrs.field(init=False)
+    hooks: Hooks = attrs.field(init=False)
+    registries: Registries = attrs.field(init=False)
+    policy_chain: tuple[EffectPolicy, ...] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not callable(self.clock):
+            raise ConfigurationError("Program.clock", self.clock, "a callable returning a datetime")
+        extra = [_DeclaredKinds(self.action_kinds)] if self.action_kinds else []
+        loaded = load_plugins([*self.plugins, *extra], load_entrypoints=self.load_entrypoints)
+        hooks = Hooks(loaded.pm)
+        registries = Registries()
+        hooks.register_all(registries)
+        chain = tuple(self._resolve_policy(p, registries) for p in self.policies)
+        set_ = object.__setattr__
+        set_(self, "_db", database.connect(self.database_url))
+        set_(self, "_loaded", loaded)
+        set_(self, "hooks", hooks)
+        set_(self, "registries", registries)
+        set_(self, "policy_chain", chain)
+        set_(self, "_checked", [])
+        set_(self, "_engine", Engine(self))
+        hooks.configure(self)
+
+    @staticmethod
+    def _resolve_policy(policy: EffectPolicy | str, registries: Registries) -> EffectPolicy:
+        if isinstance(policy, str):
+            return registries.effect_policies[policy]  # type: ignore[no-any-return]
+        if not callable(policy):
+            raise ConfigurationError(
+                "Program.policies", policy, "policy objects or registered policy names"
+            )
+        return policy
+
+    # -- infrastructure
+
+    @property
+    def engine(self) -> SAEngine:
+        """The SQLAlchemy engine of the program's store."""
+        self._ensure_schema()
+        return self._db
+
+    @property
+    def pm(self) -> Any:
+        """The program's pluggy plugin manager."""
+        return self._loaded.pm
+
+    def plugin_info(self) -> list[PluginInfo]:
+        """Name, version and hooks of every registered plugin."""
+        return self._loaded.info()
+
+    def migration_locations(self) -> list[str]:
+        return [str(path) for path in self.registries.migrations.items().values()]
+
+    def migrate(self) -> None:
+        """Bring the database schema (advokit's and plugins') to the latest version."""
+        from advokit.core.store import migrate
+
+        migrate.upgrade(self._db, self.migration_locations())
+        self._checked.append(True)
+
+    def _ensure_schema(self) -> None:
+        if self._checked:
+            return
+        from advokit.core.store import migrate
+
+        try:
+            ready = migrate.is_up_to_date(self._db, self.migration_locations())
+        except (OperationalError, ProgrammingError) as error:
+            raise DatabaseNotReady(
+                f"cannot use the database of program {self.name!r}: {error.orig}"
+            ) from None
+        if not ready:
+            raise DatabaseNotReady(
+                f"the database of program {self.name!r} is not migrated to the current "
+                "schema: run program.migrate() or `advokit db upgrade`"
+            )
+        self._checked.append(True)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._db.dispose()
+
+    def __enter__(self) -> Program:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- advocates
+
+    def enroll(self, advocate: Advocate) -> Advocate:
+        """Add an advocate, or update the profile of one already enrolled."""
+        self.enroll_many([advocate])
+        return advocate
+
+    def enroll_many(self, advocates: Iterable[Advocate]) -> int:
+        """Add or update many advocates in one transaction; returns how many."""
+        now = self.clock()
+        rows = []
+        for advocate in advocates:
+            if not isinstance(advocate, Advocate):
+                raise InvalidValue("advocate", advocate, "an advokit.Advocate")
+            rows.append(
+                {
+                    "program": self.name,
+                    "external_id": advocate.external_id,
+                    "kind": advocate.kind.value,
+                    "name": advocate.name,
+                    "email": advocate.email,
+                    "phone": advocate.phone,
+                    "slack_id": advocate.slack_id,
+                    "locale": advocate.locale,
+                    "timezone": advocate.timezone,
+                    "attributes": dict(advocate.attributes),
+                    "consent": {k: c.to_json() for k, c in advocate.consent.items()},
+                    "enrolled_at": now,
+                    "updated_at": now,
+                }
+            )
+        if not rows:
+            return 0
+        engine = self.engine
+
+        def attempt() -> None:
+            with database.transaction(engine) as conn:
+                insert = dialect_insert(conn, q.advocates_t)
+                updated = {
+                    name: getattr(insert.excluded, name)
+                    for name in rows[0]
+                    if name not in ("program", "external_id", "enrolled_at")
+                }
+                statement = insert.on_conflict_do_update(
+                    index_elements=["program", "external_id"], set_=updated
+                )
+                for part in q.chunks(sorted(rows, key=lambda r: r["external_id"]), 5000):
+                    conn.execute(statement, part)
+
+        database.retrying(attempt)
+        return len(rows)
+
+    def advocate(self, external_id: str) -> Advocate:
+        """The enrolled advocate with this external id."""
+        with database.transaction(self.engine, write=False) as conn:
+            ids = q.advocate_ids(conn, self.name, [external_id])
+            if external_id not in ids:
+                raise UnknownAdvocate(external_id, self.name)
+            return q.advocates(conn, [ids[external_id]])[ids[external_id]]
+
+    # -- recording
+
+    def record(self, action: Action) -> Outcome:
+        """Record one action; see :meth:`record_many`."""
+        return self._engine.record_many([action])[0]
+
+    def record_many(self, actions: Iterable[Action]) -> list[Outcome]:
+        """Record actions in one transaction and return one outcome per action.
+
+        Every action is validated first: an unknown kind, missing data or an
+        unknown advocate raises before anything is written. Keys recorded
+        before return their first outcome (``replayed=True``) and apply
+        nothing; a reused key with different content raises
+        :class:`~advokit.core.errors.IdempotencyConflict`. An action whose
+        effects fail a guard (not enough points) is ``rejected`` on its own;
+        an exception from a plugin rolls the whole batch back.
+        """
+        return self._engine.record_many(list(actions))
+
+    # -- review of held actions
+
+    def held(self, limit: int = 100) -> list[Action]:
+        """Actions waiting for a person's decision, oldest first."""
+        t = q.actions_t
+        with database.transaction(self.engine, write=False) as conn:
+            rows = conn.execute(
+                sa.select(t.c.kind, t.c.key, t.c.occurred_at, t.c.data, q.advocates_t.c.external_id)
+                .join(q.advocates_t, q.advocates_t.c.id == t.c.advocate_id)
+                .where(t.c.program == self.name, t.c.status == "held")
+                .order_by(t.c.id)
+                .limit(limit)
+            ).all()
+        return [
+            Action(
+                kind=r.kind,
+                key=r.key,
+                occurred_at=r.occurred_at,
+                data=r.data,
+                advocate=r.external_id,
+            )
+            for r in rows
+        ]
+
+    def review(self, key: str, *, approve: bool, reviewer: str, note: str | None = None) -> Outcome:
+        """Decide on a held action: approve applies its effects now, deny rejects it.
+
+        Every decision is kept in the review audit trail (who, when, why).
+        """
+        if not isinstance(reviewer, str) or not reviewer.strip():
+            raise InvalidValue("reviewer", reviewer, "the name of the person deciding")
+        pending = {a.key: a for a in self._held_one(key)}
+        if key not in pending:
+            raise InvalidValue("key", key, "the key of an action that is held for review")
+        action = pending[key]
+        if approve:
+            outcome = self._engine.apply_reviewed(action, action.occurred_at or self.clock())
+        else:
+            outcome = Outcome(
+                key=key,
+                kind=action.kind,
+                advocate=action.advocate,
+                status=q.Status.REJECTED,
+                reasons=(f"denied by {reviewer}",),
+            )
+            with database.transaction(self.engine) as conn:
+                q.set_outcome(conn, self.name, key, outcome)
+        with database.transaction(self.engine) as conn:
+            conn.execute(
+                ReviewRow.__table__.insert(),  # type: ignore[attr-defined]
+                {
+                    "program": self.name,
+                    "action_key": key,
+                    "decision": "approved" if approve else "denied",
+                    "reviewer": reviewer,
+                    "note": note,
+                    "decided_at": self.clock(),
+                },
+            )
+        return outcome
+
+    def _held_one(self, key: str) -> list[Action]:
+        t = q.actions_t
+        with database.transaction(self.engine, write=False) as conn:
+            rows = conn.execute(
+                sa.select(t.c.kind, t.c.key, t.c.occurred_at, t.c.data, q.advocates_t.c.external_id)
+                .join(q.advocates_t, q.advocates_t.c.id == t.c.advocate_id)
+                .where(t.c.program == self.name, t.c.key == key, t.c.status == "held")
+            ).all()
+        return [
+            Action(
+                kind=r.kind,
+                key=r.key,
+                occurred_at=r.occurred_at,
+                data=r.data,
+                advocate=r.external_id,
+            )
+            for r in rows
+        ]
+
+    # -- reading the ledger
+
+    def balance(self, advocate: str | Advocate, account: str = "points") -> int:
+        """The advocate's current balance on ``account``."""
+        external_id = advocate.external_id if isinstance(advocate, Advocate) else advocate
+        t = q.balances_t
+        with database.transaction(self.engine, write=False) as conn:
+            ids = q.advocate_ids(conn, self.name, [external_id])
+            if external_id not in ids:
+                raise UnknownAdvocate(external_id, self.name)
+            value = conn.execute(
+                sa.select(t.c.balance).where(
+                    t.c.advocate_id == ids[external_id], t.c.account == account
+                )
+            ).scalar()
+        return int(value or 0)
+
+    def history(
+        self, advocate: str | Advocate, account: str | None = None, limit: int = 100
+    ) -> list[LedgerEntry]:
+        """The advocate's ledger entries, newest first, each with its reason and cause."""
+        external_id = advocate.external_id if isinstance(advocate, Advocate) else advocate
+        t = q.entries_t
+        with database.transaction(self.engine, write=False) as conn:
+            ids = q.advocate_ids(conn, self.name, [external_id])
+            if external_id not in ids:
+                raise UnknownAdvocate(external_id, self.name)
+            query = sa.select(t).where(t.c.advocate_id == ids[external_id])
+            if account is not None:
+                query = query.where(t.c.account == account)
+            rows = conn.execute(query.order_by(t.c.id.desc()).limit(limit)).all()
+        return [
+            LedgerEntry(
+                id=r.id,
+                advocate=external_id,
+                account=r.account,
+                delta=r.delta,
+                reason=r.reason,
+                action_key=r.action_key,
+                related_action_key=r.related_action_key,
+                lot_id=r.lot_id,
+                expires_at=r.expires_at,
+                effective_at=r.effective_at,
+                created_at=r.created_at,
+                memo=r.memo,
+            )
+            for r in rows
+        ]
+
+    def leaderboard(
+        self, account: str = "points", *, by: str = "balance", limit: int = 10
+    ) -> list[Standing]:
+        """The top advocates by current ``balance`` or lifetime ``earned`` (index reads)."""
+        if by not in ("balance", "earned"):
+            raise InvalidValue("by", by, "'balance' or 'earned'")
+        if not isinstance(limit, int) or not 1 <= limit <= 10_000:
+            raise InvalidValue("limit", limit, "an integer from 1 to 10000")
+        t, a = q.balances_t, q.advocates_t
+        column = t.c[by]
+        with database.transaction(self.engine, write=False) as conn:
+            rows = conn.execute(
+                sa.select(a.c.external_id, a.c.name, column)
+                .join(a, a.c.id == t.c.advocate_id)
+                .where(t.c.program == self.name, t.c.account == account)
+                .order_by(column.desc(), t.c.advocate_id)
+                .limit(limit)
+            ).all()
+        standings: list[Standing] = []
+        for position, (external_id, name, value) in enumerate(rows, start=1):
+            rank = standings[-1].rank if standings and standings[-1].value == value else position
+            standings.append(Standing(rank=rank, advocate=external_id, name=name, value=value))
+        return standings
+
+    def tags(self, advocate: str | Advocate) -> frozenset[str]:
+        """The advocate's segment labels."""
+        external_id = advocate.external_id if isinstance(advocate, Advocate) else advocate
+        with database.transaction(self.engine, write=False) as conn:
+            ids = q.advocate_ids(conn, self.name, [external_id])
+            if external_id not in ids:
+                raise UnknownAdvocate(external_id, self.name)
+            return frozenset(q.tags(conn, [ids[external_id]]).get(ids[external_id], ()))
+
+    # -- maintenance
+
+    def expire_points(self, now: datetime | None = None, batch_size: int = 1000) -> int:
+        """Expire every lot whose time has come; returns the points expired.
+
+        Safe to run as often as you like and from several processes: a lot
+        expires once.
+        """
+        from advokit.core.ledger import Work
+
+        when = now or self.clock()
+        total = 0
+        while True:
+
+            def attempt() -> int:
+                with database.transaction(self.engine) as conn:
+                    due = q.expired_lots(conn, self.name, when, batch_size)
+                    if not due:
+                        return -1
+                    work = Work(conn, self.name, when, str)
+                    expired = 0
+                    for advocate_id, account in sorted({(r.advocate_id, r.account) for r in due}):
+                        expired += work.expire_due(work.account_for_update(advocate_id, account))
+                    work.flush()
+                    return expired
+
+            expired = database.retrying(attempt)
+            if expired < 0:
+                return total
+            total += expired
+
+    def verify_ledger(self) -> list[tuple[str, str, int, int]]:
+        """Accounts whose stored balance differs from the sum of their entries.
+
+        Returns ``(advocate, account, stored, from_entries)`` for each mismatch;
+        an empty list means the derived balances agree with the ledger.
+        """
+        t, b, a = q.entries_t, q.balances_t, q.advocates_t
+        with database.transaction(self.engine, write=False) as conn:
+            sums = {
+                (adv, acc): (int(total), int(earned or 0))
+                for adv, acc, total, earned in conn.execute(
+                    sa.select(
+                        t.c.advocate_id,
+                        t.c.account,
+                        sa.func.sum(t.c.delta),
+                        sa.func.sum(
+                            sa.case((t.c.type.in_(("award", "reverse")), t.c.delta), else_=0)
+                        ),
+                    )
+                    .where(t.c.program == self.name)
+                    .group_by(t.c.advocate_id, t.c.account)
+                )
+            }
+            stored = {
+                (adv, acc): (int(balance), int(earned))
+                for adv, acc, balance, earned in conn.execute(
+                    sa.select(b.c.advocate_id, b.c.account, b.c.balance, b.c.earned).where(
+                        b.c.program == self.name
+                    )
+                )
+            }
+            names = dict(
+                conn.execute(sa.select(a.c.id, a.c.external_id).where(a.c.program == self.name))
+                .tuples()
+                .all()
+            )
+        problems = []
+        for key in sorted(set(sums) | set(stored)):
+            expected = sums.get(key, (0, 0))
+            found = stored.get(key, (0, 0))
+            if expected != found:
+                problems.append((names.get(key[0], str(key[0])), key[1], found[0], expected[0]))
+        return problems
+
+
+# Re-exported so ``hooks_module`` stays imported for type checkers of plugins.
+del hooks_module

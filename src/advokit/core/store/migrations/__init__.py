@@ -1,0 +1,1 @@
+"""advokit's alembic environment; see :mod:`advokit.core.store.migrate`."""

@@ -1,0 +1,253 @@
+"""The reads the engine and the view need, each batched over many advocates.
+
+Every function takes a connection inside the caller's transaction and returns
+plain Python values keyed by advocate id, so one statement serves a whole batch
+of actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from advokit.core.model import Advocate, Consent, Outcome
+from advokit.core.store.tables import (
+    ActionRow,
+    AdvocateRow,
+    BalanceRow,
+    LedgerEntryRow,
+    LotRow,
+    TagRow,
+)
+
+advocates_t: sa.Table = AdvocateRow.__table__  # type: ignore[attr-defined]
+actions_t: sa.Table = ActionRow.__table__  # type: ignore[attr-defined]
+entries_t: sa.Table = LedgerEntryRow.__table__  # type: ignore[attr-defined]
+balances_t: sa.Table = BalanceRow.__table__  # type: ignore[attr-defined]
+lots_t: sa.Table = LotRow.__table__  # type: ignore[attr-defined]
+tags_t: sa.Table = TagRow.__table__  # type: ignore[attr-defined]
+
+#: IN-lists are split so that no statement exceeds SQLite's parameter limit.
+CHUNK = 2000
+T = TypeVar("T")
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def advocate_from_row(row: Any) -> Advocate:
+    return Advocate(
+        external_id=row.external_id,
+        kind=row.kind,
+        name=row.name,
+        email=row.email,
+        phone=row.phone,
+        slack_id=row.slack_id,
+        locale=row.locale,
+        timezone=row.timezone,
+        attributes=row.attributes,
+        consent={k: Consent.from_json(c) for k, c in row.consent.items()},
+    )
+
+
+def advocate_ids(conn: Connection, program: str, external_ids: Collection[str]) -> dict[str, int]:
+    """Map external ids to row ids; unknown ids are left out."""
+    t = advocates_t
+    found: dict[str, int] = {}
+    for part in chunks(external_ids):
+        rows = conn.execute(
+            sa.select(t.c.external_id, t.c.id).where(
+                t.c.program == program, t.c.external_id.in_(part)
+            )
+        )
+        found.update(rows.tuples().all())
+    return found
+
+
+def advocates(conn: Connection, ids: Collection[int]) -> dict[int, Advocate]:
+    t = advocates_t
+    found = {}
+    for part in chunks(ids):
+        for row in conn.execute(sa.select(t).where(t.c.id.in_(part))):
+            found[row.id] = advocate_from_row(row)
+    return found
+
+
+def recorded_actions(conn: Connection, program: str, keys: Collection[str]) -> dict[str, Any]:
+    """The rows of actions already recorded under ``keys``."""
+    t = actions_t
+    columns = (
+        t.c.key,
+        t.c.kind,
+        t.c.fingerprint,
+        t.c.status,
+        t.c.reasons,
+        t.c.effects,
+        advocates_t.c.external_id,
+    )
+    found = {}
+    for part in chunks(keys):
+        query = (
+            sa.select(*columns)
+            .join(advocates_t, advocates_t.c.id == t.c.advocate_id)
+            .where(t.c.program == program, t.c.key.in_(part))
+        )
+        for row in conn.execute(query):
+            found[row.key] = row
+    return found
+
+
+def balances(
+    conn: Connection, ids: Collection[int], account: str, *, lock: bool = False
+) -> dict[int, tuple[int, int]]:
+    """``{advocate_id: (balance, earned)}`` for advocates that have a balance row."""
+    t = balances_t
+    found = {}
+    for part in chunks(sorted(ids)):
+        query = sa.select(t.c.advocate_id, t.c.balance, t.c.earned).where(
+            t.c.account == account, t.c.advocate_id.in_(part)
+        )
+        if lock:
+            query = query.order_by(t.c.advocate_id).with_for_update()
+        for advocate_id, balance, earned in conn.execute(query):
+            found[advocate_id] = (balance, earned)
+    return found
+
+
+def earned_between(
+    conn: Connection,
+    ids: Collection[int],
+    account: str,
+    since: datetime,
+    until: datetime,
+    reasons: frozenset[str] | None,
+) -> dict[int, int]:
+    """Points awarded in ``[since, until)``, optionally only for some reason codes."""
+    t = entries_t
+    found = {}
+    for part in chunks(ids):
+        query = (
+            sa.select(t.c.advocate_id, sa.func.sum(t.c.delta))
+            .where(
+                t.c.advocate_id.in_(part),
+                t.c.account == account,
+                t.c.type == "award",
+                t.c.effective_at >= since,
+                t.c.effective_at < until,
+            )
+            .group_by(t.c.advocate_id)
+        )
+        if reasons is not None:
+            query = query.where(t.c.reason.in_(sorted(reasons)))
+        found.update((a, int(total or 0)) for a, total in conn.execute(query))
+    return found
+
+
+def last_award_at(
+    conn: Connection, ids: Collection[int], account: str, reason: str
+) -> dict[int, datetime]:
+    t = entries_t
+    found = {}
+    for part in chunks(ids):
+        query = (
+            sa.select(t.c.advocate_id, sa.func.max(t.c.effective_at))
+            .where(
+                t.c.advocate_id.in_(part),
+                t.c.account == account,
+                t.c.type == "award",
+                t.c.reason == reason,
+            )
+            .group_by(t.c.advocate_id)
+        )
+        # max() keeps the column's type, so UTCDateTime makes the result aware
+        found.update(conn.execute(query).tuples().all())
+    return found
+
+
+def tags(conn: Connection, ids: Collection[int]) -> dict[int, set[str]]:
+    t = tags_t
+    found: dict[int, set[str]] = {}
+    for part in chunks(ids):
+        for advocate_id, tag in conn.execute(
+            sa.select(t.c.advocate_id, t.c.tag).where(t.c.advocate_id.in_(part))
+        ):
+            found.setdefault(advocate_id, set()).add(tag)
+    return found
+
+
+def lots(
+    conn: Connection, advocate_id: int, account: str, *, lock: bool = False
+) -> list[tuple[str, int, datetime, str | None]]:
+    """Open lots of one account, soonest expiry first: ``(id, remaining, expires_at, action)``."""
+    t = lots_t
+    query = (
+        sa.select(t.c.id, t.c.remaining, t.c.expires_at, t.c.action_key)
+        .where(t.c.advocate_id == advocate_id, t.c.account == account, t.c.remaining > 0)
+        .order_by(t.c.expires_at, t.c.id)
+    )
+    if lock:
+        query = query.with_for_update()
+    return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
+
+
+def reversal_totals(
+    conn: Connection, program: str, advocate_id: int, account: str, action_key: str
+) -> tuple[int, int]:
+    """``(awarded, already_reversed)`` by the action ``action_key`` on one account."""
+    t = entries_t
+    awarded = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(t.c.delta), 0)).where(
+            t.c.program == program,
+            t.c.action_key == action_key,
+            t.c.advocate_id == advocate_id,
+            t.c.account == account,
+            t.c.type == "award",
+        )
+    ).scalar_one()
+    reversed_ = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(t.c.delta), 0)).where(
+            t.c.advocate_id == advocate_id,
+            t.c.account == account,
+            t.c.type == "reverse",
+            t.c.related_action_key == action_key,
+        )
+    ).scalar_one()
+    return int(awarded), -int(reversed_)
+
+
+def expired_lots(conn: Connection, program: str, now: datetime, limit: int) -> Sequence[Any]:
+    t = lots_t
+    return conn.execute(
+        sa.select(t.c.id, t.c.advocate_id, t.c.account, t.c.remaining, t.c.expires_at)
+        .where(t.c.program == program, t.c.expires_at <= now, t.c.remaining > 0)
+        .order_by(t.c.advocate_id, t.c.account, t.c.expires_at)
+        .limit(limit)
+    ).all()
+
+
+def set_outcome(conn: Connection, program: str, key: str, outcome: Outcome) -> None:
+    """Store the outcome of a held action once a reviewer decided on it."""
+    from advokit.core.codec import encode_effect
+
+    t = actions_t
+    conn.execute(
+        t.update()
+        .where(t.c.program == program, t.c.key == key)
+        .values(
+            status=outcome.status.value,
+            reasons=list(outcome.reasons),
+            effects=[encode_effect(e) for e in outcome.effects],
+        )
+    )

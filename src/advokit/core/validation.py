@@ -1,0 +1,137 @@
+"""Validators for attrs fields, each raising :class:`~advokit.core.errors.InvalidValue`.
+
+attrs' own validators raise ``TypeError``/``ValueError`` with messages meant for
+programmers; advokit's users get one line naming the field, the value and what
+is accepted, so the value objects use these instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import zoneinfo
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from advokit.core.errors import InvalidValue
+
+Validator = Callable[[Any, Any, Any], None]
+
+
+def _field_name(instance: Any, attribute: Any) -> str:
+    return f"{type(instance).__name__}.{attribute.name}"
+
+
+def matches(pattern: str, accepted: str, *, optional: bool = False) -> Validator:
+    """The value is a string that fully matches ``pattern``."""
+    regex = re.compile(pattern)
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, str) or not regex.fullmatch(value):
+            raise InvalidValue(_field_name(instance, attribute), value, accepted)
+
+    return check
+
+
+def text(*, max_length: int = 255, optional: bool = False) -> Validator:
+    """A non-empty single-line string without surrounding whitespace."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is None and optional:
+            return
+        if (
+            not isinstance(value, str)
+            or not value
+            or value != value.strip()
+            or len(value) > max_length
+            or any(ord(c) < 32 for c in value)
+        ):
+            raise InvalidValue(
+                _field_name(instance, attribute),
+                value,
+                f"non-empty single-line text of at most {max_length} characters",
+            )
+
+    return check
+
+
+def integer(*, minimum: int | None = None, optional: bool = False) -> Validator:
+    """An ``int`` (not a ``bool``), at least ``minimum``."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is None and optional:
+            return
+        if not is_int(value) or (minimum is not None and value < minimum):
+            bound = f" >= {minimum}" if minimum is not None else ""
+            raise InvalidValue(_field_name(instance, attribute), value, f"an integer{bound}")
+
+    return check
+
+
+def aware_datetime(*, optional: bool = False) -> Validator:
+    """A timezone-aware :class:`datetime`."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            raise InvalidValue(_field_name(instance, attribute), value, "a timezone-aware datetime")
+
+    return check
+
+
+def timezone_name(instance: Any, attribute: Any, value: Any) -> None:
+    """An IANA time zone name such as ``Europe/Paris``."""
+    if not isinstance(value, str) or not _is_zone(value):
+        raise InvalidValue(
+            _field_name(instance, attribute), value, "an IANA time zone name such as 'Europe/Paris'"
+        )
+
+
+@functools.cache
+def _is_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def to_utc(value: datetime | None) -> datetime | None:
+    """Converter: normalise aware datetimes to UTC; leave others for the validator."""
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return value.astimezone(UTC)
+    return value
+
+
+def frozen_json_mapping(value: Any) -> Mapping[str, Any]:
+    """Converter: a read-only copy of a mapping (validated as JSON by :func:`json_mapping`)."""
+    if isinstance(value, MappingProxyType):
+        return value
+    if isinstance(value, Mapping):
+        return MappingProxyType(dict(value))
+    return value  # type: ignore[no-any-return]  # rejected by the validator
+
+
+def json_mapping(instance: Any, attribute: Any, value: Any) -> None:
+    """A mapping with string keys whose values JSON can encode."""
+    field = _field_name(instance, attribute)
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise InvalidValue(field, value, "a mapping with string keys")
+    try:
+        json.dumps(dict(value), allow_nan=False, default=_reject)
+    except (TypeError, ValueError) as error:
+        raise InvalidValue(field, value, f"JSON-encodable values ({error})") from None
+
+
+def _reject(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON-encodable")

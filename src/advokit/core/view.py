@@ -1,0 +1,145 @@
+"""What plugins read while deciding: a batched, cached view of the program's state.
+
+The first read of a kind (say, points earned today) for one advocate loads it
+for every advocate of the batch in one statement, so recording 10,000 actions
+costs a handful of queries, not 10,000 x N. Every read also counts what earlier
+actions of the same batch staged, so a daily cap holds inside a batch too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from typing import Any
+
+from advokit.core.errors import UnknownAdvocate
+from advokit.core.ledger import Work
+from advokit.core.model import Advocate
+from advokit.core.store import queries as q
+
+__all__ = ["View"]
+
+
+class View:
+    """Read-only access to advocates, balances and ledger windows."""
+
+    def __init__(self, work: Work, ids: dict[str, int]) -> None:
+        self._work = work
+        self._ids = ids  # external id -> row id, for the batch and anyone looked up since
+        self._external = {row_id: ext for ext, row_id in ids.items()}
+        self._batch = list(ids.values())
+        self._batch_set = set(self._batch)
+        self._cache: dict[Hashable, dict[int, Any]] = {}
+        self._advocates: dict[int, Advocate] = {}
+
+    # -- identities
+
+    def advocate_id(self, external_id: str) -> int:
+        """The row id of an enrolled advocate; raises UnknownAdvocate otherwise."""
+        row_id = self._ids.get(external_id)
+        if row_id is None:
+            found = q.advocate_ids(self._work.conn, self._work.program, [external_id])
+            if external_id not in found:
+                raise UnknownAdvocate(external_id, self._work.program)
+            row_id = self._ids[external_id] = found[external_id]
+            self._external[row_id] = external_id
+        return row_id
+
+    def external_id(self, advocate_id: int) -> str:
+        return self._external[advocate_id]
+
+    def _load(
+        self, shape: Hashable, advocate_id: int, loader: Callable[[list[int]], dict[int, Any]]
+    ) -> Any:
+        cached = self._cache.setdefault(shape, {})
+        if advocate_id not in cached:
+            if advocate_id in self._batch_set:
+                ids = [a for a in self._batch if a not in cached]
+            else:
+                ids = [advocate_id]
+            found = loader(ids)
+            for a in ids:
+                cached[a] = found.get(a)
+        return cached[advocate_id]
+
+    # -- reads
+
+    def advocate(self, external_id: str) -> Advocate:
+        """The advocate's profile (identity, locale, time zone, consent, attributes)."""
+        row_id = self.advocate_id(external_id)
+        return self._load(  # type: ignore[no-any-return]
+            "advocate", row_id, lambda ids: q.advocates(self._work.conn, ids)
+        )
+
+    def balance(self, advocate: str, account: str = "points") -> int:
+        """The current balance, including what this transaction staged."""
+        row_id = self.advocate_id(advocate)
+        state = self._work.account(row_id, account)
+        if not state.loaded:
+            ids = self._batch if row_id in self._batch_set else [row_id]
+            self._work.load_balances(ids, account)
+        return state.balance
+
+    def earned(
+        self,
+        advocate: str,
+        account: str = "points",
+        *,
+        since: datetime,
+        until: datetime,
+        reasons: frozenset[str] | None = None,
+    ) -> int:
+        """Points awarded with ``since <= effective time < until``.
+
+        ``reasons`` restricts the sum to some reason codes (rule awards use the
+        action kind as their reason).
+        """
+        row_id = self.advocate_id(advocate)
+        shape = ("earned", account, since, until, reasons)
+        stored = (
+            self._load(
+                shape,
+                row_id,
+                lambda ids: q.earned_between(self._work.conn, ids, account, since, until, reasons),
+            )
+            or 0
+        )
+        staged = sum(
+            e["delta"]
+            for e in self._work.entries_by_advocate.get(row_id, ())
+            if e["type"] == "award"
+            and e["account"] == account
+            and since <= e["effective_at"] < until
+            and (reasons is None or e["reason"] in reasons)
+        )
+        return int(stored) + staged
+
+    def last_award_at(
+        self, advocate: str, account: str = "points", *, reason: str
+    ) -> datetime | None:
+        """When the advocate was last awarded points for ``reason``, if ever."""
+        row_id = self.advocate_id(advocate)
+        stored = self._load(
+            ("last_award", account, reason),
+            row_id,
+            lambda ids: q.last_award_at(self._work.conn, ids, account, reason),
+        )
+        staged = [
+            e["effective_at"]
+            for e in self._work.entries_by_advocate.get(row_id, ())
+            if e["type"] == "award" and e["account"] == account and e["reason"] == reason
+        ]
+        candidates = [t for t in [stored, *staged] if t is not None]
+        return max(candidates) if candidates else None
+
+    def tags(self, advocate: str) -> frozenset[str]:
+        """The advocate's segment labels."""
+        row_id = self.advocate_id(advocate)
+        stored = set(self._load("tags", row_id, lambda ids: q.tags(self._work.conn, ids)) or ())
+        for (a, tag), key in self._work.tags.items():
+            if a == row_id:
+                if key is None:
+                    stored.discard(tag)
+                else:
+                    stored.add(tag)
+        return frozenset(stored)

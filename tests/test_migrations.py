@@ -1,0 +1,155 @@
+"""The shipped alembic migrations build exactly the schema tables.py declares."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from advokit.core.errors import DatabaseNotReady
+from advokit.core.store import migrate
+from advokit.core.store.database import connect, transaction
+from advokit.core.store.tables import AdvocateRow, LedgerEntryRow, core_tables
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
+    engine = connect(request.getfixturevalue(f"{request.param}_url"))
+    yield engine
+    engine.dispose()
+
+
+def schema_differences(engine: sa.Engine) -> list[Any]:
+    metadata = sa.MetaData()
+    for table in core_tables():
+        table.to_metadata(metadata)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "version_table": migrate.VERSION_TABLE,
+            },
+        )
+        return compare_metadata(context, metadata)
+
+
+def test_upgrade_builds_the_declared_schema(engine: sa.Engine) -> None:
+    assert not migrate.is_up_to_date(engine)
+    migrate.upgrade(engine)
+    assert migrate.current_heads(engine) == {"0001_core_schema"}
+    assert migrate.is_up_to_date(engine)
+    assert schema_differences(engine) == []
+
+
+def test_compare_sees_a_missing_index(engine: sa.Engine) -> None:
+    # Guards the test above against a comparison that sees nothing.
+    migrate.upgrade(engine)
+    with transaction(engine) as connection:
+        connection.exec_driver_sql("DROP INDEX ix_lot_expiry")
+    assert [diff[0] for diff in schema_differences(engine)] == ["add_index"]
+
+
+def test_second_upgrade_is_a_no_op(engine: sa.Engine) -> None:
+    migrate.upgrade(engine)
+    statements: list[str] = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.strip().split()[0].upper())
+
+    migrate.upgrade(engine)
+    assert not {"CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE"} & set(statements)
+    assert migrate.current_heads(engine) == {"0001_core_schema"}
+
+
+def test_ledger_is_append_only(engine: sa.Engine) -> None:
+    migrate.upgrade(engine)
+    advocates, ledger = AdvocateRow.__table__, LedgerEntryRow.__table__  # type: ignore[attr-defined]
+    advocate = {
+        "program": "p",
+        "external_id": "a1",
+        "kind": "customer",
+        "locale": "en",
+        "timezone": "UTC",
+        "attributes": {},
+        "consent": {},
+        "enrolled_at": NOW,
+        "updated_at": NOW,
+    }
+    entry = {
+        "program": "p",
+        "account": "points",
+        "type": "award",
+        "delta": 10,
+        "reason": "test",
+        "effective_at": NOW,
+        "created_at": NOW,
+    }
+    with transaction(engine) as connection:
+        advocate_id = connection.execute(
+            sa.insert(advocates).returning(advocates.c.id), advocate
+        ).scalar_one()
+        connection.execute(sa.insert(ledger), {**entry, "advocate_id": advocate_id})
+    for statement in (
+        "UPDATE advokit_ledger_entries SET delta = 1000",
+        "DELETE FROM advokit_ledger_entries",
+    ):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), transaction(engine) as conn:
+            conn.exec_driver_sql(statement)
+    with transaction(engine, write=False) as connection:
+        rows = connection.exec_driver_sql("SELECT delta FROM advokit_ledger_entries").all()
+    assert rows == [(10,)]
+
+
+PLUGIN_MIGRATION = """
+    import sqlalchemy as sa
+    from alembic import op
+
+    revision = "exampleplugin_0001"
+    down_revision = None
+    branch_labels = ("exampleplugin",)
+    depends_on = "0001_core_schema"
+
+
+    def upgrade() -> None:
+        op.create_table(
+            "exampleplugin_things",
+            sa.Column("id", sa.Integer(), primary_key=True),
+            sa.Column("advocate_id", sa.BigInteger(), sa.ForeignKey("advokit_advocates.id")),
+        )
+
+
+    def downgrade() -> None:
+        op.drop_table("exampleplugin_things")
+"""
+
+
+def test_plugin_version_location(engine: sa.Engine, tmp_path: Path) -> None:
+    versions = tmp_path / "plugin versions"  # a space, to check how locations are split
+    versions.mkdir()
+    (versions / "exampleplugin_0001.py").write_text(textwrap.dedent(PLUGIN_MIGRATION))
+
+    migrate.upgrade(engine)
+    assert migrate.is_up_to_date(engine)
+    assert not migrate.is_up_to_date(engine, [versions])
+
+    migrate.upgrade(engine, [versions])
+    assert "exampleplugin_things" in sa.inspect(engine).get_table_names()
+    # The core revision is no head of its own once a revision depending on it is applied.
+    assert migrate.current_heads(engine) == {"exampleplugin_0001"}
+    assert migrate.is_up_to_date(engine, [versions])
+    # A database migrated by a plugin that is no longer given is not up to date.
+    assert not migrate.is_up_to_date(engine)
+    with pytest.raises(DatabaseNotReady, match="exampleplugin_0001"):
+        migrate.upgrade(engine)
