@@ -54,3 +54,9 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A fresh database on each supported backend: SQLite (file, WAL) and PostgreSQL."""
+    return str(request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url"))

@@ -24,7 +24,16 @@ from advokit.core.errors import (
 )
 from advokit.core.hooks import Hooks
 from advokit.core.ledger import dialect_insert
-from advokit.core.model import Action, ActionKind, Advocate, Effect, LedgerEntry, Outcome, Standing
+from advokit.core.model import (
+    Action,
+    ActionKind,
+    Advocate,
+    Effect,
+    LedgerEntry,
+    Outcome,
+    Standing,
+    Status,
+)
 from advokit.core.plugins import LoadedPlugins, PluginInfo, load_plugins
 from advokit.core.registry import Register, Registries
 from advokit.core.store import database
@@ -307,7 +316,7 @@ class Program:
                 key=key,
                 kind=action.kind,
                 advocate=action.advocate,
-                status=q.Status.REJECTED,
+                status=Status.REJECTED,
                 reasons=(f"denied by {reviewer}",),
             )
             with database.transaction(self.engine) as conn:
@@ -489,11 +498,12 @@ class Program:
                     )
                 )
             }
-            names = dict(
-                conn.execute(sa.select(a.c.id, a.c.external_id).where(a.c.program == self.name))
-                .tuples()
-                .all()
-            )
+            names = {
+                i: e
+                for i, e in conn.execute(
+                    sa.select(a.c.id, a.c.external_id).where(a.c.program == self.name)
+                )
+            }
         problems = []
         for key in sorted(set(sums) | set(stored)):
             expected = sums.get(key, (0, 0))

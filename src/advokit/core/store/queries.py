@@ -72,7 +72,7 @@ def advocate_ids(conn: Connection, program: str, external_ids: Collection[str]) 
                 t.c.program == program, t.c.external_id.in_(part)
             )
         )
-        found.update(rows.tuples().all())
+        found.update((ext, row_id) for ext, row_id in rows)
     return found
 
 
@@ -172,7 +172,7 @@ def last_award_at(
             .group_by(t.c.advocate_id)
         )
         # max() keeps the column's type, so UTCDateTime makes the result aware
-        found.update(conn.execute(query).tuples().all())
+        found.update((a, when) for a, when in conn.execute(query))
     return found
 
 

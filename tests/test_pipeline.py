@@ -1,0 +1,301 @@
+"""The action pipeline, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from advokit import (
+    Action,
+    Advocate,
+    DerivationTooDeep,
+    Effect,
+    HoldForReview,
+    IdempotencyConflict,
+    PluginError,
+    Status,
+    Tag,
+    Verdict,
+    hookimpl,
+)
+from advokit.plugins.points import Points, PointsRule, redemption
+from advokit.testing import HookRecorder, register_plugin
+
+PURCHASE_POINTS = Points(PointsRule("purchase.completed", points=10))
+
+
+def purchase(key: str, advocate: str = "ann", **data: object) -> Action:
+    return Action(
+        kind="purchase.completed", advocate=advocate, key=key, data={"order_id": key, **data}
+    )
+
+
+@pytest.fixture
+def program(make_program, database_url):
+    program = make_program(database_url=database_url, plugins=[PURCHASE_POINTS])
+    program.enroll_many(Advocate(external_id=name, name=name.title()) for name in ("ann", "bob"))
+    return program
+
+
+def count(program, table: str) -> int:
+    with program.engine.connect() as conn:
+        return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+def test_record_applies_effects_and_returns_outcome(program):
+    outcome = program.record(purchase("o-1"))
+    assert outcome.status is Status.APPLIED
+    assert outcome.points == 10
+    assert not outcome.replayed
+    assert program.balance("ann") == 10
+
+
+def test_retried_action_replays_first_outcome_and_applies_nothing(program):
+    first = program.record(purchase("o-1"))
+    again = program.record(purchase("o-1"))
+    assert again.replayed
+    assert again.effects == first.effects
+    assert again.status is first.status
+    assert program.balance("ann") == 10
+    assert count(program, "advokit_ledger_entries") == 1
+
+
+def test_duplicate_keys_inside_one_batch_apply_once(program):
+    outcomes = program.record_many([purchase("o-1"), purchase("o-1"), purchase("o-2")])
+    assert [o.replayed for o in outcomes] == [False, True, False]
+    assert program.balance("ann") == 20
+
+
+def test_same_key_with_other_data_is_a_conflict(program):
+    program.record(purchase("o-1", total_cents=100))
+    with pytest.raises(IdempotencyConflict, match="o-1"):
+        program.record(purchase("o-1", total_cents=999))
+    assert count(program, "advokit_actions") == 1
+
+
+def test_conflict_inside_a_batch_writes_nothing(program):
+    with pytest.raises(IdempotencyConflict):
+        program.record_many([purchase("o-1", total_cents=1), purchase("o-1", total_cents=2)])
+    assert count(program, "advokit_actions") == 0
+
+
+def test_record_many_returns_outcomes_in_order(program):
+    actions = [purchase(f"o-{i}", advocate="ann" if i % 2 else "bob") for i in range(50)]
+    outcomes = program.record_many(actions)
+    assert [o.key for o in outcomes] == [a.key for a in actions]
+    assert program.balance("ann") == 250
+    assert program.balance("bob") == 250
+    assert program.verify_ledger() == []
+
+
+class Screen:
+    plugin_name = "screen"
+
+    def __init__(self, verdicts):
+        self.verdicts = verdicts
+
+    @hookimpl
+    def advokit_screen(self, ctx, action):
+        return self.verdicts.get(action.key)
+
+
+class SecondScreen(Screen):
+    plugin_name = "second-screen"
+
+
+def test_screen_worst_verdict_wins_and_reasons_are_recorded(program):
+    with (
+        register_plugin(program, Screen({"o-1": Verdict.hold("new account")})),
+        register_plugin(program, SecondScreen({"o-1": Verdict.reject("self-referral")})),
+    ):
+        outcome = program.record(purchase("o-1"))
+    assert outcome.status is Status.REJECTED
+    assert outcome.reasons == ("self-referral",)
+    assert program.balance("ann") == 0
+    assert program.record(purchase("o-1")).status is Status.REJECTED  # replayed as decided
+
+
+def test_held_action_applies_only_when_approved(program):
+    with register_plugin(program, Screen({"o-1": Verdict.hold("velocity")})):
+        assert program.record(purchase("o-1")).status is Status.HELD
+    assert [a.key for a in program.held()] == ["o-1"]
+    assert program.balance("ann") == 0
+    outcome = program.review("o-1", approve=True, reviewer="maria", note="known customer")
+    assert outcome.status is Status.APPLIED
+    assert program.balance("ann") == 10
+    assert program.held() == []
+    assert program.record(purchase("o-1")).status is Status.APPLIED  # the decided outcome
+    with program.engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT decision, reviewer, note FROM advokit_reviews")).one()
+    assert tuple(row) == ("approved", "maria", "known customer")
+
+
+def test_denied_action_is_rejected_and_audited(program):
+    with register_plugin(program, Screen({"o-1": Verdict.hold("velocity")})):
+        program.record(purchase("o-1"))
+    outcome = program.review("o-1", approve=False, reviewer="maria")
+    assert outcome.status is Status.REJECTED
+    assert program.balance("ann") == 0
+    assert count(program, "advokit_reviews") == 1
+
+
+class HoldBigOrders:
+    @hookimpl
+    def advokit_evaluate(self, ctx, action):
+        if action.data.get("total_cents", 0) > 100_000:
+            return [HoldForReview(reason="order over 1000 EUR")]
+        return None
+
+
+def test_hold_for_review_effect_holds_the_whole_action(program):
+    with register_plugin(program, HoldBigOrders()):
+        outcome = program.record(purchase("o-1", total_cents=500_000))
+    assert outcome.status is Status.HELD
+    assert outcome.reasons == ("order over 1000 EUR",)
+    assert program.balance("ann") == 0
+
+
+class Tagger:
+    @hookimpl
+    def advokit_evaluate(self, ctx, action):
+        return [Tag(advocate=action.advocate, tag="buyer")]
+
+
+def test_tag_effect(program):
+    with register_plugin(program, Tagger()):
+        program.record(purchase("o-1"))
+    assert program.tags("ann") == {"buyer"}
+
+
+class Exploding:
+    plugin_name = "exploding"
+
+    @hookimpl
+    def advokit_evaluate(self, ctx, action):
+        if action.key == "o-2":
+            raise RuntimeError("rule engine on fire")
+        return None
+
+
+def test_plugin_error_rolls_back_everything_and_names_the_plugin(program):
+    with register_plugin(program, Exploding()), pytest.raises(PluginError) as caught:
+        program.record_many([purchase("o-1"), purchase("o-2")])
+    assert caught.value.plugin == "exploding"
+    assert caught.value.hook == "advokit_evaluate"
+    assert "exploding" in str(caught.value) and "rule engine on fire" in str(caught.value)
+    for table in ("advokit_actions", "advokit_ledger_entries", "advokit_balances"):
+        assert count(program, table) == 0
+
+
+class Observer:
+    def __init__(self):
+        self.seen = []
+        self.errors = []
+
+    @hookimpl
+    def advokit_after_commit(self, program, outcomes):
+        self.seen.append([o.key for o in outcomes])
+
+    @hookimpl
+    def advokit_on_record_error(self, program, actions, error):
+        self.errors.append(type(error).__name__)
+
+
+def test_after_commit_sees_new_outcomes_only(program):
+    observer = Observer()
+    with register_plugin(program, observer):
+        program.record_many([purchase("o-1"), purchase("o-2")])
+        program.record_many([purchase("o-1"), purchase("o-3")])
+    assert observer.seen == [["o-1", "o-2"], ["o-3"]]
+
+
+def test_on_record_error_observes_failures(program):
+    observer = Observer()
+    with register_plugin(program, observer), register_plugin(program, Exploding()):
+        with pytest.raises(PluginError):
+            program.record(purchase("o-2"))
+    assert observer.errors == ["PluginError"]
+
+
+def test_hook_recorder_sees_the_pipeline(program):
+    recorder = HookRecorder(program)
+    program.record(purchase("o-1"))
+    recorder.close()
+    names = recorder.names()
+    assert names.index("advokit_screen") < names.index("advokit_evaluate")
+    assert names[-1] == "advokit_after_commit"
+    # the purchase, then the derived points.changed
+    assert [c.kwargs["action"].kind for c in recorder.of("advokit_evaluate")] == [
+        "purchase.completed",
+        "points.changed",
+    ]
+
+
+class Echo:
+    """Awards a point every time points change: derivation that never ends."""
+
+    @hookimpl
+    def advokit_evaluate(self, ctx, action):
+        if action.kind == "points.changed":
+            from advokit import AwardPoints
+
+            return [AwardPoints(advocate=action.advocate, points=1, reason="echo.bonus")]
+        return None
+
+
+def test_derived_actions_are_bounded(program):
+    with register_plugin(program, Echo()), pytest.raises(DerivationTooDeep):
+        program.record(purchase("o-1"))
+    assert count(program, "advokit_actions") == 0
+
+
+def test_derived_points_changed_carries_the_new_balance(program):
+    seen = []
+
+    class Watch:
+        @hookimpl
+        def advokit_evaluate(self, ctx, action):
+            if action.kind == "points.changed":
+                seen.append((ctx.depth, dict(action.data)))
+
+    program.record(purchase("o-0"))
+    with register_plugin(program, Watch()):
+        program.record(purchase("o-1"))
+    assert seen == [
+        (1, {"account": "points", "delta": 10, "balance": 20, "cause": "purchase.completed"})
+    ]
+
+
+class Sticker(Effect):
+    """A plugin-defined effect (any class deriving from Effect)."""
+
+    def __init__(self, advocate):
+        self.advocate = advocate
+
+
+def test_insufficient_balance_rejects_only_that_action(program):
+    outcomes = program.record_many(
+        [purchase("o-1"), redemption("ann", 25, key="r-1"), redemption("ann", 5, key="r-2")]
+    )
+    assert [o.status for o in outcomes] == [Status.APPLIED, Status.REJECTED, Status.APPLIED]
+    assert "insufficient_balance" in outcomes[1].reasons[0]
+    assert program.balance("ann") == 5
+
+
+def test_occurred_at_defaults_to_the_clock(program, advokit_clock):
+    program.record(purchase("o-1"))
+    entry = program.history("ann")[0]
+    assert entry.effective_at == advokit_clock()
+    later = advokit_clock() + timedelta(hours=3)
+    program.record(
+        Action(
+            kind="purchase.completed",
+            advocate="ann",
+            key="o-2",
+            occurred_at=later,
+            data={"order_id": "2"},
+        )
+    )
+    assert program.history("ann")[0].effective_at == later
