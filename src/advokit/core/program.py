@@ -498,12 +498,8 @@ class Program:
                     )
                 )
             }
-            names = {
-                i: e
-                for i, e in conn.execute(
-                    sa.select(a.c.id, a.c.external_id).where(a.c.program == self.name)
-                )
-            }
+            query = sa.select(a.c.id, a.c.external_id).where(a.c.program == self.name)
+            names: dict[int, str] = dict(conn.execute(query).all())  # type: ignore[arg-type]
         problems = []
         for key in sorted(set(sums) | set(stored)):
             expected = sums.get(key, (0, 0))
