@@ -89,6 +89,8 @@ class LoadedPlugins:
     def info(self) -> list[PluginInfo]:
         result = []
         for name, plugin in sorted(self.pm.list_name_plugin()):
+            if plugin is None:  # a blocked name
+                continue
             callers = self.pm.get_hookcallers(plugin) or []
             dist = self.distributions.get(name)
             builtin = name in self.builtins

@@ -1,0 +1,1 @@
+"""The small core: values, hooks facade, plugin manager, pipeline and store."""

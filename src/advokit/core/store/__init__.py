@@ -1,0 +1,1 @@
+"""Storage: tables, migrations, connections and the batched queries."""

@@ -1,0 +1,1 @@
+"""Example programs shipped with advokit; ``advokit demo`` runs :mod:`.bakery`."""

@@ -1,0 +1,530 @@
+"""The ``advokit`` command line: plugins, db upgrade, record, demo and plugin commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from advokit import Advocate, Program
+from advokit.cli import cli, main
+from advokit.core.store import migrate
+from advokit.core.store.database import connect
+
+#: Modules ``advokit --help`` must not import: they take most of a second.
+HEAVY = ("sqlalchemy", "alembic", "sqlmodel", "advokit.core.program", "advokit.core.engine")
+
+PROGRAM_MODULE = '''
+import click
+from advokit import Program, hookimpl
+from advokit.cli import current_program
+from advokit.plugins.points import Points, PointsRule
+
+URL = {url!r}
+
+
+class ShopCommands:
+    plugin_name = "shop-commands"
+
+    @hookimpl
+    def advokit_register_commands(self, register):
+        @click.command({command!r})
+        @click.argument("advocate")
+        def greet(advocate):
+            """Greet an advocate with their balance."""
+            points = current_program().balance(advocate)
+            click.echo(f"hello {{advocate}}, you have {{points}} points")
+
+        register(greet)
+
+
+def build():
+    return Program(
+        name="shop",
+        database_url=URL,
+        plugins=[Points(PointsRule("share.posted", points=10)), ShopCommands()],
+        load_entrypoints=False,
+    )
+
+
+program = build()
+not_a_program = URL
+
+
+def needs_arguments(name):
+    return build()
+
+
+def returns_nothing():
+    return None
+'''
+
+
+def _isolated_env() -> dict[str, str | None]:
+    """No installed third-party plugins, no program from the environment."""
+    env: dict[str, str | None] = {name: None for name in os.environ if name.startswith("ADVOKIT_")}
+    env["ADVOKIT_LOAD_PLUGINS"] = ""
+    return env
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty current directory; sys.path is restored afterwards."""
+    directory = tmp_path / "work"
+    directory.mkdir()
+    monkeypatch.chdir(directory)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    return directory
+
+
+@pytest.fixture
+def invoke(workdir: Path) -> Callable[..., Result]:
+    runner = CliRunner(env=_isolated_env())
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def make_module(workdir: Path) -> Iterator[Callable[..., str]]:
+    """Write a program module into the current directory; returns its module name."""
+    names: list[str] = []
+
+    def make(command: str = "greet") -> str:
+        name = f"shop_{secrets.token_hex(4)}"
+        url = f"sqlite:///{workdir / (name + '.db')}"
+        source = PROGRAM_MODULE.format(url=url, command=command)
+        (workdir / f"{name}.py").write_text(textwrap.dedent(source))
+        names.append(name)
+        return name
+
+    yield make
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def shop(make_module: Callable[..., str], invoke: Callable[..., Result]) -> str:
+    """A migrated shop program with one enrolled advocate, ``ada``; returns ``module:build``."""
+    module = make_module()
+    assert invoke("--program", f"{module}:build", "db", "upgrade").exit_code == 0
+    with sys.modules[module].build() as program:
+        program.enroll(Advocate(external_id="ada", name="Ada"))
+    return f"{module}:build"
+
+
+def _single_error_line(result: Result) -> str:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- plugins
+
+
+def test_plugins_hides_builtins_unless_all(invoke: Callable[..., Result]) -> None:
+    shown = invoke("plugins")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout) == []
+
+    everything = invoke("plugins", "--all")
+    assert everything.exit_code == 0, everything.output
+    plugins = json.loads(everything.stdout)
+    assert [p["name"] for p in plugins] == ["kinds", "points"]
+    assert all(set(p) == {"name", "version", "hooks"} for p in plugins)
+    assert all(p["version"] for p in plugins)
+    assert plugins[0]["hooks"] == ["advokit_register_action_kinds"]
+    assert everything.stdout.startswith("[\n  {\n    ")  # indent 2
+
+
+@pytest.mark.parametrize(
+    ("hook", "names"),
+    [
+        ("advokit_evaluate", ["points"]),
+        ("advokit_register_action_kinds", ["kinds", "points"]),
+        ("advokit_screen", []),
+    ],
+)
+def test_plugins_hook_filter(invoke: Callable[..., Result], hook: str, names: list[str]) -> None:
+    result = invoke("plugins", "--all", "--hook", hook)
+    assert result.exit_code == 0, result.output
+    assert [p["name"] for p in json.loads(result.stdout)] == names
+
+
+def test_plugins_hides_disabled_plugins(invoke: Callable[..., Result]) -> None:
+    result = invoke("plugins", "--all", env={"ADVOKIT_DISABLE_PLUGINS": "points"})
+    assert result.exit_code == 0, result.output
+    assert [p["name"] for p in json.loads(result.stdout)] == ["kinds"]
+
+
+def test_plugins_of_a_program(
+    invoke: Callable[..., Result], make_module: Callable[..., str]
+) -> None:
+    module = make_module()
+    result = invoke(
+        "--program", f"{module}:build", "plugins", "--hook", "advokit_register_commands"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {"name": "shop-commands", "version": None, "hooks": ["advokit_register_commands"]}
+    ]
+
+
+def test_plugins_without_a_program_writes_no_database(
+    invoke: Callable[..., Result], workdir: Path
+) -> None:
+    assert invoke("plugins", "--all").exit_code == 0
+    assert list(workdir.iterdir()) == []
+
+
+def test_plugins_rejects_an_unknown_hook(invoke: Callable[..., Result]) -> None:
+    line = _single_error_line(invoke("plugins", "--hook", "advokit_nope"))
+    assert "--hook='advokit_nope'" in line
+    assert "advokit_evaluate" in line
+
+
+# --------------------------------------------------------------------------- db upgrade
+
+
+def test_db_upgrade_migrates_the_program_database(
+    invoke: Callable[..., Result], make_module: Callable[..., str], workdir: Path
+) -> None:
+    module = make_module()
+    database = workdir / f"{module}.db"
+    first = invoke("--program", f"{module}:build", "db", "upgrade")
+    assert first.exit_code == 0, first.output
+    assert first.stdout.startswith("Upgraded database sqlite:///")
+    assert "from an empty schema to 0001_core_schema" in first.stdout
+
+    engine = connect(f"sqlite:///{database}")
+    try:
+        assert migrate.is_up_to_date(engine)
+    finally:
+        engine.dispose()
+
+    again = invoke("--program", f"{module}:program", "db", "upgrade")
+    assert again.exit_code == 0, again.output
+    assert "is up to date at 0001_core_schema" in again.stdout
+
+
+# --------------------------------------------------------------------------- record
+
+
+def test_record_prints_the_outcome_and_replays(invoke: Callable[..., Result], shop: str) -> None:
+    args = ("--program", shop, "record", "share.posted", "--advocate", "ada", "--key", "s-1")
+    first = invoke(*args, "--data", '{"channel": "instagram"}')
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout) == {
+        "key": "s-1",
+        "kind": "share.posted",
+        "advocate": "ada",
+        "status": "applied",
+        "effects": 1,
+        "points": 10,
+        "reasons": [],
+        "replayed": False,
+    }
+    again = invoke(*args, "--data", '{"channel": "instagram"}')
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout) == {**json.loads(first.stdout), "replayed": True}
+
+    balance = invoke("--program", shop, "greet", "ada")
+    assert balance.stdout == "hello ada, you have 10 points\n"
+
+
+def test_record_uses_occurred_at(invoke: Callable[..., Result], shop: str) -> None:
+    result = invoke(
+        "--program", shop, "record", "share.posted", "--advocate", "ada", "--key", "s-2",
+        "--occurred-at", "2026-01-02T03:04:05+01:00",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    module = sys.modules[shop.partition(":")[0]]
+    with module.build() as program:
+        [entry] = program.history("ada")
+    assert entry.effective_at == datetime(2026, 1, 2, 2, 4, 5, tzinfo=UTC)
+
+
+RECORD = ("record", "share.posted", "--advocate", "ada", "--key", "k-1")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param(
+            ("record", "nope.kind", "--advocate", "ada", "--key", "k-1"),
+            "action.kind='nope.kind' is not valid",
+            id="unknown-kind",
+        ),
+        pytest.param(
+            ("record", "share.posted", "--advocate", "ghost", "--key", "k-1"),
+            "advocate='ghost' is not valid: expected the external id of an advocate enrolled",
+            id="unknown-advocate",
+        ),
+        pytest.param(
+            ("record", "share.posted", "--advocate", "ada", "--key", "two words"),
+            "key='two words' is not valid",
+            id="malformed-key",
+        ),
+        pytest.param((*RECORD, "--data", '{"channel": '), "--data is not valid JSON", id="json"),
+        pytest.param((*RECORD, "--data", "[1, 2]"), "expected a JSON object", id="json-list"),
+        pytest.param(
+            (*RECORD, "--data", '{"channel": 7}'), "action.data['channel']=7", id="data-type"
+        ),
+        pytest.param(
+            (*RECORD, "--occurred-at", "yesterday"), "--occurred-at='yesterday'", id="time"
+        ),
+        pytest.param(
+            (*RECORD, "--occurred-at", "2026-01-02T03:04:05"), "with a UTC offset", id="naive"
+        ),
+    ],
+)
+def test_bad_record_input_is_one_line(
+    invoke: Callable[..., Result], shop: str, args: tuple[str, ...], expected: str
+) -> None:
+    line = _single_error_line(invoke("--program", shop, *args))
+    assert expected in line
+
+
+def test_record_on_an_unmigrated_database(
+    invoke: Callable[..., Result], make_module: Callable[..., str]
+) -> None:
+    module = make_module()
+    line = _single_error_line(invoke("--program", f"{module}:build", *RECORD))
+    assert "not migrated" in line
+    assert "advokit db upgrade" in line
+
+
+def test_record_needs_a_program(invoke: Callable[..., Result]) -> None:
+    line = _single_error_line(invoke(*RECORD))
+    assert "needs a program" in line
+    assert "ADVOKIT_PROGRAM" in line
+
+
+# --------------------------------------------------------------------------- --program
+
+
+@pytest.mark.parametrize(
+    ("attribute", "expected"),
+    [
+        pytest.param("no_such_module_xyz:program", "there is no module 'no_such_module_xyz'"),
+        pytest.param("{module}:nothing", "has no attribute 'nothing'"),
+        pytest.param("{module}", "is not valid: expected 'module:attribute'"),
+        pytest.param("{module}:", "is not valid: expected 'module:attribute'"),
+        pytest.param("{module}:not_a_program", "is a str"),
+        pytest.param("{module}:needs_arguments", "needs arguments"),
+        pytest.param("{module}:returns_nothing", "returned a NoneType"),
+    ],
+)
+def test_bad_program_path_is_one_line(
+    invoke: Callable[..., Result], make_module: Callable[..., str], attribute: str, expected: str
+) -> None:
+    path = attribute.format(module=make_module())
+    line = _single_error_line(invoke("--program", path, "plugins"))
+    assert f"--program {path!r}" in line
+    assert expected in line
+
+
+def test_program_from_the_environment(
+    invoke: Callable[..., Result], make_module: Callable[..., str]
+) -> None:
+    module = make_module()
+    result = invoke("plugins", env={"ADVOKIT_PROGRAM": f"{module}:program"})
+    assert result.exit_code == 0, result.output
+    assert [p["name"] for p in json.loads(result.stdout)] == ["shop-commands"]
+
+
+# --------------------------------------------------------------------------- plugin commands
+
+
+def test_plugin_command_is_listed_and_runs(invoke: Callable[..., Result], shop: str) -> None:
+    listed = invoke("--program", shop, "--help")
+    assert listed.exit_code == 0, listed.output
+    assert "greet" in listed.stdout
+    assert "Greet an advocate with their balance." in listed.stdout
+    assert "greet" not in invoke("--help").stdout
+
+    result = invoke("--program", shop, "greet", "ada")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "hello ada, you have 0 points\n"
+
+    module = shop.partition(":")[0]
+    from_env = invoke("greet", "ada", env={"ADVOKIT_PROGRAM": f"{module}:program"})
+    assert from_env.stdout == "hello ada, you have 0 points\n"
+
+
+def test_plugin_command_errors_are_one_line(invoke: Callable[..., Result], shop: str) -> None:
+    line = _single_error_line(invoke("--program", shop, "greet", "ghost"))
+    assert "advocate='ghost' is not valid" in line
+
+
+def test_main_returns_the_exit_status(
+    shop: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in _isolated_env().items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    assert main(["--program", shop, "greet", "ada"]) == 0
+    assert capsys.readouterr().out == "hello ada, you have 0 points\n"
+    assert main(["--program", shop, "greet", "ghost"]) == 1
+    assert capsys.readouterr().err.startswith("Error: advocate='ghost' is not valid")
+    assert main(["no-such-command"]) == 2
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("advokit, version ")
+
+
+def test_unknown_command_without_program(invoke: Callable[..., Result]) -> None:
+    result = invoke("greet", "ada")
+    assert result.exit_code == 2
+    assert "No such command 'greet'" in result.stderr
+
+
+def test_plugin_command_may_not_shadow_a_builtin(
+    invoke: Callable[..., Result], make_module: Callable[..., str]
+) -> None:
+    module = make_module(command="demo")
+    line = _single_error_line(invoke("--program", f"{module}:build", "demo"))
+    assert "plugin 'shop-commands' registered command 'demo'" in line
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def _leaderboard(output: str) -> list[list[str]]:
+    lines = output.splitlines()
+    start = lines.index("Top 10 by points balance") + 2
+    rows = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        rows.append(line.split())
+    return rows
+
+
+def test_demo_prints_a_leaderboard(invoke: Callable[..., Result], workdir: Path) -> None:
+    first = invoke("demo", "--advocates", "15", "--actions", "300")
+    assert first.exit_code == 0, first.output
+    assert "Recorded 300 actions for 15 advocates of program 'bakery'" in first.stdout
+    assert "replayed 0" in first.stdout
+    rows = _leaderboard(first.stdout)
+    assert len(rows) == 10
+    points = [int(row[-1].replace(",", "")) for row in rows]
+    assert points == sorted(points, reverse=True)
+    assert points[0] > 0
+    assert (workdir / "advokit-demo.db").exists()
+
+    with Program(name="bakery", database_url="sqlite:///advokit-demo.db") as program:
+        assert program.verify_ledger() == []
+        assert program.balance(rows[0][1]) == points[0]
+
+    # The default database is recreated: a second run applies everything again.
+    second = invoke("demo", "--advocates", "15", "--actions", "300")
+    assert "replayed 0" in second.stdout
+    assert _leaderboard(second.stdout) == rows
+
+
+def test_demo_on_a_given_database_replays(invoke: Callable[..., Result], workdir: Path) -> None:
+    url = f"sqlite:///{workdir / 'mine.db'}"
+    assert invoke("demo", "--database-url", url, "--actions", "100").exit_code == 0
+    again = invoke("demo", "--database-url", url, "--actions", "100")
+    assert again.exit_code == 0, again.output
+    assert "replayed 100 (recorded before)" in again.stdout
+    more = invoke("demo", "--database-url", url, "--actions", "150")
+    assert more.exit_code == 0, more.output
+    assert "replayed 0" in more.stdout
+    assert not (workdir / "advokit-demo.db").exists()
+
+
+# --------------------------------------------------------------------------- the real script
+
+
+def _script() -> str:
+    found = shutil.which("advokit", path=str(Path(sys.executable).parent))
+    assert found, f"the advokit script is not installed next to {sys.executable}"
+    return found
+
+
+def _run_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADVOKIT_")}
+    env["ADVOKIT_LOAD_PLUGINS"] = ""
+    return subprocess.run(
+        [_script(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_script_runs_the_demo(tmp_path: Path) -> None:
+    started = time.perf_counter()
+    result = _run_script("demo", cwd=tmp_path)
+    elapsed = time.perf_counter() - started
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "Recorded 2,000 actions for 50 advocates" in result.stdout
+    assert len(_leaderboard(result.stdout)) == 10
+    assert (tmp_path / "advokit-demo.db").exists()
+    assert elapsed < 30, f"advokit demo took {elapsed:.1f} s"
+
+
+def test_script_errors_are_one_line(tmp_path: Path) -> None:
+    result = _run_script("--program", "no_such_module_xyz:program", "plugins", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Error: --program 'no_such_module_xyz:program'")
+
+
+# --------------------------------------------------------------------------- import cost
+
+_HEAVY_CHECK = """
+import sys
+heavy = sorted(m for m in sys.modules if m in {heavy!r} or m.split(".")[0] in {heavy!r})
+print(",".join(heavy))
+"""
+
+# advokit/__init__.py is left unexecuted, as a lazy package __init__ would leave it.
+_WITHOUT_PACKAGE_INIT = """
+import importlib.util, sys, types
+spec = importlib.util.find_spec("advokit")
+package = types.ModuleType("advokit")
+package.__path__ = list(spec.submodule_search_locations)
+sys.modules["advokit"] = package
+import advokit.cli
+try:
+    advokit.cli.main(["--help"])
+except SystemExit:
+    pass
+"""
+
+
+def _heavy_modules(code: str) -> list[str]:
+    script = code + _HEAVY_CHECK.format(heavy=HEAVY)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    return [name for name in result.stdout.splitlines()[-1].split(",") if name]
+
+
+def test_cli_module_and_help_import_nothing_heavy() -> None:
+    assert _heavy_modules(_WITHOUT_PACKAGE_INIT) == []
+
+
+def test_import_advokit_cli_does_not_import_sqlalchemy() -> None:
+    assert _heavy_modules("import advokit.cli") == []
