@@ -299,3 +299,35 @@ def test_occurred_at_defaults_to_the_clock(program, advokit_clock):
         )
     )
     assert program.history("ann")[0].effective_at == later
+
+
+class HoldOnBigChange:
+    @hookimpl
+    def advokit_evaluate(self, ctx, action):
+        if action.kind == "points.changed" and action.data["balance"] >= 20:
+            return [HoldForReview(reason="balance jumped")]
+        return None
+
+
+def test_hold_from_a_derived_action_holds_the_recorded_action(program):
+    program.record(purchase("o-1"))
+    with register_plugin(program, HoldOnBigChange()):
+        outcome = program.record(purchase("o-2"))
+    assert outcome.status is Status.HELD
+    assert outcome.reasons == ("balance jumped",)
+    assert program.balance("ann") == 10
+    assert program.review("o-2", approve=True, reviewer="maria").status is Status.APPLIED
+    assert program.balance("ann") == 20
+
+
+def test_failing_effect_policy_is_named_and_rolls_back(make_program, database_url):
+    def broken_policy(ctx, action, effects):
+        raise ZeroDivisionError("oops")
+
+    program = make_program(
+        database_url=database_url, plugins=[PURCHASE_POINTS], policies=[broken_policy]
+    )
+    program.enroll(Advocate(external_id="ann"))
+    with pytest.raises(PluginError, match="broken_policy.*effect policy.*oops"):
+        program.record(purchase("o-1"))
+    assert count(program, "advokit_actions") == 0

@@ -350,9 +350,9 @@ def advokit_on_record_error(
 
     When called:
         After the transaction for ``actions`` was rolled back because a plugin
-        or the database raised, before the error reaches the caller. Input
-        errors found before the transaction starts (unknown kind, unknown
-        advocate) do not call it.
+        or the database raised, before the error reaches the caller. Errors
+        in the input (unknown kind or advocate, missing data, an idempotency
+        conflict) and an unmigrated database do not call it.
 
     Args:
         program: the program.

@@ -36,10 +36,12 @@ from advokit.core import codec
 from advokit.core.context import EvaluationContext, Transaction
 from advokit.core.errors import (
     AdvokitError,
+    DatabaseNotReady,
     DerivationTooDeep,
     IdempotencyConflict,
     InsufficientBalance,
     InvalidValue,
+    PluginError,
     UnknownActionKind,
     UnknownAdvocate,
 )
@@ -67,6 +69,13 @@ __all__ = ["Engine"]
 
 #: The derived action the engine emits when an action changed an account.
 POINTS_CHANGED = "points.changed"
+
+
+class _Held(Exception):
+    """A derived action's evaluation asked to hold the recorded action for review."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
 class _Refused(Exception):
@@ -121,8 +130,8 @@ class Engine:
 
         try:
             outcomes, new = database.retrying(attempt)
-        except (UnknownAdvocate, IdempotencyConflict):
-            raise  # bad input found inside the transaction: nothing was written
+        except (UnknownAdvocate, IdempotencyConflict, DatabaseNotReady):
+            raise  # bad input or no schema, found inside the transaction: nothing was written
         except Exception as error:
             self.hooks.on_record_error(program, actions, error)
             raise
@@ -239,6 +248,7 @@ class _Run:
         self.now = now
         self.contexts = [EvaluationContext(self.program, now, view, 0)]
         self.emit_points_changed = POINTS_CHANGED in engine.kinds
+        self.approved = False
 
     def context(self, depth: int) -> EvaluationContext:
         while len(self.contexts) <= depth:
@@ -271,11 +281,15 @@ class _Run:
                 if not isinstance(effect, Effect):
                     raise InvalidValue("advokit_evaluate result", effect, "advokit.Effect values")
                 effects.append(effect)
-        for policy in self.program.policy_chain:
-            effects = list(policy(ctx, action, tuple(effects)))
+        for name, policy in self.program.policy_chain:
+            try:
+                effects = list(policy(ctx, action, tuple(effects)))
+            except Exception as error:
+                raise PluginError(name, "effect policy", error) from error
         return tuple(effects)
 
     def apply(self, action: Action, *, approved: bool) -> Outcome:
+        self.approved = approved
         work = self.work
         checkpoint = work.checkpoint()
         savepoint = None
@@ -307,6 +321,17 @@ class _Run:
                     )
                 self.engine.validate(derived, allow_derived=True)
                 pending = [(d, self.effects_for(d, depth)) for d in derived]
+        except _Held as held:
+            work.rollback(checkpoint)
+            if savepoint is not None:
+                savepoint.rollback()
+            return Outcome(
+                key=action.key,
+                kind=action.kind,
+                advocate=action.advocate,
+                status=Status.HELD,
+                reasons=(held.reason,),
+            )
         except _Refused as refusal:
             work.rollback(checkpoint)
             if savepoint is not None:
@@ -361,6 +386,9 @@ class _Run:
                 taken = work.reverse(row_id, effect, root_key, effective_at)
                 if taken:
                     _add(changed, (row_id, effect.account), -taken)
+            elif isinstance(effect, HoldForReview):
+                if not self.approved:
+                    raise _Held(effect.reason)
             elif isinstance(effect, Tag):
                 work.tag(view.advocate_id(effect.advocate), effect.tag, root_key, effect.remove)
             else:

@@ -57,7 +57,9 @@ class Hooks:
         caller = getattr(self.pm.hook, hook_name)
         for impl in caller.get_hookimpls():
             try:
-                impl.function(register=registry.bind(impl.plugin_name))
+                # implementations may leave out arguments they do not use
+                kwargs = {"register": registry.bind(impl.plugin_name)}
+                impl.function(**{name: kwargs[name] for name in impl.argnames})
             except PluginError:
                 raise
             except Exception as error:

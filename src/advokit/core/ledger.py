@@ -44,6 +44,55 @@ def dialect_insert(conn: Connection, table: sa.Table) -> Any:
     raise ConfigurationError("database_url", name, "a sqlite or postgresql database")
 
 
+class _BulkInsert:
+    """An INSERT run with the driver's own executemany.
+
+    SQLAlchemy's per-row parameter handling cost more than the database's own
+    work in the record_many benchmark; this keeps SQLAlchemy's SQL and type
+    processing (bind processors per column) and skips the rest.
+    """
+
+    _cache: dict[tuple[str, str, bool], _BulkInsert] = {}
+
+    def __init__(self, conn: Connection, table: sa.Table, ignore_conflicts: bool) -> None:
+        dialect = conn.dialect
+        statement: Any = dialect_insert(conn, table) if ignore_conflicts else table.insert()
+        if ignore_conflicts:
+            unique = next(c for c in table.constraints if isinstance(c, sa.UniqueConstraint))
+            statement = statement.on_conflict_do_nothing(
+                index_elements=[c.name for c in unique.columns]
+            )
+        columns = [c for c in table.columns if c is not table.autoincrement_column]
+        compiled = statement.compile(dialect=dialect, column_keys=[c.key for c in columns])
+        self.sql = compiled.string
+        self.positional = bool(compiled.positional)
+        self.order = list(compiled.positiontup or []) if self.positional else []
+        self.names = [c.key for c in columns]
+        self.processors = {
+            c.key: c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+        }
+
+    @classmethod
+    def for_table(cls, conn: Connection, table: sa.Table, ignore_conflicts: bool) -> _BulkInsert:
+        key = (conn.dialect.name, table.name, ignore_conflicts)
+        if key not in cls._cache:
+            cls._cache[key] = cls(conn, table, ignore_conflicts)
+        return cls._cache[key]
+
+    def run(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
+        """Insert ``rows``; returns how many were inserted."""
+        processors = self.processors
+        converted: list[Any] = []
+        for row in rows:
+            values = {}
+            for name, processor in processors.items():
+                value = row.get(name)
+                values[name] = processor(value) if processor and value is not None else value
+            converted.append(tuple(values[n] for n in self.order) if self.positional else values)
+        result = conn.exec_driver_sql(self.sql, converted)
+        return int(result.rowcount)
+
+
 class Lot:
     __slots__ = ("action_key", "amount", "expires_at", "id", "new", "remaining")
 
@@ -411,15 +460,12 @@ class Work:
         conn = self.conn
         inserted = 0
         if self.action_rows:
-            statement = (
-                dialect_insert(conn, q.actions_t)
-                .on_conflict_do_nothing(index_elements=["program", "key"])
-                .returning(q.actions_t.c.key)
-            )
-            for part in q.chunks(self.action_rows, 5000):
-                inserted += len(conn.execute(statement, part).all())
+            # ON CONFLICT DO NOTHING: the unique key decides; the caller compares
+            # the count with what it meant to insert
+            insert = _BulkInsert.for_table(conn, q.actions_t, ignore_conflicts=True)
+            inserted = insert.run(conn, self.action_rows)
         if self.entries:
-            conn.execute(q.entries_t.insert(), self.entries)
+            _BulkInsert.for_table(conn, q.entries_t, ignore_conflicts=False).run(conn, self.entries)
         if self.new_lots:
             conn.execute(
                 q.lots_t.insert(),

@@ -194,7 +194,10 @@ def _load_entrypoints(loaded: LoadedPlugins, env: Mapping[str, str], disabled: l
             try:
                 plugin = ep.load()
                 _register(pm, plugin, ep.name)
+                _check_hooks_exist(pm, plugin, ep.name)
             except Exception as error:
+                if pm.has_plugin(ep.name):
+                    pm.unregister(name=ep.name)
                 message = (
                     f"advokit plugin {ep.name!r} from {dist_name} {dist.version} could not be "
                     f"loaded and was skipped: {type(error).__name__}: {error}"
@@ -205,6 +208,13 @@ def _load_entrypoints(loaded: LoadedPlugins, env: Mapping[str, str], disabled: l
                 loaded.skipped.append((ep.name, dist_name, dist.version, str(error)))
                 continue
             loaded.distributions[ep.name] = (dist_name, dist.version)
+
+
+def _check_hooks_exist(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """What ``check_pending`` would find, for one plugin, so it can be skipped alone."""
+    for caller in pm.get_hookcallers(plugin) or []:
+        if caller.spec is None and not all(i.optionalhook for i in caller.get_hookimpls()):
+            raise PluginLoadError(f"plugin {name!r} implements unknown hook {caller.name}")
 
 
 def _import_builtin(path: str) -> object:

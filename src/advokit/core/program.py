@@ -56,8 +56,8 @@ def _check_name(instance: Any, attribute: Any, value: Any) -> None:
 
 
 def _check_depth(instance: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 20:
-        raise ConfigurationError("Program.max_derivation_depth", value, "an integer from 0 to 20")
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 20:
+        raise ConfigurationError("Program.max_derivation_depth", value, "an integer from 1 to 20")
 
 
 class _DeclaredKinds:
@@ -109,7 +109,8 @@ class Program:
     _checked: list[bool] = attrs.field(init=False)
     hooks: Hooks = attrs.field(init=False)
     registries: Registries = attrs.field(init=False)
-    policy_chain: tuple[EffectPolicy, ...] = attrs.field(init=False)
+    #: ``(name, policy)`` pairs in the order they run
+    policy_chain: tuple[tuple[str, EffectPolicy], ...] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         if not callable(self.clock):
@@ -131,14 +132,16 @@ class Program:
         hooks.configure(self)
 
     @staticmethod
-    def _resolve_policy(policy: EffectPolicy | str, registries: Registries) -> EffectPolicy:
+    def _resolve_policy(
+        policy: EffectPolicy | str, registries: Registries
+    ) -> tuple[str, EffectPolicy]:
         if isinstance(policy, str):
-            return registries.effect_policies[policy]  # type: ignore[no-any-return]
+            return policy, registries.effect_policies[policy]
         if not callable(policy):
             raise ConfigurationError(
                 "Program.policies", policy, "policy objects or registered policy names"
             )
-        return policy
+        return repr(policy), policy
 
     # -- infrastructure
 

@@ -19,6 +19,7 @@ from typing import Any
 from advokit.core.errors import InvalidValue
 
 Validator = Callable[[Any, Any, Any], None]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _field_name(instance: Any, attribute: Any) -> str:
@@ -49,7 +50,7 @@ def text(*, max_length: int = 255, optional: bool = False) -> Validator:
             or not value
             or value != value.strip()
             or len(value) > max_length
-            or any(ord(c) < 32 for c in value)
+            or _CONTROL.search(value)
         ):
             raise InvalidValue(
                 _field_name(instance, attribute),
@@ -127,10 +128,16 @@ def json_mapping(instance: Any, attribute: Any, value: Any) -> None:
     field = _field_name(instance, attribute)
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise InvalidValue(field, value, "a mapping with string keys")
+    if all(type(item) in _SCALARS for item in value.values()):
+        return  # flat data, the common case: nothing JSON could refuse but NaN
     try:
         json.dumps(dict(value), allow_nan=False, default=_reject)
     except (TypeError, ValueError) as error:
         raise InvalidValue(field, value, f"JSON-encodable values ({error})") from None
+
+
+# bool, int and str always encode; float only when finite (checked by the caller)
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _reject(value: Any) -> Any:
