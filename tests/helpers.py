@@ -1,0 +1,184 @@
+"""Fixtures and process workers for the concurrency and ledger-property tests.
+
+Workers live at module level so that multiprocessing's "spawn" context can
+import them in a fresh interpreter: each process builds its own Program on the
+same database URL, waits behind a barrier, then records its actions.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from advokit import Action, Advocate, Program
+from advokit.core.store import queries as q
+from advokit.plugins.points import Points, PointsRule, redemption
+
+PROGRAM = "concurrency"
+ADVOCATE = "alice"
+#: The one idempotency key every process of the exactly-once test records.
+SHARED_KEY = "order-1042:paid"
+#: How long a process may wait for the others at the barrier, in seconds.
+BARRIER_TIMEOUT = 120.0
+
+
+#: The ``params`` of a ``database_url`` fixture: both supported databases.
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def fresh_database(request: pytest.FixtureRequest) -> str:
+    """The body of a ``database_url`` fixture parametrised with :data:`DATABASES`.
+
+    A fresh SQLite file (WAL mode) or a fresh PostgreSQL database, through the
+    ``sqlite_url`` and ``postgres_url`` fixtures of conftest.py.
+    """
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+def build_program(database_url: str) -> Program:
+    """The program every process builds: 10 points per completed purchase."""
+    return Program(
+        name=PROGRAM,
+        database_url=database_url,
+        plugins=[Points(PointsRule("purchase.completed", points=10))],
+        load_entrypoints=False,
+    )
+
+
+def purchase(order_id: str = "1042", key: str = SHARED_KEY) -> Action:
+    return Action(
+        kind="purchase.completed", advocate=ADVOCATE, key=key, data={"order_id": order_id}
+    )
+
+
+def prepared_program(database_url: str) -> Program:
+    """A migrated program with ``alice`` enrolled (done once, by the parent)."""
+    program = build_program(database_url)
+    program.migrate()
+    program.enroll(Advocate(external_id=ADVOCATE))
+    return program
+
+
+# --------------------------------------------------------------------------- workers
+
+
+def _summary(outcome: Any) -> tuple[str, bool, tuple[str, ...]]:
+    return (outcome.status.value, outcome.replayed, tuple(outcome.reasons))
+
+
+def _work(
+    make_action: Callable[[int, int], Action],
+    database_url: str,
+    barrier: Any,
+    results: Any,
+    worker: int,
+    calls: int,
+) -> None:
+    """Record ``calls`` actions after the barrier; report every outcome and error."""
+    report: dict[str, Any] = {"worker": worker, "outcomes": [], "errors": [], "fatal": None}
+    try:
+        program = build_program(database_url)
+        try:
+            program.balance(ADVOCATE)  # connect and check the schema before the start line
+            barrier.wait(BARRIER_TIMEOUT)
+            for call in range(calls):
+                try:
+                    outcome = program.record(make_action(worker, call))
+                except Exception as error:
+                    report["errors"].append(f"{type(error).__name__}: {error}")
+                else:
+                    report["outcomes"].append(_summary(outcome))
+        finally:
+            program.close()
+    except BaseException:
+        report["fatal"] = traceback.format_exc()
+        barrier.abort()
+    results.put(report)
+
+
+def _same_key(worker: int, call: int) -> Action:
+    return purchase()
+
+
+def _unique_redemption(worker: int, call: int) -> Action:
+    return redemption(ADVOCATE, 30, key=f"redeem-{worker}-{call}")
+
+
+def record_same_key(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
+    """Process target: record the shared purchase ``calls`` times."""
+    _work(_same_key, database_url, barrier, results, worker, calls)
+
+
+def redeem_30(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
+    """Process target: try to spend 30 points ``calls`` times, each with its own key."""
+    _work(_unique_redemption, database_url, barrier, results, worker, calls)
+
+
+def run_processes(
+    target: Callable[..., None], database_url: str, processes: int, calls: int
+) -> list[dict[str, Any]]:
+    """Start ``processes`` spawned workers behind one barrier and collect their reports."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(processes)
+    results = ctx.Queue()
+    workers = [
+        ctx.Process(target=target, args=(database_url, barrier, results, worker, calls))
+        for worker in range(processes)
+    ]
+    for process in workers:
+        process.start()
+    reports = []
+    try:
+        # Drain the queue before joining: a child blocks on exit until its data is read.
+        for _ in workers:
+            reports.append(results.get(timeout=170))
+    except queue.Empty:
+        pytest.fail(f"only {len(reports)} of {processes} workers reported: {reports!r}")
+    finally:
+        for process in workers:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+                process.join()
+    assert [p.exitcode for p in workers] == [0] * processes
+    fatal = [r["fatal"] for r in reports if r["fatal"]]
+    assert not fatal, "\n".join(fatal)
+    return sorted(reports, key=lambda r: r["worker"])
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def count_rows(program: Program, table: sa.Table, *where: Any) -> int:
+    with program.engine.connect() as conn:
+        return int(
+            conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+        )
+
+
+def stored_balances(program: Program) -> list[int]:
+    """Every balance in the program's balances table."""
+    t = q.balances_t
+    with program.engine.connect() as conn:
+        return [
+            int(b)
+            for b in conn.execute(
+                sa.select(t.c.balance).where(t.c.program == program.name)
+            ).scalars()
+        ]
+
+
+def running_sums(program: Program, advocate: str, account: str = "points") -> list[int]:
+    """The balance after each ledger entry, oldest first."""
+    entries = program.history(advocate, account, limit=1_000_000)
+    total, sums = 0, []
+    for entry in sorted(entries, key=lambda e: e.id):
+        total += entry.delta
+        sums.append(total)
+    return sums
