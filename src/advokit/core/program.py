@@ -421,7 +421,8 @@ class Program:
                 sa.select(a.c.external_id, a.c.name, column)
                 .join(a, a.c.id == t.c.advocate_id)
                 .where(t.c.program == self.name, t.c.account == account)
-                .order_by(column.desc(), t.c.advocate_id)
+                # one direction for both columns: a backward scan of the index
+                .order_by(column.desc(), t.c.advocate_id.desc())
                 .limit(limit)
             ).all()
         standings: list[Standing] = []

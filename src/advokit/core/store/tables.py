@@ -119,8 +119,10 @@ class BalanceRow(SQLModel, table=True):
 
     __tablename__ = "advokit_balances"
     __table_args__ = (
-        sa.Index("ix_balance_leaderboard", "program", "account", "balance"),
-        sa.Index("ix_balance_earned_leaderboard", "program", "account", "earned"),
+        # advocate_id breaks ties inside the index, so that a top 10 falling in a
+        # large group of equal balances is still an index scan, not a sort
+        sa.Index("ix_balance_leaderboard", "program", "account", "balance", "advocate_id"),
+        sa.Index("ix_balance_earned_leaderboard", "program", "account", "earned", "advocate_id"),
     )
 
     advocate_id: int = Field(

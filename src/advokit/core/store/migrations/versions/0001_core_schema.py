@@ -100,9 +100,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["advocate_id"], ["advokit_advocates.id"]),
         sa.PrimaryKeyConstraint("advocate_id", "account"),
     )
-    op.create_index("ix_balance_leaderboard", "advokit_balances", ["program", "account", "balance"])
     op.create_index(
-        "ix_balance_earned_leaderboard", "advokit_balances", ["program", "account", "earned"]
+        "ix_balance_leaderboard",
+        "advokit_balances",
+        ["program", "account", "balance", "advocate_id"],
+    )
+    op.create_index(
+        "ix_balance_earned_leaderboard",
+        "advokit_balances",
+        ["program", "account", "earned", "advocate_id"],
     )
     op.create_table(
         "advokit_lots",
