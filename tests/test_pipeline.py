@@ -221,7 +221,8 @@ def test_on_record_error_observes_failures(program):
 
 def test_hook_recorder_sees_the_pipeline(program):
     recorder = HookRecorder(program)
-    program.record(purchase("o-1"))
+    with register_plugin(program, Screen({})):
+        program.record(purchase("o-1"))
     recorder.close()
     names = recorder.names()
     assert names.index("advokit_screen") < names.index("advokit_evaluate")

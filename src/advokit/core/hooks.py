@@ -76,6 +76,8 @@ class Hooks:
     # -- pipeline
 
     def screen(self, ctx: EvaluationContext, action: Action) -> list[Verdict]:
+        if not self._screen.get_hookimpls():  # the common case; saves a pluggy call
+            return []
         try:
             return self._screen(ctx=ctx, action=action)  # type: ignore[no-any-return]
         except Exception as error:

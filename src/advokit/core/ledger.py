@@ -81,14 +81,26 @@ class _BulkInsert:
 
     def run(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
         """Insert ``rows``; returns how many were inserted."""
-        processors = self.processors
+        processors = [(name, self.processors[name]) for name in self.order or self.names]
+        # a batch repeats a few timestamps (its "now") thousands of times
+        memo: dict[tuple[str, Any], Any] = {}
         converted: list[Any] = []
         for row in rows:
-            values = {}
-            for name, processor in processors.items():
+            values = []
+            for name, processor in processors:
                 value = row.get(name)
-                values[name] = processor(value) if processor and value is not None else value
-            converted.append(tuple(values[n] for n in self.order) if self.positional else values)
+                if processor is not None and value is not None:
+                    if isinstance(value, datetime):
+                        key = (name, value)
+                        if key not in memo:
+                            memo[key] = processor(value)
+                        value = memo[key]
+                    else:
+                        value = processor(value)
+                values.append(value)
+            converted.append(
+                tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+            )
         result = conn.exec_driver_sql(self.sql, converted)
         return int(result.rowcount)
 
