@@ -71,17 +71,14 @@ __all__ = ["Engine"]
 POINTS_CHANGED = "points.changed"
 
 
-class _Held(Exception):
-    """A derived action's evaluation asked to hold the recorded action for review."""
+class _Stopped(Exception):
+    """The action cannot apply now: held for review, or refused by a guard.
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+    Only that action is undone; the rest of the batch goes on.
+    """
 
-
-class _Refused(Exception):
-    """An action's effects failed a guard; the action is rejected, the batch goes on."""
-
-    def __init__(self, reason: str) -> None:
+    def __init__(self, status: Status, reason: str) -> None:
+        self.status = status
         self.reason = reason
 
 
@@ -321,7 +318,7 @@ class _Run:
                     )
                 self.engine.validate(derived, allow_derived=True)
                 pending = [(d, self.effects_for(d, depth)) for d in derived]
-        except _Held as held:
+        except _Stopped as stop:
             work.rollback(checkpoint)
             if savepoint is not None:
                 savepoint.rollback()
@@ -329,19 +326,8 @@ class _Run:
                 key=action.key,
                 kind=action.kind,
                 advocate=action.advocate,
-                status=Status.HELD,
-                reasons=(held.reason,),
-            )
-        except _Refused as refusal:
-            work.rollback(checkpoint)
-            if savepoint is not None:
-                savepoint.rollback()
-            return Outcome(
-                key=action.key,
-                kind=action.kind,
-                advocate=action.advocate,
-                status=Status.REJECTED,
-                reasons=(refusal.reason,),
+                status=stop.status,
+                reasons=(stop.reason,),
             )
         except BaseException:
             work.rollback(checkpoint)
@@ -379,7 +365,7 @@ class _Run:
                 try:
                     work.deduct(row_id, effect, root_key, effective_at)
                 except InsufficientBalance as error:
-                    raise _Refused(f"insufficient_balance: {error}") from None
+                    raise _Stopped(Status.REJECTED, f"insufficient_balance: {error}") from None
                 _add(changed, (row_id, effect.account), -effect.points)
             elif isinstance(effect, ReversePoints):
                 row_id = view.advocate_id(effect.advocate)
@@ -388,7 +374,7 @@ class _Run:
                     _add(changed, (row_id, effect.account), -taken)
             elif isinstance(effect, HoldForReview):
                 if not self.approved:
-                    raise _Held(effect.reason)
+                    raise _Stopped(Status.HELD, effect.reason)
             elif isinstance(effect, Tag):
                 work.tag(view.advocate_id(effect.advocate), effect.tag, root_key, effect.remove)
             else:
