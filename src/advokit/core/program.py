@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from advokit.core import hooks as hooks_module
 from advokit.core.clock import Clock, system_clock
 from advokit.core.context import EvaluationContext
 from advokit.core.engine import Engine
@@ -511,7 +510,3 @@ class Program:
             if expected != found:
                 problems.append((names.get(key[0], str(key[0])), key[1], found[0], expected[0]))
         return problems
-
-
-# Re-exported so ``hooks_module`` stays imported for type checkers of plugins.
-del hooks_module
