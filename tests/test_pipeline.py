@@ -14,6 +14,7 @@ from advokit import (
     Effect,
     HoldForReview,
     IdempotencyConflict,
+    InvalidValue,
     PluginError,
     Status,
     Tag,
@@ -332,3 +333,26 @@ def test_failing_effect_policy_is_named_and_rolls_back(make_program, database_ur
     with pytest.raises(PluginError, match="broken_policy.*effect policy.*oops"):
         program.record(purchase("o-1"))
     assert count(program, "advokit_actions") == 0
+
+
+def test_a_held_action_is_decided_once(program):
+    with register_plugin(program, Screen({"o-1": Verdict.hold("velocity")})):
+        program.record(purchase("o-1"))
+    program.review("o-1", approve=True, reviewer="maria")
+    with pytest.raises(InvalidValue, match="held for review"):
+        program.review("o-1", approve=True, reviewer="li")
+    assert program.balance("ann") == 10
+    assert count(program, "advokit_reviews") == 1
+
+
+def test_a_decision_that_lost_the_race_writes_nothing(program):
+    """Two reviewers read the action as held; only the first decision may apply."""
+    with register_plugin(program, Screen({"o-1": Verdict.hold("velocity")})):
+        program.record(purchase("o-1"))
+    action = program.held()[0]
+    program._engine.review(action, approve=True, reviewer="maria", note=None)
+    with pytest.raises(InvalidValue, match="still held"):
+        program._engine.review(action, approve=True, reviewer="li", note=None)
+    assert program.balance("ann") == 10
+    assert count(program, "advokit_reviews") == 1
+    assert count(program, "advokit_ledger_entries") == 1

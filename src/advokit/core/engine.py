@@ -144,10 +144,8 @@ class Engine:
             if action.advocate not in ids:
                 raise UnknownAdvocate(action.advocate, program.name)
         recorded = q.recorded_actions(conn, program.name, {a.key for a in actions})
-        view: View
-        work = Work(conn, program.name, now, lambda row_id: view.external_id(row_id))
-        view = View(work, ids)
-        run = _Run(self, conn, work, view, now)
+        run = _Run(self, conn, ids, now)
+        work = run.work
 
         outcomes: list[Outcome] = []
         new: list[Outcome] = []
@@ -192,27 +190,53 @@ class Engine:
             raise database.RetryTransaction
         return outcomes, new
 
-    def apply_reviewed(self, action: Action, occurred_at: datetime) -> Outcome:
-        """Evaluate and apply a held action a reviewer approved (HoldForReview ignored)."""
+    def review(self, action: Action, *, approve: bool, reviewer: str, note: str | None) -> Outcome:
+        """Decide on a held action in one transaction: its effects, outcome and audit row.
+
+        Approving evaluates and applies the action now (HoldForReview ignored);
+        denying rejects it. A decision on an action that is no longer held
+        (another reviewer was first) raises and writes nothing.
+        """
         program = self.program
 
         def attempt() -> Outcome:
             with database.transaction(program.engine) as conn:
                 now = program.clock()
-                ids = q.advocate_ids(conn, program.name, [action.advocate])
-                if action.advocate not in ids:
-                    raise UnknownAdvocate(action.advocate, program.name)
-                view: View
-                work = Work(conn, program.name, now, lambda row_id: view.external_id(row_id))
-                view = View(work, ids)
-                run = _Run(self, conn, work, view, now)
-                outcome = run.apply(attrs.evolve(action, occurred_at=occurred_at), approved=True)
-                work.flush()
-                q.set_outcome(conn, program.name, action.key, outcome)
+                if approve:
+                    ids = q.advocate_ids(conn, program.name, [action.advocate])
+                    if action.advocate not in ids:
+                        raise UnknownAdvocate(action.advocate, program.name)
+                    run = _Run(self, conn, ids, now)
+                    outcome = run.apply(action, approved=True)
+                    run.work.flush()
+                else:
+                    outcome = Outcome(
+                        key=action.key,
+                        kind=action.kind,
+                        advocate=action.advocate,
+                        status=Status.REJECTED,
+                        reasons=(f"denied by {reviewer}",),
+                    )
+                if not q.decide_held(conn, program.name, action.key, outcome):
+                    raise InvalidValue(
+                        "key", action.key, "the key of an action that is still held for review"
+                    )
+                conn.execute(
+                    q.reviews_t.insert(),
+                    {
+                        "program": program.name,
+                        "action_key": action.key,
+                        "decision": "approved" if approve else "denied",
+                        "reviewer": reviewer,
+                        "note": note,
+                        "decided_at": now,
+                    },
+                )
                 return outcome
 
         outcome = database.retrying(attempt)
-        self.hooks.after_commit(program, [outcome])
+        if approve:
+            self.hooks.after_commit(program, [outcome])
         return outcome
 
 
@@ -235,15 +259,17 @@ def _as_replay(outcome: Outcome) -> Outcome:
 class _Run:
     """Screening, evaluation and application for the actions of one transaction."""
 
-    def __init__(self, engine: Engine, conn: Any, work: Work, view: View, now: datetime) -> None:
+    def __init__(self, engine: Engine, conn: Any, ids: dict[str, int], now: datetime) -> None:
         self.engine = engine
+        self.work = Work(
+            conn, engine.program.name, now, lambda row_id: self.view.external_id(row_id)
+        )
+        self.view = View(self.work, ids)
         self.hooks = engine.hooks
         self.program = engine.program
         self.conn = conn
-        self.work = work
-        self.view = view
         self.now = now
-        self.contexts = [EvaluationContext(self.program, now, view, 0)]
+        self.contexts = [EvaluationContext(self.program, now, self.view, 0)]
         self.emit_points_changed = POINTS_CHANGED in engine.kinds
         self.approved = False
 

@@ -31,13 +31,11 @@ from advokit.core.model import (
     LedgerEntry,
     Outcome,
     Standing,
-    Status,
 )
 from advokit.core.plugins import LoadedPlugins, PluginInfo, load_plugins
 from advokit.core.registry import Register, Registries
 from advokit.core.store import database
 from advokit.core.store import queries as q
-from advokit.core.store.tables import ReviewRow
 
 __all__ = ["EffectPolicy", "Program"]
 
@@ -252,10 +250,15 @@ class Program:
     def advocate(self, external_id: str) -> Advocate:
         """The enrolled advocate with this external id."""
         with database.transaction(self.engine, write=False) as conn:
-            ids = q.advocate_ids(conn, self.name, [external_id])
-            if external_id not in ids:
-                raise UnknownAdvocate(external_id, self.name)
-            return q.advocates(conn, [ids[external_id]])[ids[external_id]]
+            row_id = self._row_id(conn, external_id)
+            return q.advocates(conn, [row_id])[row_id]
+
+    def _row_id(self, conn: Any, advocate: str | Advocate) -> int:
+        external_id = advocate.external_id if isinstance(advocate, Advocate) else advocate
+        ids = q.advocate_ids(conn, self.name, [external_id])
+        if external_id not in ids:
+            raise UnknownAdvocate(external_id, self.name)
+        return ids[external_id]
 
     # -- recording
 
@@ -280,15 +283,21 @@ class Program:
 
     def held(self, limit: int = 100) -> list[Action]:
         """Actions waiting for a person's decision, oldest first."""
-        t = q.actions_t
+        return self._held(limit=limit)
+
+    def _held(self, *, limit: int, key: str | None = None) -> list[Action]:
+        t, a = q.actions_t, q.advocates_t
+        query = (
+            sa.select(t.c.kind, t.c.key, t.c.occurred_at, t.c.data, a.c.external_id)
+            .join(a, a.c.id == t.c.advocate_id)
+            .where(t.c.program == self.name, t.c.status == "held")
+            .order_by(t.c.id)
+            .limit(limit)
+        )
+        if key is not None:
+            query = query.where(t.c.key == key)
         with database.transaction(self.engine, write=False) as conn:
-            rows = conn.execute(
-                sa.select(t.c.kind, t.c.key, t.c.occurred_at, t.c.data, q.advocates_t.c.external_id)
-                .join(q.advocates_t, q.advocates_t.c.id == t.c.advocate_id)
-                .where(t.c.program == self.name, t.c.status == "held")
-                .order_by(t.c.id)
-                .limit(limit)
-            ).all()
+            rows = conn.execute(query).all()
         return [
             Action(
                 kind=r.kind,
@@ -307,69 +316,20 @@ class Program:
         """
         if not isinstance(reviewer, str) or not reviewer.strip():
             raise InvalidValue("reviewer", reviewer, "the name of the person deciding")
-        pending = {a.key: a for a in self._held_one(key)}
-        if key not in pending:
+        held = self._held(limit=1, key=key)
+        if not held:
             raise InvalidValue("key", key, "the key of an action that is held for review")
-        action = pending[key]
-        if approve:
-            outcome = self._engine.apply_reviewed(action, action.occurred_at or self.clock())
-        else:
-            outcome = Outcome(
-                key=key,
-                kind=action.kind,
-                advocate=action.advocate,
-                status=Status.REJECTED,
-                reasons=(f"denied by {reviewer}",),
-            )
-            with database.transaction(self.engine) as conn:
-                q.set_outcome(conn, self.name, key, outcome)
-        with database.transaction(self.engine) as conn:
-            conn.execute(
-                ReviewRow.__table__.insert(),  # type: ignore[attr-defined]
-                {
-                    "program": self.name,
-                    "action_key": key,
-                    "decision": "approved" if approve else "denied",
-                    "reviewer": reviewer,
-                    "note": note,
-                    "decided_at": self.clock(),
-                },
-            )
-        return outcome
-
-    def _held_one(self, key: str) -> list[Action]:
-        t = q.actions_t
-        with database.transaction(self.engine, write=False) as conn:
-            rows = conn.execute(
-                sa.select(t.c.kind, t.c.key, t.c.occurred_at, t.c.data, q.advocates_t.c.external_id)
-                .join(q.advocates_t, q.advocates_t.c.id == t.c.advocate_id)
-                .where(t.c.program == self.name, t.c.key == key, t.c.status == "held")
-            ).all()
-        return [
-            Action(
-                kind=r.kind,
-                key=r.key,
-                occurred_at=r.occurred_at,
-                data=r.data,
-                advocate=r.external_id,
-            )
-            for r in rows
-        ]
+        return self._engine.review(held[0], approve=approve, reviewer=reviewer, note=note)
 
     # -- reading the ledger
 
     def balance(self, advocate: str | Advocate, account: str = "points") -> int:
         """The advocate's current balance on ``account``."""
-        external_id = advocate.external_id if isinstance(advocate, Advocate) else advocate
         t = q.balances_t
         with database.transaction(self.engine, write=False) as conn:
-            ids = q.advocate_ids(conn, self.name, [external_id])
-            if external_id not in ids:
-                raise UnknownAdvocate(external_id, self.name)
+            row_id = self._row_id(conn, advocate)
             value = conn.execute(
-                sa.select(t.c.balance).where(
-                    t.c.advocate_id == ids[external_id], t.c.account == account
-                )
+                sa.select(t.c.balance).where(t.c.advocate_id == row_id, t.c.account == account)
             ).scalar()
         return int(value or 0)
 
@@ -380,10 +340,7 @@ class Program:
         external_id = advocate.external_id if isinstance(advocate, Advocate) else advocate
         t = q.entries_t
         with database.transaction(self.engine, write=False) as conn:
-            ids = q.advocate_ids(conn, self.name, [external_id])
-            if external_id not in ids:
-                raise UnknownAdvocate(external_id, self.name)
-            query = sa.select(t).where(t.c.advocate_id == ids[external_id])
+            query = sa.select(t).where(t.c.advocate_id == self._row_id(conn, external_id))
             if account is not None:
                 query = query.where(t.c.account == account)
             rows = conn.execute(query.order_by(t.c.id.desc()).limit(limit)).all()
@@ -432,12 +389,9 @@ class Program:
 
     def tags(self, advocate: str | Advocate) -> frozenset[str]:
         """The advocate's segment labels."""
-        external_id = advocate.external_id if isinstance(advocate, Advocate) else advocate
         with database.transaction(self.engine, write=False) as conn:
-            ids = q.advocate_ids(conn, self.name, [external_id])
-            if external_id not in ids:
-                raise UnknownAdvocate(external_id, self.name)
-            return frozenset(q.tags(conn, [ids[external_id]]).get(ids[external_id], ()))
+            row_id = self._row_id(conn, advocate)
+            return frozenset(q.tags(conn, [row_id]).get(row_id, ()))
 
     # -- maintenance
 

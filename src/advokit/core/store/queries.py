@@ -21,6 +21,7 @@ from advokit.core.store.tables import (
     BalanceRow,
     LedgerEntryRow,
     LotRow,
+    ReviewRow,
     TagRow,
 )
 
@@ -30,6 +31,7 @@ entries_t: sa.Table = LedgerEntryRow.__table__  # type: ignore[attr-defined]
 balances_t: sa.Table = BalanceRow.__table__  # type: ignore[attr-defined]
 lots_t: sa.Table = LotRow.__table__  # type: ignore[attr-defined]
 tags_t: sa.Table = TagRow.__table__  # type: ignore[attr-defined]
+reviews_t: sa.Table = ReviewRow.__table__  # type: ignore[attr-defined]
 
 #: IN-lists are split so that no statement exceeds SQLite's parameter limit.
 CHUNK = 2000
@@ -237,17 +239,22 @@ def expired_lots(conn: Connection, program: str, now: datetime, limit: int) -> S
     ).all()
 
 
-def set_outcome(conn: Connection, program: str, key: str, outcome: Outcome) -> None:
-    """Store the outcome of a held action once a reviewer decided on it."""
+def decide_held(conn: Connection, program: str, key: str, outcome: Outcome) -> bool:
+    """Store a reviewer's outcome of a held action; False if it was no longer held.
+
+    The guard on the status makes two concurrent decisions on one action
+    resolve to one: the second updates nothing and must roll back.
+    """
     from advokit.core.codec import encode_effect
 
     t = actions_t
-    conn.execute(
+    result = conn.execute(
         t.update()
-        .where(t.c.program == program, t.c.key == key)
+        .where(t.c.program == program, t.c.key == key, t.c.status == "held")
         .values(
             status=outcome.status.value,
             reasons=list(outcome.reasons),
             effects=[encode_effect(e) for e in outcome.effects],
         )
     )
+    return bool(result.rowcount == 1)
