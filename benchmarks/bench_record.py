@@ -451,6 +451,17 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def report_plan_and_target(label: str, median_ms: float, plan: list[str]) -> tuple[bool, str]:
+    """Print a leaderboard query plan and its PASS/FAIL line; return the check."""
+    print("EXPLAIN QUERY PLAN:")
+    for line in plan[1:]:
+        print(f"  {line}")
+    ok = median_ms <= TARGET_LEADERBOARD_MS
+    line = f"{label} = {median_ms:.3f} ms  (target <= {TARGET_LEADERBOARD_MS:g})"
+    print(f"{verdict(ok)} {line}")
+    return ok, line
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=100_000, help="N actions for record_many")
@@ -569,31 +580,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             print(f"leaderboard top 3: {[(s.rank, s.advocate, s.value) for s in top[:3]]}")
             print(f"query: {plan[0]}")
-            print("EXPLAIN QUERY PLAN:")
-            for line in plan[1:]:
-                print(f"  {line}")
-            ok = board_median <= TARGET_LEADERBOARD_MS
-            line = (
-                f"leaderboard median = {board_median:.3f} ms  (target <= {TARGET_LEADERBOARD_MS:g})"
-            )
-            checks.append((ok, line))
-            print(f"{verdict(ok)} {line}")
+            checks.append(report_plan_and_target("leaderboard median", board_median, plan))
         if args.leaderboard_advocates and args.leaderboard_ties:
             ties_db = workdir / "leaderboard-ties.db"
             load_leaderboard_db(ties_db, count, args.seed, ties=True)
             latencies, plan, _ = bench_leaderboard(ties_db, args.leaderboard_calls)
             ties_median = statistics.median(latencies)
             print(f"leaderboard(limit=10), all but 5 balances 0: median {ties_median:.3f} ms")
-            print("EXPLAIN QUERY PLAN:")
-            for line in plan[1:]:
-                print(f"  {line}")
-            ok = ties_median <= TARGET_LEADERBOARD_MS
-            line = (
-                f"leaderboard median, ties = {ties_median:.3f} ms"
-                f"  (target <= {TARGET_LEADERBOARD_MS:g})"
-            )
-            checks.append((ok, line))
-            print(f"{verdict(ok)} {line}")
+            checks.append(report_plan_and_target("leaderboard median, ties", ties_median, plan))
 
     print()
     print("=== summary ===")
