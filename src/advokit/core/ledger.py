@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 from advokit.core.errors import ConfigurationError, InsufficientBalance
 from advokit.core.model import AwardPoints, DeductPoints, ReversePoints
+from advokit.core.store import driver
 from advokit.core.store import queries as q
 
 __all__ = ["Account", "Lot", "Work", "dialect_insert"]
@@ -49,7 +50,8 @@ class _BulkInsert:
 
     SQLAlchemy's per-row parameter handling cost more than the database's own
     work in the record_many benchmark; this keeps SQLAlchemy's SQL and type
-    processing (bind processors per column) and skips the rest.
+    processing (bind processors per column) and runs it on the DBAPI cursor
+    (see :mod:`advokit.core.store.driver`).
     """
 
     _cache: dict[tuple[str, str, bool], _BulkInsert] = {}
@@ -101,8 +103,12 @@ class _BulkInsert:
             converted.append(
                 tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
             )
-        result = conn.exec_driver_sql(self.sql, converted)
-        return int(result.rowcount)
+        cur = driver.cursor(conn)
+        try:
+            cur.executemany(self.sql, converted)
+            return int(cur.rowcount)
+        finally:
+            cur.close()
 
 
 class Lot:
@@ -514,28 +520,12 @@ class Work:
 
     def _flush_balances(self) -> None:
         rows = [
-            {
-                "advocate_id": state.advocate_id,
-                "account": state.account,
-                "program": self.program,
-                "balance": state.delta,
-                "earned": state.earned_delta,
-            }
+            (state.advocate_id, state.account, self.program, state.delta, state.earned_delta)
             for _, state in sorted(self.accounts.items())  # one lock order: no deadlocks
             if state.delta or state.earned_delta
         ]
-        if not rows:
-            return
-        t = q.balances_t
-        insert = dialect_insert(self.conn, t)
-        statement = insert.on_conflict_do_update(
-            index_elements=["advocate_id", "account"],
-            set_={
-                "balance": t.c.balance + insert.excluded.balance,
-                "earned": t.c.earned + insert.excluded.earned,
-            },
-        )
-        self.conn.execute(statement, rows)
+        if rows:
+            driver.upsert_balances(self.conn, rows)
 
     def _flush_tags(self) -> None:
         added = [

@@ -2,7 +2,8 @@
 
 Every function takes a connection inside the caller's transaction and returns
 plain Python values keyed by advocate id, so one statement serves a whole batch
-of actions.
+of actions. The reads every recorded action runs are in
+:mod:`advokit.core.store.driver`, re-exported here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from advokit.core.model import Advocate, Consent, Outcome
+from advokit.core.store.driver import advocate_ids, balances, recorded_actions
 from advokit.core.store.tables import (
     ActionRow,
     AdvocateRow,
@@ -24,6 +26,22 @@ from advokit.core.store.tables import (
     ReviewRow,
     TagRow,
 )
+
+__all__ = [
+    "advocate_from_row",
+    "advocate_ids",
+    "advocates",
+    "balances",
+    "chunks",
+    "decide_held",
+    "earned_between",
+    "expired_lots",
+    "last_award_at",
+    "lots",
+    "recorded_actions",
+    "reversal_totals",
+    "tags",
+]
 
 advocates_t: sa.Table = AdvocateRow.__table__  # type: ignore[attr-defined]
 actions_t: sa.Table = ActionRow.__table__  # type: ignore[attr-defined]
@@ -64,67 +82,12 @@ def advocate_from_row(row: Any) -> Advocate:
     )
 
 
-def advocate_ids(conn: Connection, program: str, external_ids: Collection[str]) -> dict[str, int]:
-    """Map external ids to row ids; unknown ids are left out."""
-    t = advocates_t
-    found: dict[str, int] = {}
-    for part in chunks(external_ids):
-        rows = conn.execute(
-            sa.select(t.c.external_id, t.c.id).where(
-                t.c.program == program, t.c.external_id.in_(part)
-            )
-        )
-        found.update((ext, row_id) for ext, row_id in rows)
-    return found
-
-
 def advocates(conn: Connection, ids: Collection[int]) -> dict[int, Advocate]:
     t = advocates_t
     found = {}
     for part in chunks(ids):
         for row in conn.execute(sa.select(t).where(t.c.id.in_(part))):
             found[row.id] = advocate_from_row(row)
-    return found
-
-
-def recorded_actions(conn: Connection, program: str, keys: Collection[str]) -> dict[str, Any]:
-    """The rows of actions already recorded under ``keys``."""
-    t = actions_t
-    columns = (
-        t.c.key,
-        t.c.kind,
-        t.c.fingerprint,
-        t.c.status,
-        t.c.reasons,
-        t.c.effects,
-        advocates_t.c.external_id,
-    )
-    found = {}
-    for part in chunks(keys):
-        query = (
-            sa.select(*columns)
-            .join(advocates_t, advocates_t.c.id == t.c.advocate_id)
-            .where(t.c.program == program, t.c.key.in_(part))
-        )
-        for row in conn.execute(query):
-            found[row.key] = row
-    return found
-
-
-def balances(
-    conn: Connection, ids: Collection[int], account: str, *, lock: bool = False
-) -> dict[int, tuple[int, int]]:
-    """``{advocate_id: (balance, earned)}`` for advocates that have a balance row."""
-    t = balances_t
-    found = {}
-    for part in chunks(sorted(ids)):
-        query = sa.select(t.c.advocate_id, t.c.balance, t.c.earned).where(
-            t.c.account == account, t.c.advocate_id.in_(part)
-        )
-        if lock:
-            query = query.order_by(t.c.advocate_id).with_for_update()
-        for advocate_id, balance, earned in conn.execute(query):
-            found[advocate_id] = (balance, earned)
     return found
 
 
