@@ -68,7 +68,8 @@ def advocate_ids(conn: Connection, program: str, external_ids: Collection[str]) 
     return dict(
         fetch(
             conn,
-            "SELECT external_id, id FROM advokit_advocates WHERE program = ? AND external_id IN (*)",
+            "SELECT external_id, id FROM advokit_advocates"
+            " WHERE program = ? AND external_id IN (*)",
             (program,),
             external_ids,
         )
