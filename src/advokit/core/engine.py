@@ -26,6 +26,7 @@ rolls the whole transaction back and surfaces as a PluginError naming it.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -151,7 +152,7 @@ class Engine:
         new: list[Outcome] = []
         seen: dict[str, tuple[str, Outcome]] = {}
         for action in actions:
-            fingerprint = action.fingerprint()
+            fingerprint, data_json = action._fingerprint_and_data()
             if action.key in recorded:
                 row = recorded[action.key]
                 if row.fingerprint != fingerprint:
@@ -173,11 +174,12 @@ class Engine:
                     "advocate_id": ids[action.advocate],
                     "occurred_at": action.occurred_at or now,
                     "recorded_at": now,
-                    "data": dict(action.data),
+                    # JSON text (ACTION_JSON_COLUMNS): data as fingerprinted
+                    "data": data_json,
                     "fingerprint": fingerprint,
                     "status": outcome.status.value,
-                    "reasons": list(outcome.reasons),
-                    "effects": [codec.encode_effect(e) for e in outcome.effects],
+                    "reasons": _json_list(outcome.reasons),
+                    "effects": _json_list([codec.encode_effect(e) for e in outcome.effects]),
                 }
             )
             seen[action.key] = (fingerprint, outcome)
@@ -342,7 +344,6 @@ class _Run:
                         f"action {action.key!r} still derived {derived[0].kind!r} at depth "
                         f"{depth}; max_derivation_depth is {self.program.max_derivation_depth}"
                     )
-                self.engine.validate(derived, allow_derived=True)
                 pending = [(d, self.effects_for(d, depth)) for d in derived]
         except _Stopped as stop:
             work.rollback(checkpoint)
@@ -409,7 +410,11 @@ class _Run:
         if others:
             if savepoint is None:
                 savepoint = self.conn.begin_nested()
-            tx = Transaction(self.conn, source, root_key, view, self.now, derived.append)
+
+            def emit(action: Action) -> None:
+                derived.extend(self.engine.validate([action], allow_derived=True))
+
+            tx = Transaction(self.conn, source, root_key, view, self.now, emit)
             for effect in others:
                 if not self.hooks.apply_effect(tx, effect):
                     raise AdvokitError(
@@ -423,12 +428,12 @@ class _Run:
                     continue
                 external_id = view.external_id(row_id)
                 derived.append(
-                    Action(
-                        kind=POINTS_CHANGED,
-                        advocate=external_id,
-                        key=_derived_key(root_key, f"{POINTS_CHANGED}:{account}:{len(derived)}"),
-                        occurred_at=source.occurred_at,
-                        data={
+                    Action._unchecked(
+                        POINTS_CHANGED,
+                        external_id,
+                        _derived_key(root_key, f"{POINTS_CHANGED}:{account}:{len(derived)}"),
+                        source.occurred_at,
+                        {
                             "account": account,
                             "delta": delta,
                             "balance": view.balance(external_id, account),
@@ -437,6 +442,10 @@ class _Run:
                     )
                 )
         return savepoint
+
+
+def _json_list(items: Sequence[Any]) -> str:
+    return json.dumps(list(items)) if items else "[]"
 
 
 def _add(totals: dict[tuple[int, str], int], key: tuple[int, str], delta: int) -> None:

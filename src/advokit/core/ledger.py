@@ -24,91 +24,19 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from advokit.core.errors import ConfigurationError, InsufficientBalance
+from advokit.core.errors import InsufficientBalance
 from advokit.core.model import AwardPoints, DeductPoints, ReversePoints
 from advokit.core.store import driver
 from advokit.core.store import queries as q
+from advokit.core.store.driver import dialect_insert
 
-__all__ = ["Account", "Lot", "Work", "dialect_insert"]
+__all__ = ["ACTION_JSON_COLUMNS", "Account", "Lot", "Work", "dialect_insert"]
 
-
-def dialect_insert(conn: Connection, table: sa.Table) -> Any:
-    """An INSERT that supports ``ON CONFLICT`` on this connection's database."""
-    name = conn.dialect.name
-    if name == "sqlite":
-        return sqlite.insert(table)
-    if name == "postgresql":
-        return postgresql.insert(table)
-    raise ConfigurationError("database_url", name, "a sqlite or postgresql database")
-
-
-class _BulkInsert:
-    """An INSERT run with the driver's own executemany.
-
-    SQLAlchemy's per-row parameter handling cost more than the database's own
-    work in the record_many benchmark; this keeps SQLAlchemy's SQL and type
-    processing (bind processors per column) and runs it on the DBAPI cursor
-    (see :mod:`advokit.core.store.driver`).
-    """
-
-    _cache: dict[tuple[str, str, bool], _BulkInsert] = {}
-
-    def __init__(self, conn: Connection, table: sa.Table, ignore_conflicts: bool) -> None:
-        dialect = conn.dialect
-        statement: Any = dialect_insert(conn, table) if ignore_conflicts else table.insert()
-        if ignore_conflicts:
-            unique = next(c for c in table.constraints if isinstance(c, sa.UniqueConstraint))
-            statement = statement.on_conflict_do_nothing(
-                index_elements=[c.name for c in unique.columns]
-            )
-        columns = [c for c in table.columns if c is not table.autoincrement_column]
-        compiled = statement.compile(dialect=dialect, column_keys=[c.key for c in columns])
-        self.sql = compiled.string
-        self.positional = bool(compiled.positional)
-        self.order = list(compiled.positiontup or []) if self.positional else []
-        self.names = [c.key for c in columns]
-        self.processors = {
-            c.key: c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns
-        }
-
-    @classmethod
-    def for_table(cls, conn: Connection, table: sa.Table, ignore_conflicts: bool) -> _BulkInsert:
-        key = (conn.dialect.name, table.name, ignore_conflicts)
-        if key not in cls._cache:
-            cls._cache[key] = cls(conn, table, ignore_conflicts)
-        return cls._cache[key]
-
-    def run(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
-        """Insert ``rows``; returns how many were inserted."""
-        processors = [(name, self.processors[name]) for name in self.order or self.names]
-        # a batch repeats a few timestamps (its "now") thousands of times
-        memo: dict[tuple[str, Any], Any] = {}
-        converted: list[Any] = []
-        for row in rows:
-            values = []
-            for name, processor in processors:
-                value = row.get(name)
-                if processor is not None and value is not None:
-                    if isinstance(value, datetime):
-                        key = (name, value)
-                        if key not in memo:
-                            memo[key] = processor(value)
-                        value = memo[key]
-                    else:
-                        value = processor(value)
-                values.append(value)
-            converted.append(
-                tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
-            )
-        cur = driver.cursor(conn)
-        try:
-            cur.executemany(self.sql, converted)
-            return int(cur.rowcount)
-        finally:
-            cur.close()
+#: Columns of ``Work.action_rows`` that hold JSON text already (the engine encodes
+#: ``data`` once for both the fingerprint and the row).
+ACTION_JSON_COLUMNS = frozenset({"data", "reasons", "effects"})
 
 
 class Lot:
@@ -480,10 +408,12 @@ class Work:
         if self.action_rows:
             # ON CONFLICT DO NOTHING: the unique key decides; the caller compares
             # the count with what it meant to insert
-            insert = _BulkInsert.for_table(conn, q.actions_t, ignore_conflicts=True)
+            insert = driver.BulkInsert.for_table(
+                conn, q.actions_t, ignore_conflicts=True, serialized=ACTION_JSON_COLUMNS
+            )
             inserted = insert.run(conn, self.action_rows)
         if self.entries:
-            _BulkInsert.for_table(conn, q.entries_t, ignore_conflicts=False).run(conn, self.entries)
+            driver.BulkInsert.for_table(conn, q.entries_t).run(conn, self.entries)
         if self.new_lots:
             conn.execute(
                 q.lots_t.insert(),

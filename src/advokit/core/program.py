@@ -22,7 +22,6 @@ from advokit.core.errors import (
     UnknownAdvocate,
 )
 from advokit.core.hooks import Hooks
-from advokit.core.ledger import dialect_insert
 from advokit.core.model import (
     Action,
     ActionKind,
@@ -36,6 +35,7 @@ from advokit.core.plugins import LoadedPlugins, PluginInfo, load_plugins
 from advokit.core.registry import Register, Registries
 from advokit.core.store import database
 from advokit.core.store import queries as q
+from advokit.core.store.driver import dialect_insert
 
 __all__ = ["EffectPolicy", "Program"]
 

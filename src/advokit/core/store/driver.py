@@ -18,12 +18,27 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Collection, Sequence
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import Any, ClassVar, NamedTuple
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-__all__ = ["Recorded", "advocate_ids", "balances", "cursor", "recorded_actions", "upsert_balances"]
+from advokit.core.errors import ConfigurationError
+
+__all__ = [
+    "BulkInsert",
+    "Recorded",
+    "advocate_ids",
+    "balances",
+    "cursor",
+    "dialect_insert",
+    "recorded_actions",
+    "upsert_balances",
+]
 
 #: Items per list parameter: below SQLite's limit of bound parameters.
 CHUNK = 2000
@@ -144,3 +159,92 @@ def upsert_balances(conn: Connection, rows: Sequence[tuple[int, str, str, int, i
         cur.executemany(render(_UPSERT_BALANCE, conn.dialect.name), rows)
     finally:
         cur.close()
+
+
+def dialect_insert(conn: Connection, table: sa.Table) -> Any:
+    """A SQLAlchemy INSERT that supports ``ON CONFLICT`` on this connection's database."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        return sqlite.insert(table)
+    if name == "postgresql":
+        return postgresql.insert(table)
+    raise ConfigurationError("database_url", name, "a sqlite or postgresql database")
+
+
+class BulkInsert:
+    """An INSERT of many rows, run with the driver's ``executemany``.
+
+    The SQL and the bind processors (UTCDateTime, JSON) are SQLAlchemy's,
+    compiled once per dialect, table and options; SQLAlchemy's per-row
+    parameter handling, which cost more than the database's own work, is
+    skipped. Rows are dicts with every column but the autoincrement id;
+    columns named in ``serialized`` already hold JSON text.
+    """
+
+    _cache: ClassVar[dict[tuple[str, str, bool, frozenset[str]], BulkInsert]] = {}
+
+    def __init__(
+        self, conn: Connection, table: sa.Table, ignore_conflicts: bool, serialized: frozenset[str]
+    ) -> None:
+        dialect = conn.dialect
+        statement: Any = dialect_insert(conn, table) if ignore_conflicts else table.insert()
+        if ignore_conflicts:
+            unique = next(c for c in table.constraints if isinstance(c, sa.UniqueConstraint))
+            statement = statement.on_conflict_do_nothing(
+                index_elements=[c.name for c in unique.columns]
+            )
+        columns = {c.key: c for c in table.columns if c is not table.autoincrement_column}
+        compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+        self.sql = compiled.string
+        self.positional = bool(compiled.positional)
+        self.names = list(compiled.positiontup or []) if self.positional else list(columns)
+        self.values_of = operator.itemgetter(*self.names)
+        self.processors = [
+            (i, processor)
+            for i, name in enumerate(self.names)
+            if name not in serialized
+            and (processor := columns[name].type.dialect_impl(dialect).bind_processor(dialect))
+        ]
+
+    @classmethod
+    def for_table(
+        cls,
+        conn: Connection,
+        table: sa.Table,
+        *,
+        ignore_conflicts: bool = False,
+        serialized: frozenset[str] = frozenset(),
+    ) -> BulkInsert:
+        key = (conn.dialect.name, table.name, ignore_conflicts, serialized)
+        if key not in cls._cache:
+            cls._cache[key] = cls(conn, table, ignore_conflicts, serialized)
+        return cls._cache[key]
+
+    def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert ``rows``; returns how many were inserted (conflicts ignored are not)."""
+        values_of, processors = self.values_of, self.processors
+        # a batch repeats a few timestamps (its "now") thousands of times
+        memo: dict[tuple[int, datetime], Any] = {}
+        converted: list[Any] = []
+        for row in rows:
+            values = list(values_of(row))
+            for i, processor in processors:
+                value = values[i]
+                if value is None:
+                    continue
+                if isinstance(value, datetime):
+                    key = (i, value)
+                    if key not in memo:
+                        memo[key] = processor(value)
+                    values[i] = memo[key]
+                else:
+                    values[i] = processor(value)
+            if not self.positional:
+                values = dict(zip(self.names, values, strict=True))  # type: ignore[assignment]
+            converted.append(values)
+        cur = cursor(conn)
+        try:
+            cur.executemany(self.sql, converted)
+            return int(cur.rowcount)
+        finally:
+            cur.close()
