@@ -377,6 +377,8 @@ class _Run:
         derived: list[Action],
         savepoint: Any,
     ) -> Any:
+        if not effects:
+            return savepoint
         work = self.work
         view = self.view
         effective_at = source.occurred_at or self.now

@@ -214,6 +214,10 @@ class ActionKind:
                 _check_type(self.name, field, data[field], expected)
 
 
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+_json_string = json.encoder.encode_basestring_ascii  # what json.dumps does to a str
+
+
 def _check_type(kind: str, field: str, value: Any, expected: type | tuple[type, ...]) -> None:
     types = expected if isinstance(expected, tuple) else (expected,)
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
@@ -278,9 +282,9 @@ class Action:
 
     def _fingerprint_and_data(self) -> tuple[str, str]:
         """The fingerprint, and the data as the canonical JSON text it was taken of."""
-        data = json.dumps(dict(self.data), sort_keys=True, separators=(",", ":"))
-        # the same text as json.dumps([kind, advocate, data]) with those options
-        body = f"[{json.dumps(self.kind)},{json.dumps(self.advocate)},{data}]"
+        data = _CANONICAL_JSON.encode(dict(self.data))
+        # the same text as json.dumps([kind, advocate, data], sort_keys=True, separators=...)
+        body = f"[{_json_string(self.kind)},{_json_string(self.advocate)},{data}]"
         return hashlib.blake2b(body.encode(), digest_size=16).hexdigest(), data
 
 

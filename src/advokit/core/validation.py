@@ -26,15 +26,23 @@ def _field_name(instance: Any, attribute: Any) -> str:
     return f"{type(instance).__name__}.{attribute.name}"
 
 
+_KNOWN_LIMIT = 1024
+
+
 def matches(pattern: str, accepted: str, *, optional: bool = False) -> Validator:
     """The value is a string that fully matches ``pattern``."""
     regex = re.compile(pattern)
+    # kinds, accounts and reason codes repeat on every action: a set lookup is
+    # cheaper than the regex (bounded, so that keys and ids cannot grow it)
+    known: set[str] = set()
 
     def check(instance: Any, attribute: Any, value: Any) -> None:
-        if value is None and optional:
+        if (value is None and optional) or (type(value) is str and value in known):
             return
         if not isinstance(value, str) or not regex.fullmatch(value):
             raise InvalidValue(_field_name(instance, attribute), value, accepted)
+        if len(known) < _KNOWN_LIMIT:
+            known.add(value)
 
     return check
 
