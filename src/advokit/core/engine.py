@@ -48,6 +48,7 @@ from advokit.core.errors import (
 )
 from advokit.core.ledger import Work
 from advokit.core.model import (
+    DEFAULT_ACCOUNT,
     Action,
     AwardPoints,
     Decision,
@@ -140,13 +141,17 @@ class Engine:
     def _run(self, conn: Any, actions: Sequence[Action]) -> tuple[list[Outcome], list[Outcome]]:
         program = self.program
         now = program.clock()
-        ids = q.advocate_ids(conn, program.name, {a.advocate for a in actions})
+        # the default account's balances come with the ids: points.changed needs them
+        ids, stored = q.advocates_and_balances(
+            conn, program.name, {a.advocate for a in actions}, DEFAULT_ACCOUNT
+        )
         for action in actions:
             if action.advocate not in ids:
                 raise UnknownAdvocate(action.advocate, program.name)
         recorded = q.recorded_actions(conn, program.name, {a.key for a in actions})
         run = _Run(self, conn, ids, now)
         work = run.work
+        work.seed_balances(DEFAULT_ACCOUNT, ids.values(), stored)
 
         outcomes: list[Outcome] = []
         new: list[Outcome] = []

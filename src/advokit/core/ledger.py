@@ -19,7 +19,7 @@ Ledger rules:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -143,6 +143,16 @@ class Work:
             state = self.account(advocate_id, account)
             state.base_balance, state.base_earned = stored.get(advocate_id, (0, 0))
             state.loaded = True
+
+    def seed_balances(
+        self, account: str, advocate_ids: Iterable[int], stored: dict[int, tuple[int, int]]
+    ) -> None:
+        """Take balances read by the caller (missing: no row yet, so 0) for accounts not read."""
+        for advocate_id in advocate_ids:
+            state = self.account(advocate_id, account)
+            if not state.loaded:
+                state.base_balance, state.base_earned = stored.get(advocate_id, (0, 0))
+                state.loaded = True
 
     def account_for_update(self, advocate_id: int, account: str) -> Account:
         """The account with its balance and open lots read under its row lock."""

@@ -51,6 +51,8 @@ KIND_PATTERN = r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+"
 KEY_PATTERN = r"[\x21-\x7e]{1,255}"
 #: Ledger accounts: ``points``, ``store_credit_cents``.
 ACCOUNT_PATTERN = r"[a-z][a-z0-9_]{0,62}"
+#: The account effects use unless they name another.
+DEFAULT_ACCOUNT = "points"
 _ACCOUNT = v.matches(ACCOUNT_PATTERN, "a lower-case account name such as 'points'")
 _KIND = v.matches(KIND_PATTERN, "a dotted lower-case name such as 'purchase.completed'")
 
@@ -348,7 +350,7 @@ class AwardPoints(Effect):
 
     advocate: str = attrs.field(converter=_external_id, validator=_ADVOCATE_ID)
     points: int = attrs.field(validator=_POINTS)
-    account: str = attrs.field(default="points", validator=_ACCOUNT)
+    account: str = attrs.field(default=DEFAULT_ACCOUNT, validator=_ACCOUNT)
     reason: str = attrs.field(validator=_KIND)
     expires_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc, validator=v.aware_datetime(optional=True)
@@ -366,7 +368,7 @@ class DeductPoints(Effect):
 
     advocate: str = attrs.field(converter=_external_id, validator=_ADVOCATE_ID)
     points: int = attrs.field(validator=_POINTS)
-    account: str = attrs.field(default="points", validator=_ACCOUNT)
+    account: str = attrs.field(default=DEFAULT_ACCOUNT, validator=_ACCOUNT)
     reason: str = attrs.field(validator=_KIND)
     memo: str | None = attrs.field(default=None, validator=v.text(max_length=500, optional=True))
     allow_negative: bool = False
@@ -385,7 +387,7 @@ class ReversePoints(Effect):
 
     advocate: str = attrs.field(converter=_external_id, validator=_ADVOCATE_ID)
     action_key: str = attrs.field(validator=v.matches(KEY_PATTERN, "an action key"))
-    account: str = attrs.field(default="points", validator=_ACCOUNT)
+    account: str = attrs.field(default=DEFAULT_ACCOUNT, validator=_ACCOUNT)
     points: int | None = attrs.field(default=None, validator=v.integer(minimum=1, optional=True))
     reason: str = attrs.field(default="points.reversed", validator=_KIND)
     clawback: str = attrs.field(
@@ -513,9 +515,9 @@ class Outcome:
         """Net points this action's own effects moved on the ``points`` account."""
         total = 0
         for effect in self.effects:
-            if isinstance(effect, AwardPoints) and effect.account == "points":
+            if isinstance(effect, AwardPoints) and effect.account == DEFAULT_ACCOUNT:
                 total += effect.points
-            elif isinstance(effect, DeductPoints) and effect.account == "points":
+            elif isinstance(effect, DeductPoints) and effect.account == DEFAULT_ACCOUNT:
                 total -= effect.points
         return total
 

@@ -33,6 +33,7 @@ __all__ = [
     "BulkInsert",
     "Recorded",
     "advocate_ids",
+    "advocates_and_balances",
     "balances",
     "cursor",
     "dialect_insert",
@@ -89,6 +90,30 @@ def advocate_ids(conn: Connection, program: str, external_ids: Collection[str]) 
             external_ids,
         )
     )
+
+
+def advocates_and_balances(
+    conn: Connection, program: str, external_ids: Collection[str], account: str
+) -> tuple[dict[str, int], dict[int, tuple[int, int]]]:
+    """Row ids of known advocates and their stored ``(balance, earned)`` on ``account``.
+
+    One statement for what every recording transaction reads first; advocates
+    without a balance row on the account are left out of the second mapping.
+    """
+    ids: dict[str, int] = {}
+    stored: dict[int, tuple[int, int]] = {}
+    for external_id, row_id, balance, earned in fetch(
+        conn,
+        "SELECT a.external_id, a.id, b.balance, b.earned FROM advokit_advocates a"
+        " LEFT JOIN advokit_balances b ON b.advocate_id = a.id AND b.account = ?"
+        " WHERE a.program = ? AND a.external_id IN (*)",
+        (account, program),
+        external_ids,
+    ):
+        ids[external_id] = row_id
+        if balance is not None:
+            stored[row_id] = (int(balance), int(earned))
+    return ids, stored
 
 
 class Recorded(NamedTuple):

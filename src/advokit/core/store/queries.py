@@ -16,7 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from advokit.core.model import Advocate, Consent, Outcome
-from advokit.core.store.driver import advocate_ids, balances, recorded_actions
+from advokit.core.store.driver import (
+    advocate_ids,
+    advocates_and_balances,
+    balances,
+    recorded_actions,
+)
 from advokit.core.store.tables import (
     ActionRow,
     AdvocateRow,
@@ -31,6 +36,7 @@ __all__ = [
     "advocate_from_row",
     "advocate_ids",
     "advocates",
+    "advocates_and_balances",
     "balances",
     "chunks",
     "decide_held",
