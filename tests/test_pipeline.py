@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from advokit import (
     Action,
     Advocate,
+    ConfigurationError,
     DerivationTooDeep,
     Effect,
     HoldForReview,
@@ -220,9 +221,29 @@ def test_on_record_error_observes_failures(program):
     assert observer.errors == ["PluginError"]
 
 
+class Listener:
+    """Evaluates every kind (declares no ``advokit_evaluates``) and remembers them."""
+
+    plugin_name = "listener"
+
+    def __init__(self):
+        self.kinds = []
+
+    @hookimpl
+    def advokit_evaluate(self, ctx, action):
+        self.kinds.append(action.kind)
+
+
+class Routed(Listener):
+    """Evaluates only the kinds it declares."""
+
+    plugin_name = "routed"
+    advokit_evaluates = frozenset({"review.posted"})
+
+
 def test_hook_recorder_sees_the_pipeline(program):
     recorder = HookRecorder(program)
-    with register_plugin(program, Screen({})):
+    with register_plugin(program, Screen({})), register_plugin(program, Listener()):
         program.record(purchase("o-1"))
     recorder.close()
     names = recorder.names()
@@ -233,6 +254,43 @@ def test_hook_recorder_sees_the_pipeline(program):
         "purchase.completed",
         "points.changed",
     ]
+
+
+def test_evaluate_reaches_only_plugins_that_take_the_kind(program):
+    routed, listener = Routed(), Listener()
+    with register_plugin(program, routed):
+        program.record(purchase("o-1"))
+        program.record(Action(kind="review.posted", advocate="ann", key="rv-1"))
+        assert routed.kinds == ["review.posted"]
+        # a plugin registered later is routed too, and points.changed is now derived
+        with register_plugin(program, listener):
+            program.record(purchase("o-2"))
+    assert routed.kinds == ["review.posted"]
+    assert listener.kinds == ["purchase.completed", "points.changed"]
+
+
+@pytest.mark.parametrize(
+    ("declared", "accepted"),
+    [("review.posted", "a collection of action kind names"), ({"no.such"}, "one of")],
+)
+def test_a_bad_evaluates_declaration_is_refused(make_program, declared, accepted):
+    class Bad(Listener):
+        plugin_name = "bad"
+        advokit_evaluates = declared
+
+    with pytest.raises(ConfigurationError, match=rf"bad\.advokit_evaluates.*{accepted}"):
+        make_program(plugins=[Bad()])
+
+
+def test_points_changed_is_not_derived_when_nobody_evaluates_it(program):
+    recorder = HookRecorder(program)
+    program.record(purchase("o-1"))
+    recorder.close()
+    # the points plugin takes its own kinds only: no plugin takes points.changed
+    assert [c.kwargs["action"].kind for c in recorder.of("advokit_evaluate")] == [
+        "purchase.completed"
+    ]
+    assert program.balance("ann") == 10
 
 
 class Echo:

@@ -272,6 +272,9 @@ def advokit_evaluate(ctx: EvaluationContext, action: Action) -> Iterable[Effect]
         For each accepted action and for each derived action (such as
         ``points.changed``), inside the recording transaction. Derived actions
         are evaluated to a bounded depth (``Program(max_derivation_depth=)``).
+        A plugin with an ``advokit_evaluates`` attribute (a collection of
+        action kind names) is called only for those kinds; without it, for
+        every kind. ``points.changed`` is derived only when some plugin takes it.
 
     Args:
         ctx: ``ctx.now``, ``ctx.program``, ``ctx.view``, ``ctx.depth`` (0 for a

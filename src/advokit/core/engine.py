@@ -277,7 +277,10 @@ class _Run:
         self.conn = conn
         self.now = now
         self.contexts = [EvaluationContext(self.program, now, self.view, 0)]
-        self.emit_points_changed = POINTS_CHANGED in engine.kinds
+        # derived only when registered and some plugin evaluates it
+        self.emit_points_changed = POINTS_CHANGED in engine.kinds and self.hooks.evaluates(
+            POINTS_CHANGED
+        )
         self.approved = False
 
     def context(self, depth: int) -> EvaluationContext:

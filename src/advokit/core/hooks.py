@@ -7,12 +7,12 @@ exception a plugin raises is turned into a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from advokit.core.errors import PluginError
+from advokit.core.errors import ConfigurationError, PluginError, one_of
 from advokit.core.model import Action, Effect, Outcome, Verdict
 
 if TYPE_CHECKING:
@@ -20,7 +20,18 @@ if TYPE_CHECKING:
     from advokit.core.program import Program
     from advokit.core.registry import Registries, Registry
 
-__all__ = ["Hooks"]
+__all__ = ["EVALUATES", "Hooks", "evaluates"]
+
+#: The attribute a plugin sets to the action kinds its ``advokit_evaluate``
+#: takes; plugins without it are called for every kind.
+EVALUATES = "advokit_evaluates"
+
+
+def evaluates(plugin: object, kind: str) -> bool:
+    """Whether ``plugin``'s ``advokit_evaluate`` is called for actions of ``kind``."""
+    kinds = getattr(plugin, EVALUATES, None)
+    return kinds is None or kind in kinds
+
 
 _REGISTRATIONS = (
     ("advokit_register_action_kinds", "action_kinds"),
@@ -42,6 +53,8 @@ class Hooks:
         self._screen = relay.advokit_screen
         self._evaluate = relay.advokit_evaluate
         self._apply_effect = relay.advokit_apply_effect
+        # kind -> (the implementations it was made for, the caller or None)
+        self._routes: dict[str, tuple[list[Any], Any]] = {}
 
     # -- registration: each implementation is called with a ``register`` bound to
     # its own plugin name, so that a conflict names both plugins.
@@ -84,10 +97,51 @@ class Hooks:
             raise self._blame("advokit_screen", error) from error
 
     def evaluate(self, ctx: EvaluationContext, action: Action) -> list[Iterable[Effect]]:
+        caller = self._evaluator(action.kind)
+        if caller is None:
+            return []
         try:
-            return self._evaluate(ctx=ctx, action=action)  # type: ignore[no-any-return]
+            return caller(ctx=ctx, action=action)  # type: ignore[no-any-return]
         except Exception as error:
             raise self._blame("advokit_evaluate", error) from error
+
+    def check_routes(self, kinds: Collection[str]) -> None:
+        """Refuse an ``advokit_evaluates`` that is not a collection of registered kinds."""
+        for name, plugin in self.pm.list_name_plugin():
+            declared = getattr(plugin, EVALUATES, None)
+            if declared is None:
+                continue
+            field = f"{name}.{EVALUATES}"
+            if (
+                isinstance(declared, str)
+                or not isinstance(declared, Collection)
+                or not all(isinstance(kind, str) for kind in declared)
+            ):
+                raise ConfigurationError(field, declared, "a collection of action kind names")
+            for kind in sorted(declared):
+                if kind not in kinds:
+                    raise ConfigurationError(field, kind, one_of(kinds))
+
+    def evaluates(self, kind: str) -> bool:
+        """Whether some plugin evaluates actions of ``kind`` (see ``EVALUATES``)."""
+        return self._evaluator(kind) is not None
+
+    def _evaluator(self, kind: str) -> Any:
+        """The ``advokit_evaluate`` caller for ``kind``: only plugins that take it.
+
+        Made again when plugins were registered or removed since.
+        """
+        impls = self._evaluate.get_hookimpls()
+        route = self._routes.get(kind)
+        if route is None or route[0] != impls:
+            others = [impl.plugin for impl in impls if not evaluates(impl.plugin, kind)]
+            caller = (
+                None
+                if len(others) == len(impls)
+                else self.pm.subset_hook_caller("advokit_evaluate", others)
+            )
+            route = self._routes[kind] = (impls, caller)
+        return route[1]
 
     def apply_effect(self, tx: Transaction, effect: Effect) -> bool | None:
         try:

@@ -127,6 +127,7 @@ class Program:
         set_(self, "_checked", [])
         set_(self, "_engine", Engine(self))
         hooks.configure(self)
+        hooks.check_routes(registries.action_kinds)
 
     @staticmethod
     def _resolve_policy(

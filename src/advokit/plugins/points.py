@@ -187,6 +187,10 @@ class Points:
         self.reversals = dict(reversals or {})
         self.clawback = clawback
         self.allow_negative_adjustments = allow_negative_adjustments
+        #: the kinds advokit_evaluate is called for (not points.changed, for one)
+        self.advokit_evaluates = frozenset(
+            {*self.rules, *self.reversals, ADJUSTED, REDEEMED, REVERSED}
+        )
 
     def __repr__(self) -> str:
         return f"Points(rules={sum(map(len, self.rules.values()))}, reversals={self.reversals})"
