@@ -415,15 +415,16 @@ class Work:
         """Write everything staged; returns how many action rows were inserted."""
         conn = self.conn
         inserted = 0
+        times: dict[Any, Any] = {}  # datetimes converted for the database, shared
         if self.action_rows:
             # ON CONFLICT DO NOTHING: the unique key decides; the caller compares
             # the count with what it meant to insert
             insert = driver.BulkInsert.for_table(
                 conn, q.actions_t, ignore_conflicts=True, serialized=ACTION_JSON_COLUMNS
             )
-            inserted = insert.run(conn, self.action_rows)
+            inserted = insert.run(conn, self.action_rows, times)
         if self.entries:
-            driver.BulkInsert.for_table(conn, q.entries_t).run(conn, self.entries)
+            driver.BulkInsert.for_table(conn, q.entries_t).run(conn, self.entries, times)
         if self.new_lots:
             conn.execute(
                 q.lots_t.insert(),

@@ -18,17 +18,18 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, RootTransaction, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from advokit.core.errors import ConfigurationError, DatabaseNotReady
 
-__all__ = ["DEFAULT_URL", "connect", "parse_url", "retrying", "transaction"]
+__all__ = ["DEFAULT_URL", "begin", "connect", "parse_url", "retrying", "transaction"]
 
 DEFAULT_URL = "sqlite:///advokit.db"
 #: How long a SQLite writer waits for the lock before giving up, in seconds.
@@ -41,6 +42,9 @@ SQLITE_BUSY_TIMEOUT = 60.0
 WAL_PRAGMAS = ("PRAGMA wal_autocheckpoint=4000", "PRAGMA journal_size_limit=67108864")
 
 T = TypeVar("T")
+
+# Whether the transaction being begun will write (cheaper than an execution option).
+_writing: ContextVar[bool] = ContextVar("advokit_writing", default=False)
 
 
 def parse_url(url: str | URL) -> URL:
@@ -113,19 +117,26 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        write = connection.get_execution_options().get("advokit_write", False)
         # straight on the driver: exec_driver_sql costs ~25 µs more per transaction
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        connection.connection.driver_connection.execute(
+            "BEGIN IMMEDIATE" if _writing.get() else "BEGIN"
+        )
 
 
 @contextmanager
 def transaction(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
     """A connection inside one transaction, committed on success, rolled back on error."""
-    with engine.connect() as connection:
-        if write:
-            connection = connection.execution_options(advokit_write=True)
-        with connection.begin():
-            yield connection
+    with engine.connect() as connection, begin(connection, write=write):
+        yield connection
+
+
+def begin(connection: Connection, *, write: bool = True) -> RootTransaction:
+    """Begin a transaction on ``connection``: ``BEGIN IMMEDIATE`` on SQLite for a writer."""
+    token = _writing.set(write)  # read by the begin listener
+    try:
+        return connection.begin()
+    finally:
+        _writing.reset(token)
 
 
 # SQLSTATEs worth retrying on PostgreSQL: serialization failure, deadlock.

@@ -224,8 +224,9 @@ class BulkInsert:
         self.positional = bool(compiled.positional)
         self.names = list(compiled.positiontup or []) if self.positional else list(columns)
         self.values_of = operator.itemgetter(*self.names)
+        # (position, processor, the column type: datetimes are memoized per type)
         self.processors = [
-            (i, processor)
+            (i, processor, type(columns[name].type))
             for i, name in enumerate(self.names)
             if name not in serialized
             and (processor := columns[name].type.dialect_impl(dialect).bind_processor(dialect))
@@ -245,20 +246,28 @@ class BulkInsert:
             cls._cache[key] = cls(conn, table, ignore_conflicts, serialized)
         return cls._cache[key]
 
-    def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert ``rows``; returns how many were inserted (conflicts ignored are not)."""
+    def run(
+        self,
+        conn: Connection,
+        rows: Sequence[dict[str, Any]],
+        memo: dict[tuple[type, datetime], Any] | None = None,
+    ) -> int:
+        """Insert ``rows``; returns how many were inserted (conflicts ignored are not).
+
+        ``memo`` keeps converted datetimes: a transaction repeats a few
+        timestamps (its "now") in every row of every table it writes.
+        """
         values_of, processors = self.values_of, self.processors
-        # a batch repeats a few timestamps (its "now") thousands of times
-        memo: dict[tuple[int, datetime], Any] = {}
+        memo = {} if memo is None else memo
         converted: list[Any] = []
         for row in rows:
             values = list(values_of(row))
-            for i, processor in processors:
+            for i, processor, group in processors:
                 value = values[i]
                 if value is None:
                     continue
                 if isinstance(value, datetime):
-                    key = (i, value)
+                    key = (group, value)
                     if key not in memo:
                         memo[key] = processor(value)
                     values[i] = memo[key]

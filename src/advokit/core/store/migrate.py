@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from advokit.core.errors import DatabaseNotReady
+from advokit.core.store import database
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -82,8 +83,7 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
             # connection, which database.connect leaves in autocommit mode.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         try:
-            connection = connection.execution_options(advokit_write=True)
-            with connection.begin():
+            with database.begin(connection):
                 yield connection
                 if sqlite and (
                     broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()
