@@ -12,6 +12,8 @@ Everything runs in one process on fresh SQLite files in a temporary directory:
    advocates.
 2. Baseline 1, raw ``sqlite3``: ``executemany`` of the very same action rows
    into a table with the DDL of ``advokit_actions``, one transaction per batch.
+   For reference, not a target: the *SQL floor*, record_many's own statements
+   (reads, inserts, balance upsert) with precomputed parameters on raw sqlite3.
 3. Baseline 2, naive: one SQLModel ``Session`` and ``commit()`` per action
    (action row, ledger entry, select-then-update of the balance), on K actions.
 4. ``record()`` one action at a time, on K actions.
@@ -281,6 +283,103 @@ def bench_raw(workdir: Path, source: Path, batch: int) -> tuple[Timing, int]:
     return timing, len(rows)
 
 
+# --------------------------------------------------------------------------- 2b. SQL floor
+
+
+def bench_sql_floor(workdir: Path, source: Path, advocates: int, batch: int) -> Timing:
+    """advokit's own statements for the same batches, on raw sqlite3, with no pipeline.
+
+    What ``record_many`` sends to SQLite per batch of B actions, with the
+    parameters precomputed from the rows it wrote: BEGIN IMMEDIATE, the
+    advocate-and-balance read, the recorded-keys read, the action and ledger
+    INSERTs, the balance upsert and COMMIT, on a fresh copy of the same
+    migrated schema and advocates. No plugin, no validation, no effect: the
+    time any Python pipeline issuing these statements cannot go below.
+    """
+    path = workdir / "floor.db"
+    with make_program(path) as program:
+        enroll(program, advocates)
+    read = sqlite3.connect(source)
+    action_columns = [
+        c.name
+        for c in ActionRow.__table__.columns
+        if c.name != "id"  # type: ignore[attr-defined]
+    ]
+    entry_columns = [
+        c.name
+        for c in LedgerEntryRow.__table__.columns  # type: ignore[attr-defined]
+        if c.name != "id"
+    ]
+    actions = read.execute(
+        f"SELECT {', '.join('x.' + c for c in action_columns)}, a.external_id"
+        " FROM advokit_actions x"
+        " JOIN advokit_advocates a ON a.id = x.advocate_id ORDER BY x.id"
+    ).fetchall()
+    entries = read.execute(
+        f"SELECT {', '.join(entry_columns)} FROM advokit_ledger_entries ORDER BY id"
+    ).fetchall()
+    read.close()
+    if len(entries) != len(actions):
+        raise SystemExit("floor: expected one ledger entry per action")
+    key_at = action_columns.index("key")
+    delta_at, advocate_at = entry_columns.index("delta"), entry_columns.index("advocate_id")
+    work = []
+    for start in range(0, len(actions), batch):
+        part = actions[start : start + batch]
+        part_entries = entries[start : start + batch]
+        deltas: dict[int, int] = {}
+        for entry in part_entries:
+            deltas[entry[advocate_at]] = deltas.get(entry[advocate_at], 0) + entry[delta_at]
+        work.append(
+            (
+                sorted({row[-1] for row in part}),
+                sorted(row[key_at] for row in part),
+                [row[:-1] for row in part],
+                part_entries,
+                [(a, "points", PROGRAM, d, d) for a, d in sorted(deltas.items())],
+            )
+        )
+
+    def in_list(n: int) -> str:
+        return "(" + ", ".join("?" * n) + ")"
+
+    insert_actions = (
+        f"INSERT INTO advokit_actions ({', '.join(action_columns)})"
+        f" VALUES {in_list(len(action_columns))} ON CONFLICT (program, key) DO NOTHING"
+    )
+    insert_entries = (
+        f"INSERT INTO advokit_ledger_entries ({', '.join(entry_columns)})"
+        f" VALUES {in_list(len(entry_columns))}"
+    )
+    upsert = (
+        "INSERT INTO advokit_balances (advocate_id, account, program, balance, earned)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (advocate_id, account) DO UPDATE SET"
+        " balance = advokit_balances.balance + excluded.balance,"
+        " earned = advokit_balances.earned + excluded.earned"
+    )
+    conn = raw_connect(path)
+    with timer() as timing:
+        for ids, keys, action_rows, entry_rows, balance_rows in work:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "SELECT a.external_id, a.id, b.balance, b.earned FROM advokit_advocates a"
+                " LEFT JOIN advokit_balances b ON b.advocate_id = a.id AND b.account = ?"
+                f" WHERE a.program = ? AND a.external_id IN {in_list(len(ids))}",
+                ("points", PROGRAM, *ids),
+            ).fetchall()
+            conn.execute(
+                "SELECT x.key FROM advokit_actions x JOIN advokit_advocates a"
+                f" ON a.id = x.advocate_id WHERE x.program = ? AND x.key IN {in_list(len(keys))}",
+                (PROGRAM, *keys),
+            ).fetchall()
+            conn.executemany(insert_actions, action_rows)
+            conn.executemany(insert_entries, entry_rows)
+            conn.executemany(upsert, balance_rows)
+            conn.execute("COMMIT")
+    conn.close()
+    return timing
+
+
 # --------------------------------------------------------------------------- 3. naive
 
 
@@ -538,6 +637,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw_rate = rate(raw_n, raw.wall)
         print(f"raw sqlite3 executemany (same rows, same DDL): {raw}, {raw_rate:,.0f} rows/s")
 
+        floor = bench_sql_floor(workdir, many_db, m, b)
+        floor_rate = rate(n, floor.wall)
+        print(
+            f"SQL floor (record_many's own statements on raw sqlite3, no pipeline): {floor}, "
+            f"{floor_rate:,.0f} actions/s"
+        )
+
         naive = bench_naive(workdir, naive_sample, m)
         naive_rate = rate(k, naive.wall)
         print(f"naive session+commit per action ({k}): {naive}, {naive_rate:,.0f} actions/s")
@@ -580,6 +686,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"record_many/naive {cpu_rate['many'] / cpu_rate['naive']:.1f}, "
             f"record()/naive {cpu_rate['one'] / cpu_rate['naive']:.2f}"
         )
+        print(
+            f"SQL floor / naive = {floor_rate / naive_rate:.1f} (what record_many / naive would be"
+            f" with a pipeline costing nothing); record_many / SQL floor = "
+            f"{many_rate / floor_rate:.2f}"
+        )
 
         board_median = None
         if args.leaderboard_advocates:
@@ -608,6 +719,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("=== summary ===")
     print(f"record_many      {many_rate:12,.0f} actions/s")
     print(f"raw sqlite3      {raw_rate:12,.0f} rows/s")
+    print(f"SQL floor        {floor_rate:12,.0f} actions/s")
     print(f"naive            {naive_rate:12,.0f} actions/s")
     print(f"record()         {one_rate:12,.0f} actions/s")
     if board_median is not None:

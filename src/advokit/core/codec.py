@@ -28,16 +28,22 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(field.name for field in attrs.fields(cls))
 
 
+@functools.cache
 def _type_name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+#: Types stored as they are (exact types: the common case, checked first).
+_PLAIN = frozenset({str, int, type(None), bool, float})
+
+
 def encode_effect(effect: Effect) -> dict[str, Any]:
     cls = type(effect)
-    return {
-        "type": _type_name(cls),
-        "fields": {name: _encode(getattr(effect, name)) for name in _field_names(cls)},
-    }
+    fields = {}
+    for name in _field_names(cls):
+        value = getattr(effect, name)
+        fields[name] = value if type(value) in _PLAIN else _encode(value)
+    return {"type": _type_name(cls), "fields": fields}
 
 
 def _encode(value: Any) -> Any:
