@@ -163,7 +163,7 @@ def raw_connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    for pragma in database.WAL_PRAGMAS:
+    for pragma in database.TUNING_PRAGMAS:
         conn.execute(pragma)
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
