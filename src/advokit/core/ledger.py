@@ -32,7 +32,7 @@ from advokit.core.store import driver
 from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert
 
-__all__ = ["ACTION_JSON_COLUMNS", "Account", "Lot", "Work", "dialect_insert"]
+__all__ = ["ACTION_JSON_COLUMNS", "Account", "Lot", "Work"]
 
 #: Columns of ``Work.action_rows`` that hold JSON text already (the engine encodes
 #: ``data`` once for both the fingerprint and the row).
