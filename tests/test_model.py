@@ -1,0 +1,48 @@
+"""Values whose exact form is stored: fingerprints, and the engine's unchecked actions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from advokit import Action
+
+
+def stored_fingerprint(kind: str, advocate: str, data: dict) -> str:
+    """The fingerprint formula stored rows were written with: it must never change."""
+    body = json.dumps([kind, advocate, data], sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("advocate", "data"),
+    [
+        ("cust-1", {}),
+        ("cust-1", {"order_id": "o-1", "total_cents": 1250, "currency": "EUR"}),
+        ("zoë-ß", {"z": 1.5, "a": "naïve \"quoted\" \\ text", "n": {"b": [1, None, True]}}),
+        ("日本-1", {"emoji": "🎉", "nested": {"z": {"y": [{"b": 2, "a": 1}]}}}),
+    ],
+)
+def test_fingerprint_keeps_the_stored_formula(advocate, data):
+    action = Action(kind="purchase.completed", advocate=advocate, key="k-1", data=data)
+    assert action.fingerprint() == stored_fingerprint("purchase.completed", advocate, data)
+    fingerprint, data_json = action._fingerprint_and_data()
+    assert fingerprint == action.fingerprint()
+    assert json.loads(data_json) == data
+
+
+def test_unchecked_action_equals_the_validated_one():
+    when = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    data = {"account": "points", "delta": 5, "balance": 15, "cause": "purchase.completed"}
+    checked = Action(
+        kind="points.changed", advocate="ann", key="o-1>p", occurred_at=when, data=data
+    )
+    unchecked = Action._unchecked("points.changed", "ann", "o-1>p", when, dict(data))
+    assert unchecked == checked
+    assert hash(unchecked) == hash(checked)
+    assert unchecked.fingerprint() == checked.fingerprint()
+    with pytest.raises(TypeError):
+        unchecked.data["delta"] = 6  # type: ignore[index]
