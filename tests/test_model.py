@@ -22,7 +22,7 @@ def stored_fingerprint(kind: str, advocate: str, data: dict) -> str:
     [
         ("cust-1", {}),
         ("cust-1", {"order_id": "o-1", "total_cents": 1250, "currency": "EUR"}),
-        ("zoë-ß", {"z": 1.5, "a": "naïve \"quoted\" \\ text", "n": {"b": [1, None, True]}}),
+        ("zoë-ß", {"z": 1.5, "a": 'naïve "quoted" \\ text', "n": {"b": [1, None, True]}}),
         ("日本-1", {"emoji": "🎉", "nested": {"z": {"y": [{"b": 2, "a": 1}]}}}),
     ],
 )
