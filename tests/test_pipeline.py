@@ -414,3 +414,19 @@ def test_a_decision_that_lost_the_race_writes_nothing(program):
     assert program.balance("ann") == 10
     assert count(program, "advokit_reviews") == 1
     assert count(program, "advokit_ledger_entries") == 1
+
+
+def test_batches_larger_than_one_read_chunk(program):
+    # more advocates and keys than one IN-list carries (store.driver.CHUNK)
+    from advokit.core.store.driver import CHUNK
+
+    size = CHUNK + 50
+    program.enroll_many(Advocate(external_id=f"c-{i}") for i in range(size))
+    actions = [purchase(f"big-{i}", advocate=f"c-{i}") for i in range(size)]
+    first = program.record_many(actions)
+    assert [o.status for o in first] == [Status.APPLIED] * size
+    again = program.record_many(actions)
+    assert all(o.replayed for o in again)
+    assert count(program, "advokit_ledger_entries") == size
+    assert program.balance(f"c-{size - 1}") == 10
+    assert program.verify_ledger() == []
