@@ -104,7 +104,6 @@ class Work:
         self.conn = conn
         self.program = program
         self.now = now
-        self.lock_rows = conn.dialect.name == "postgresql"
         self.external_id = external_ids
         self.entries: list[dict[str, Any]] = []
         self.entries_by_advocate: dict[int, list[dict[str, Any]]] = {}
@@ -138,11 +137,7 @@ class Work:
         wanted = [a for a in advocate_ids if not self.account(a, account).loaded]
         if not wanted:
             return
-        stored = q.balances(self.conn, wanted, account)
-        for advocate_id in wanted:
-            state = self.account(advocate_id, account)
-            state.base_balance, state.base_earned = stored.get(advocate_id, (0, 0))
-            state.loaded = True
+        self.seed_balances(account, wanted, q.balances(self.conn, wanted, account))
 
     def seed_balances(
         self, account: str, advocate_ids: Iterable[int], stored: dict[int, tuple[int, int]]
@@ -159,13 +154,13 @@ class Work:
         state = self.account(advocate_id, account)
         if state.locked:
             return state
-        stored = q.balances(self.conn, [advocate_id], account, lock=self.lock_rows)
+        stored = q.balances(self.conn, [advocate_id], account, lock=True)
         state.base_balance, state.base_earned = stored.get(advocate_id, (0, 0))
         state.loaded = state.locked = True
         lots = [
             Lot(lot_id, remaining, expires_at, action_key, new=False)
             for lot_id, remaining, expires_at, action_key in q.lots(
-                self.conn, advocate_id, account, lock=self.lock_rows
+                self.conn, advocate_id, account, lock=True
             )
         ]
         lots.extend(state.unloaded_lots)

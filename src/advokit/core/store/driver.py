@@ -154,13 +154,14 @@ def balances(
 ) -> dict[int, tuple[int, int]]:
     """``{advocate_id: (balance, earned)}`` for advocates that have a balance row.
 
-    ``lock`` takes the rows' locks (PostgreSQL ``FOR UPDATE``), in id order.
+    ``lock`` takes the rows' locks in id order on PostgreSQL (``FOR UPDATE``);
+    SQLite needs none, its ``BEGIN IMMEDIATE`` already makes the writer alone.
     """
     template = (
         "SELECT advocate_id, balance, earned FROM advokit_balances"
         " WHERE account = ? AND advocate_id IN (*)"
     )
-    if lock:
+    if lock and conn.dialect.name == "postgresql":
         template += " ORDER BY advocate_id FOR UPDATE"
     return {
         advocate_id: (int(balance), int(earned))
