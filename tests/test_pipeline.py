@@ -282,6 +282,17 @@ def test_a_bad_evaluates_declaration_is_refused(make_program, declared, accepted
         make_program(plugins=[Bad()])
 
 
+def test_a_bad_evaluates_declaration_is_refused_when_registered_later(program):
+    class Bad(Listener):
+        plugin_name = "late"
+        advokit_evaluates = "review.posted"  # a string: "review" in it would be true
+
+    with pytest.raises(ConfigurationError, match=r"late\.advokit_evaluates"):
+        with register_plugin(program, Bad()):
+            pass
+    assert program.pm.get_plugin("late") is None
+
+
 def test_points_changed_is_not_derived_when_nobody_evaluates_it(program):
     recorder = HookRecorder(program)
     program.record(purchase("o-1"))

@@ -50,6 +50,7 @@ def register_plugin(program: Program, plugin: object, name: str | None = None) -
     check_hookimpl_signatures(plugin, name)
     program.pm.register(plugin, name=name)
     try:
+        program.hooks.check_routes(program.registries.action_kinds)
         yield name
     finally:
         program.pm.unregister(name=name)
