@@ -64,7 +64,9 @@ from sqlmodel import Session, create_engine, select
 
 from advokit import Action, Advocate, AwardPoints, Program, Status
 from advokit.core import codec
-from advokit.core.store import database
+from advokit.core.ledger import ACTION_JSON_COLUMNS
+from advokit.core.store import database, driver
+from advokit.core.store import queries as q
 from advokit.core.store.tables import ActionRow, AdvocateRow, BalanceRow, LedgerEntryRow
 from advokit.plugins.points import Points, PointsRule
 
@@ -302,30 +304,26 @@ def bench_sql_floor(workdir: Path, source: Path, advocates: int, batch: int) -> 
     path = workdir / "floor.db"
     with make_program(path) as program:
         enroll(program, advocates)
+        # the very INSERTs record_many compiles (columns in their bound order)
+        with program.engine.connect() as sa_conn:
+            insert_actions = driver.BulkInsert.for_table(
+                sa_conn, q.actions_t, ignore_conflicts=True, serialized=ACTION_JSON_COLUMNS
+            )
+            insert_entries = driver.BulkInsert.for_table(sa_conn, q.entries_t)
     read = sqlite3.connect(source)
-    action_columns = [
-        c.name
-        for c in ActionRow.__table__.columns
-        if c.name != "id"  # type: ignore[attr-defined]
-    ]
-    entry_columns = [
-        c.name
-        for c in LedgerEntryRow.__table__.columns  # type: ignore[attr-defined]
-        if c.name != "id"
-    ]
     actions = read.execute(
-        f"SELECT {', '.join('x.' + c for c in action_columns)}, a.external_id"
-        " FROM advokit_actions x"
-        " JOIN advokit_advocates a ON a.id = x.advocate_id ORDER BY x.id"
+        f"SELECT {', '.join('x.' + c for c in insert_actions.names)}, a.external_id"
+        " FROM advokit_actions x JOIN advokit_advocates a ON a.id = x.advocate_id ORDER BY x.id"
     ).fetchall()
     entries = read.execute(
-        f"SELECT {', '.join(entry_columns)} FROM advokit_ledger_entries ORDER BY id"
+        f"SELECT {', '.join(insert_entries.names)} FROM advokit_ledger_entries ORDER BY id"
     ).fetchall()
     read.close()
     if len(entries) != len(actions):
         raise SystemExit("floor: expected one ledger entry per action")
-    key_at = action_columns.index("key")
-    delta_at, advocate_at = entry_columns.index("delta"), entry_columns.index("advocate_id")
+    key_at = insert_actions.names.index("key")
+    delta_at = insert_entries.names.index("delta")
+    advocate_at = insert_entries.names.index("advocate_id")
     work = []
     for start in range(0, len(actions), batch):
         part = actions[start : start + batch]
@@ -343,40 +341,20 @@ def bench_sql_floor(workdir: Path, source: Path, advocates: int, batch: int) -> 
             )
         )
 
-    def in_list(n: int) -> str:
-        return "(" + ", ".join("?" * n) + ")"
-
-    insert_actions = (
-        f"INSERT INTO advokit_actions ({', '.join(action_columns)})"
-        f" VALUES {in_list(len(action_columns))} ON CONFLICT (program, key) DO NOTHING"
-    )
-    insert_entries = (
-        f"INSERT INTO advokit_ledger_entries ({', '.join(entry_columns)})"
-        f" VALUES {in_list(len(entry_columns))}"
-    )
-    upsert = (
-        "INSERT INTO advokit_balances (advocate_id, account, program, balance, earned)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (advocate_id, account) DO UPDATE SET"
-        " balance = advokit_balances.balance + excluded.balance,"
-        " earned = advokit_balances.earned + excluded.earned"
-    )
+    upsert = driver.render(driver.UPSERT_BALANCE, "sqlite")
     conn = raw_connect(path)
     with timer() as timing:
         for ids, keys, action_rows, entry_rows, balance_rows in work:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(
-                "SELECT a.external_id, a.id, b.balance, b.earned FROM advokit_advocates a"
-                " LEFT JOIN advokit_balances b ON b.advocate_id = a.id AND b.account = ?"
-                f" WHERE a.program = ? AND a.external_id IN {in_list(len(ids))}",
+                driver.render(driver.ADVOCATES_AND_BALANCES, "sqlite", len(ids)),
                 ("points", PROGRAM, *ids),
             ).fetchall()
             conn.execute(
-                "SELECT x.key FROM advokit_actions x JOIN advokit_advocates a"
-                f" ON a.id = x.advocate_id WHERE x.program = ? AND x.key IN {in_list(len(keys))}",
-                (PROGRAM, *keys),
+                driver.render(driver.RECORDED_ACTIONS, "sqlite", len(keys)), (PROGRAM, *keys)
             ).fetchall()
-            conn.executemany(insert_actions, action_rows)
-            conn.executemany(insert_entries, entry_rows)
+            conn.executemany(insert_actions.sql, action_rows)
+            conn.executemany(insert_entries.sql, entry_rows)
             conn.executemany(upsert, balance_rows)
             conn.execute("COMMIT")
     conn.close()
