@@ -20,14 +20,14 @@ if TYPE_CHECKING:
     from advokit.core.program import Program
     from advokit.core.registry import Registries, Registry
 
-__all__ = ["EVALUATES", "Hooks", "evaluates"]
+__all__ = ["EVALUATES", "Hooks", "plugin_evaluates"]
 
 #: The attribute a plugin sets to the action kinds its ``advokit_evaluate``
 #: takes; plugins without it are called for every kind.
 EVALUATES = "advokit_evaluates"
 
 
-def evaluates(plugin: object, kind: str) -> bool:
+def plugin_evaluates(plugin: object, kind: str) -> bool:
     """Whether ``plugin``'s ``advokit_evaluate`` is called for actions of ``kind``."""
     kinds = getattr(plugin, EVALUATES, None)
     return kinds is None or kind in kinds
@@ -134,7 +134,7 @@ class Hooks:
         impls = self._evaluate.get_hookimpls()
         route = self._routes.get(kind)
         if route is None or route[0] != impls:
-            others = [impl.plugin for impl in impls if not evaluates(impl.plugin, kind)]
+            others = [impl.plugin for impl in impls if not plugin_evaluates(impl.plugin, kind)]
             caller = (
                 None
                 if len(others) == len(impls)
