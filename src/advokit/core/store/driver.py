@@ -185,8 +185,6 @@ def balances(
     }
 
 
-
-
 def upsert_balances(conn: Connection, rows: Sequence[tuple[int, str, str, int, int]]) -> None:
     """Add ``(advocate_id, account, program, balance delta, earned delta)`` to the balances."""
     cur = cursor(conn)
