@@ -1,4 +1,4 @@
-"""Values whose exact form is stored: fingerprints, and the engine's unchecked actions."""
+"""Values whose exact form is stored: fingerprints, effects, and the engine's unchecked actions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,20 @@ from datetime import UTC, datetime
 
 import pytest
 
-from advokit import Action
+from advokit import (
+    Action,
+    AwardPoints,
+    ChangeTier,
+    DeductPoints,
+    GrantBadge,
+    HoldForReview,
+    IssueReward,
+    ReversePoints,
+    Reward,
+    SendMessage,
+    Tag,
+)
+from advokit.core import codec
 
 
 def stored_fingerprint(kind: str, advocate: str, data: dict) -> str:
@@ -46,3 +59,37 @@ def test_unchecked_action_equals_the_validated_one():
     assert unchecked.fingerprint() == checked.fingerprint()
     with pytest.raises(TypeError):
         unchecked.data["delta"] = 6  # type: ignore[index]
+
+
+EFFECTS = [
+    AwardPoints(advocate="cust-1", points=17, reason="purchase.completed"),
+    AwardPoints(
+        advocate='zoë "q" 日本',
+        points=3,
+        account="stars",
+        reason="review.published",
+        expires_at=datetime(2027, 1, 2, 3, 4, 5, 600, tzinfo=UTC),
+        memo="naïve 🎉 memo",
+    ),
+    DeductPoints(advocate="cust-1", points=5, reason="reward.redeemed", allow_negative=True),
+    ReversePoints(advocate="cust-1", action_key="o-1:paid", points=None, clawback="negative"),
+    GrantBadge(advocate="cust-1", badge="First review", level=2),
+    ChangeTier(advocate="cust-1", tier="Gold"),
+    IssueReward(advocate="cust-1", reward=Reward(kind="gift_card", amount=2500, currency="EUR")),
+    SendMessage(
+        advocate="cust-1",
+        channel="email",
+        template="thanks",
+        context={"n": [1, 2.5, None, True], "nested": {"b": "é", "a": {"x": []}}},
+    ),
+    HoldForReview(reason="velocity: 9 referrals in an hour"),
+    Tag(advocate="cust-1", tag="vip", remove=True),
+]
+
+
+@pytest.mark.parametrize("effects", [[], *([e] for e in EFFECTS), EFFECTS])
+def test_effects_json_is_the_stored_encoding(effects):
+    """The engine's fast text is byte-identical to the codec's dicts through json.dumps."""
+    text = codec.effects_json(effects)
+    assert text == json.dumps([codec.encode_effect(e) for e in effects])
+    assert tuple(codec.decode_effect(e) for e in json.loads(text)) == tuple(effects)

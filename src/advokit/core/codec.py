@@ -10,7 +10,8 @@ from __future__ import annotations
 import enum
 import functools
 import importlib
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ import attrs
 
 from advokit.core.model import Effect, Reward
 
-__all__ = ["decode_effect", "encode_effect"]
+__all__ = ["decode_effect", "effects_json", "encode_effect"]
 
 _DECODABLE_VALUES = (Reward,)
 
@@ -44,6 +45,48 @@ def encode_effect(effect: Effect) -> dict[str, Any]:
         value = getattr(effect, name)
         fields[name] = value if type(value) in _PLAIN else _encode(value)
     return {"type": _type_name(cls), "fields": fields}
+
+
+#: What ``json.dumps`` does to a str (C code): stored text stays byte-identical.
+_json_string = json.encoder.encode_basestring_ascii
+
+
+@functools.cache
+def _json_parts(cls: type) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The constant text of ``cls``'s encoding: its head and each field's ``"name": ``."""
+    head = f'{{"type": {_json_string(_type_name(cls))}, "fields": {{'
+    return head, tuple((f"{_json_string(name)}: ", name) for name in _field_names(cls))
+
+
+def effects_json(effects: Sequence[Effect]) -> str:
+    """``json.dumps([encode_effect(e) for e in effects])``, without the intermediate dicts.
+
+    Every recorded action stores its effects, so this runs once per action:
+    fields holding a str, int, bool or None (nearly all of them) are written
+    straight into the text; anything else goes through :func:`encode_effect`'s
+    rules and ``json.dumps``.
+    """
+    if not effects:
+        return "[]"
+    parts = []
+    for effect in effects:
+        head, fields = _json_parts(type(effect))
+        values = []
+        for prefix, name in fields:
+            value = getattr(effect, name)
+            kind = type(value)
+            if kind is str:
+                values.append(prefix + _json_string(value))
+            elif value is None:
+                values.append(prefix + "null")
+            elif kind is int:
+                values.append(prefix + int.__repr__(value))
+            elif kind is bool:
+                values.append(prefix + ("true" if value else "false"))
+            else:
+                values.append(prefix + json.dumps(_encode(value)))
+        parts.append(head + ", ".join(values) + "}}")
+    return "[" + ", ".join(parts) + "]"
 
 
 def _encode(value: Any) -> Any:
@@ -81,14 +124,17 @@ def decode_effect(data: Mapping[str, Any]) -> Effect:
     return cls(**{k: _decode(v) for k, v in data["fields"].items()})  # type: ignore[no-any-return]
 
 
-def _decode(value: Any) -> Any:
+def _decode(value: Any, *, in_mapping: bool = False) -> Any:
+    # A JSON array is a tuple in a field of a frozen value, and stays a list
+    # inside a mapping (a message's context), where it was one when recorded.
     if isinstance(value, dict):
         if "$datetime" in value:
             return datetime.fromisoformat(value["$datetime"])
         if "$attrs" in value:
             cls = _resolve(value["$attrs"], (Effect, *_DECODABLE_VALUES))
             return cls(**{k: _decode(v) for k, v in value["fields"].items()})
-        return {k: _decode(v) for k, v in value.items()}
+        return {k: _decode(v, in_mapping=True) for k, v in value.items()}
     if isinstance(value, list):
-        return tuple(_decode(v) for v in value)
+        items = [_decode(v, in_mapping=in_mapping) for v in value]
+        return items if in_mapping else tuple(items)
     return value

@@ -184,7 +184,7 @@ class Engine:
                     "fingerprint": fingerprint,
                     "status": outcome.status.value,
                     "reasons": _json_list(outcome.reasons),
-                    "effects": _json_list([codec.encode_effect(e) for e in outcome.effects]),
+                    "effects": codec.effects_json(outcome.effects),
                 }
             )
             seen[action.key] = (fingerprint, outcome)
