@@ -3,9 +3,14 @@
 Run::
 
     python benchmarks/bench_record.py [--actions N] [--advocates M] [--batch B]
-        [--naive-sample K] [--leaderboard-advocates L] [--leaderboard-ties] [--profile]
+        [--naive-sample K] [--rounds R] [--leaderboard-advocates L] [--leaderboard-ties]
+        [--profile]
 
-Everything runs in one process on fresh SQLite files in a temporary directory:
+Everything runs in one process on fresh SQLite files in a temporary directory.
+Parts 1 to 4 run R times (default 3), one round after the other, each round on
+new files; every ratio is computed within a round, and the median over the
+rounds is checked against its target (each round's figure is printed too, so
+the spread shows how steady the machine was):
 
 1. ``record_many``: N ``purchase.completed`` actions (unique keys) recorded in
    batches of B by a program with ``Points(PointsRule(...))`` and M enrolled
@@ -46,16 +51,17 @@ import os
 import platform
 import pstats
 import random
+import shutil
 import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -549,6 +555,117 @@ def bench_leaderboard(path: Path, calls: int) -> tuple[list[float], list[str], l
     return latencies, [" ".join(statement.split()), *plan], top
 
 
+# --------------------------------------------------------------------------- rounds
+
+
+@dataclass
+class Round:
+    """One round of every recording part, each on fresh databases."""
+
+    #: (label, attribute) of each rate, in the order printed
+    RATES: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("record_many", "many"),
+        ("raw sqlite3", "raw"),
+        ("SQL floor", "floor"),
+        ("naive", "naive"),
+        ("naive, tuned", "tuned"),
+        ("record()", "one"),
+    )
+
+    counts: dict[str, int]
+    timings: dict[str, Timing]
+
+    def rate(self, part: str, *, cpu: bool = False) -> float:
+        timing = self.timings[part]
+        return rate(self.counts[part], timing.cpu if cpu else timing.wall)
+
+    def raw_ratio(self, cpu: bool = False) -> float:
+        return self.rate("many", cpu=cpu) / self.rate("raw", cpu=cpu)
+
+    def naive_ratio(self, cpu: bool = False) -> float:
+        return self.rate("many", cpu=cpu) / self.rate("naive", cpu=cpu)
+
+    def one_ratio(self, cpu: bool = False) -> float:
+        return self.rate("one", cpu=cpu) / self.rate("naive", cpu=cpu)
+
+    def tuned_ratio(self, cpu: bool = False) -> float:
+        return self.rate("many", cpu=cpu) / self.rate("tuned", cpu=cpu)
+
+    def one_tuned_ratio(self, cpu: bool = False) -> float:
+        return self.rate("one", cpu=cpu) / self.rate("tuned", cpu=cpu)
+
+    def floor_naive_ratio(self, cpu: bool = False) -> float:
+        return self.rate("floor", cpu=cpu) / self.rate("naive", cpu=cpu)
+
+    def floor_ratio(self, cpu: bool = False) -> float:
+        return self.rate("many", cpu=cpu) / self.rate("floor", cpu=cpu)
+
+    def __str__(self) -> str:
+        rates = ", ".join(f"{label} {self.rate(part):,.0f}/s" for label, part in self.RATES)
+        return (
+            f"{rates}; record_many/raw {self.raw_ratio():.3f}, record_many/naive "
+            f"{self.naive_ratio():.1f}, record()/naive {self.one_ratio():.2f}; "
+            f"CPU s: {', '.join(f'{p} {t.cpu:.2f}' for p, t in self.timings.items())}"
+        )
+
+
+def run_round(
+    workdir: Path,
+    actions: list[Action],
+    sample: list[Action],
+    naive_sample: list[Action],
+    advocates: int,
+    batch: int,
+) -> Round:
+    """Every recording part once, in this order, on fresh files under ``workdir``.
+
+    The baselines run right after the path they are compared with, so that a
+    change of machine load mid-run shows up as a spread between rounds
+    rather than as a skewed ratio.
+    """
+    workdir.mkdir()
+    many, many_db = bench_record_many(workdir, actions, advocates, batch)
+    raw, raw_rows = bench_raw(workdir, many_db, batch)
+    floor = bench_sql_floor(workdir, many_db, advocates, batch)
+    naive = bench_naive(workdir, naive_sample, advocates)
+    tuned = bench_naive(workdir, naive_sample, advocates, tuned=True)
+    one = bench_record_one(workdir, sample, advocates)
+    shutil.rmtree(workdir)  # the next round starts from nothing
+    n, k = len(actions), len(sample)
+    return Round(
+        counts={"many": n, "raw": raw_rows, "floor": n, "naive": k, "tuned": k, "one": k},
+        timings={
+            "many": many,
+            "raw": raw,
+            "floor": floor,
+            "naive": naive,
+            "tuned": tuned,
+            "one": one,
+        },
+    )
+
+
+def median_of(rounds: Sequence[Round], figure: Callable[..., float], *, cpu: bool = False) -> float:
+    return statistics.median(figure(r, cpu=cpu) if cpu else figure(r) for r in rounds)
+
+
+def check_ratio(
+    rounds: Sequence[Round],
+    label: str,
+    ratio: Callable[..., float],
+    target: float,
+    digits: int,
+) -> tuple[bool, str]:
+    """The median ratio over the rounds against its target, with the spread."""
+    values = [ratio(r) for r in rounds]
+    middle = statistics.median(values)
+    return (
+        middle >= target,
+        f"{label} = {middle:.{digits}f}  (target >= {target:g}; rounds "
+        f"{', '.join(f'{v:.{digits}f}' for v in values)})",
+    )
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -584,13 +701,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="also time the leaderboard when all but 5 of the L advocates have 0 points",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="R rounds of every recording part (ratios: median)"
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--profile", action="store_true", help="profile record_many only, print the top 30"
     )
     args = parser.parse_args(argv)
     n, m, b, k = args.actions, args.advocates, args.batch, args.naive_sample
-    if min(n, m, b, k) < 1 or args.leaderboard_advocates < 0:
+    if min(n, m, b, k, args.rounds) < 1 or args.leaderboard_advocates < 0:
         parser.error("counts must be positive")
 
     with tempfile.TemporaryDirectory(prefix="advokit-bench-") as tmp:
@@ -612,86 +732,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
             return 0
 
-        print(f"advokit recording benchmark: N={n} actions, M={m} advocates, B={b}, K={k}")
+        print(
+            f"advokit recording benchmark: N={n} actions, M={m} advocates, B={b}, K={k}, "
+            f"{args.rounds} rounds"
+        )
         print(
             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
             f"SQLAlchemy {sa.__version__}, {os.cpu_count()} CPUs, "
             f"load average {os.getloadavg()[0]:.2f}"
         )
         print(f"Action construction (not in any timer): {rate(n, built):,.0f} actions/s")
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            measured = run_round(workdir / f"round-{number}", actions, sample, naive_sample, m, b)
+            print(f"round {number}: {measured}")
+            rounds.append(measured)
 
-        many, many_db = bench_record_many(workdir, actions, m, b)
-        many_rate = rate(n, many.wall)
-        print(f"record_many ({n} in batches of {b}): {many}, {many_rate:,.0f} actions/s")
-
-        raw, raw_n = bench_raw(workdir, many_db, b)
-        raw_rate = rate(raw_n, raw.wall)
-        print(f"raw sqlite3 executemany (same rows, same DDL): {raw}, {raw_rate:,.0f} rows/s")
-
-        floor = bench_sql_floor(workdir, many_db, m, b)
-        floor_rate = rate(n, floor.wall)
-        print(
-            f"SQL floor (record_many's own statements on raw sqlite3, no pipeline): {floor}, "
-            f"{floor_rate:,.0f} actions/s"
-        )
-
-        naive = bench_naive(workdir, naive_sample, m)
-        naive_rate = rate(k, naive.wall)
-        print(f"naive session+commit per action ({k}): {naive}, {naive_rate:,.0f} actions/s")
-        tuned = bench_naive(workdir, naive_sample, m, tuned=True)
-        tuned_rate = rate(k, tuned.wall)
-        print(
-            f"naive on advokit's tuned engine ({k}): {tuned}, {tuned_rate:,.0f} actions/s"
-            " (stricter: no target, see the ratios below)"
-        )
-
-        one = bench_record_one(workdir, sample, m)
-        one_rate = rate(k, one.wall)
-        print(f"record() one at a time ({k}): {one}, {one_rate:,.0f} actions/s")
-
-        raw_ratio = many_rate / raw_rate
-        naive_ratio = many_rate / naive_rate
-        one_ratio = one_rate / naive_rate
         checks = [
-            (
-                raw_ratio >= TARGET_RAW_RATIO,
-                f"record_many / raw   = {raw_ratio:.3f}  (target >= {TARGET_RAW_RATIO:g})",
-            ),
-            (
-                naive_ratio >= TARGET_NAIVE_RATIO,
-                f"record_many / naive = {naive_ratio:.1f}  (target >= {TARGET_NAIVE_RATIO:g})",
-            ),
-            (
-                one_ratio >= TARGET_RECORD_NAIVE_RATIO,
-                f"record() / naive    = {one_ratio:.2f}  (target >= {TARGET_RECORD_NAIVE_RATIO:g})",
+            check_ratio(rounds, "record_many / raw  ", Round.raw_ratio, TARGET_RAW_RATIO, 3),
+            check_ratio(rounds, "record_many / naive", Round.naive_ratio, TARGET_NAIVE_RATIO, 1),
+            check_ratio(
+                rounds, "record() / naive   ", Round.one_ratio, TARGET_RECORD_NAIVE_RATIO, 2
             ),
         ]
         for ok, line in checks:
             print(f"{verdict(ok)} {line}")
-        cpu_rate = {
-            name: rate(count, timing.cpu)
-            for name, count, timing in (
-                ("many", n, many),
-                ("raw", raw_n, raw),
-                ("naive", k, naive),
-                ("one", k, one),
-            )
-        }
         print(
-            "same ratios on CPU time (less sensitive to other processes): "
-            f"record_many/raw {cpu_rate['many'] / cpu_rate['raw']:.3f}, "
-            f"record_many/naive {cpu_rate['many'] / cpu_rate['naive']:.1f}, "
-            f"record()/naive {cpu_rate['one'] / cpu_rate['naive']:.2f}"
+            "same ratios on CPU time (less sensitive to other processes), medians: "
+            f"record_many/raw {median_of(rounds, Round.raw_ratio, cpu=True):.3f}, "
+            f"record_many/naive {median_of(rounds, Round.naive_ratio, cpu=True):.1f}, "
+            f"record()/naive {median_of(rounds, Round.one_ratio, cpu=True):.2f}"
         )
         print(
-            "against the naive path on advokit's tuned engine: "
-            f"record_many/naive {many_rate / tuned_rate:.1f}, "
-            f"record()/naive {one_rate / tuned_rate:.2f}"
+            "against the naive path on advokit's tuned engine, medians: "
+            f"record_many/naive {median_of(rounds, Round.tuned_ratio):.1f}, "
+            f"record()/naive {median_of(rounds, Round.one_tuned_ratio):.2f}"
         )
         print(
-            f"SQL floor / naive = {floor_rate / naive_rate:.1f} (what record_many / naive would be"
-            f" with a pipeline costing nothing); record_many / SQL floor = "
-            f"{many_rate / floor_rate:.2f}"
+            f"SQL floor / naive = {median_of(rounds, Round.floor_naive_ratio):.1f} (what "
+            "record_many / naive would be with a pipeline costing nothing); record_many / "
+            f"SQL floor = {median_of(rounds, Round.floor_ratio):.2f}"
         )
 
         board_median = None
@@ -718,13 +798,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             checks.append(report_plan_and_target("leaderboard median, ties", ties_median, plan))
 
     print()
-    print("=== summary ===")
-    print(f"record_many      {many_rate:12,.0f} actions/s")
-    print(f"raw sqlite3      {raw_rate:12,.0f} rows/s")
-    print(f"SQL floor        {floor_rate:12,.0f} actions/s")
-    print(f"naive            {naive_rate:12,.0f} actions/s")
-    print(f"naive, tuned     {tuned_rate:12,.0f} actions/s")
-    print(f"record()         {one_rate:12,.0f} actions/s")
+    print("=== summary (medians over the rounds) ===")
+    for label, attribute in Round.RATES:
+        unit = "rows/s" if attribute == "raw" else "actions/s"
+        print(f"{label:16s} {median_of(rounds, lambda r, a=attribute: r.rate(a)):12,.0f} {unit}")
     if board_median is not None:
         print(f"leaderboard      {board_median:12.3f} ms (median, L={args.leaderboard_advocates})")
     for ok, line in checks:
