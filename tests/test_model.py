@@ -21,7 +21,7 @@ from advokit import (
     SendMessage,
     Tag,
 )
-from advokit.core import codec
+from advokit.core import codec, jsontext
 
 
 def stored_fingerprint(kind: str, advocate: str, data: dict) -> str:
@@ -45,6 +45,20 @@ def test_fingerprint_keeps_the_stored_formula(advocate, data):
     fingerprint, data_json = action._fingerprint_and_data()
     assert fingerprint == action.fingerprint()
     assert json.loads(data_json) == data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"b": True, "a": False, "c": None, "d": -(2**70), "e": 0},
+        {"ключ": "значение", 'z"q': "tab\there", "ctrl": "\x00\x1f", "emoji": "🎉"},
+        {"f": 1.5, "n": {"y": 1}},  # not flat: the json module writes it
+        {"l": [1, "x"], "a": 1},
+    ],
+)
+def test_canonical_text_is_what_json_dumps_writes(data):
+    assert jsontext.canonical(data) == json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def test_unchecked_action_equals_the_validated_one():

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from advokit.core import jsontext
 from advokit.core.model import Effect, Reward
 
 __all__ = ["decode_effect", "effects_json", "encode_effect"]
@@ -47,15 +48,11 @@ def encode_effect(effect: Effect) -> dict[str, Any]:
     return {"type": _type_name(cls), "fields": fields}
 
 
-#: What ``json.dumps`` does to a str (C code): stored text stays byte-identical.
-_json_string = json.encoder.encode_basestring_ascii
-
-
 @functools.cache
 def _json_parts(cls: type) -> tuple[str, tuple[tuple[str, str], ...]]:
     """The constant text of ``cls``'s encoding: its head and each field's ``"name": ``."""
-    head = f'{{"type": {_json_string(_type_name(cls))}, "fields": {{'
-    return head, tuple((f"{_json_string(name)}: ", name) for name in _field_names(cls))
+    head = f'{{"type": {jsontext.string(_type_name(cls))}, "fields": {{'
+    return head, tuple((f"{jsontext.string(name)}: ", name) for name in _field_names(cls))
 
 
 def effects_json(effects: Sequence[Effect]) -> str:
@@ -74,17 +71,8 @@ def effects_json(effects: Sequence[Effect]) -> str:
         values = []
         for prefix, name in fields:
             value = getattr(effect, name)
-            kind = type(value)
-            if kind is str:
-                values.append(prefix + _json_string(value))
-            elif value is None:
-                values.append(prefix + "null")
-            elif kind is int:
-                values.append(prefix + int.__repr__(value))
-            elif kind is bool:
-                values.append(prefix + ("true" if value else "false"))
-            else:
-                values.append(prefix + json.dumps(_encode(value)))
+            text = jsontext.scalar(value)
+            values.append(prefix + (json.dumps(_encode(value)) if text is None else text))
         parts.append(head + ", ".join(values) + "}}")
     return "[" + ", ".join(parts) + "]"
 

@@ -328,15 +328,16 @@ class _Run:
         savepoint = None
         effects = self.effects_for(action, 0)
         holds = [e for e in effects if isinstance(e, HoldForReview)]
-        if holds and not approved:
-            return Outcome(
-                key=action.key,
-                kind=action.kind,
-                advocate=action.advocate,
-                status=Status.HELD,
-                reasons=tuple(h.reason for h in holds),
-            )
-        effects = tuple(e for e in effects if not isinstance(e, HoldForReview))
+        if holds:
+            if not approved:
+                return Outcome(
+                    key=action.key,
+                    kind=action.kind,
+                    advocate=action.advocate,
+                    status=Status.HELD,
+                    reasons=tuple(h.reason for h in holds),
+                )
+            effects = tuple(e for e in effects if not isinstance(e, HoldForReview))
         try:
             pending = [(action, effects)]
             depth = 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -17,6 +16,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from advokit.core import jsontext
 from advokit.core import validation as v
 from advokit.core.errors import InvalidValue, MissingData
 
@@ -216,10 +216,6 @@ class ActionKind:
                 _check_type(self.name, field, data[field], expected)
 
 
-_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
-_json_string = json.encoder.encode_basestring_ascii  # what json.dumps does to a str
-
-
 def _check_type(kind: str, field: str, value: Any, expected: type | tuple[type, ...]) -> None:
     types = expected if isinstance(expected, tuple) else (expected,)
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
@@ -285,9 +281,9 @@ class Action:
 
     def _fingerprint_and_data(self) -> tuple[str, str]:
         """The fingerprint, and the data as the canonical JSON text it was taken of."""
-        data = _CANONICAL_JSON.encode(dict(self.data))
+        data = jsontext.canonical(self.data)
         # the same text as json.dumps([kind, advocate, data], sort_keys=True, separators=...)
-        body = f"[{_json_string(self.kind)},{_json_string(self.advocate)},{data}]"
+        body = f"[{jsontext.string(self.kind)},{jsontext.string(self.advocate)},{data}]"
         return hashlib.blake2b(body.encode(), digest_size=16).hexdigest(), data
 
 

@@ -258,32 +258,34 @@ class BulkInsert:
         self,
         conn: Connection,
         rows: Sequence[dict[str, Any]],
-        memo: dict[tuple[type, datetime], Any] | None = None,
+        memo: dict[type, dict[datetime, Any]] | None = None,
     ) -> int:
         """Insert ``rows``; returns how many were inserted (conflicts ignored are not).
 
-        ``memo`` keeps converted datetimes: a transaction repeats a few
-        timestamps (its "now") in every row of every table it writes.
+        ``memo`` keeps converted datetimes per column type: a transaction
+        repeats a few timestamps (its "now") in every row of every table it
+        writes.
         """
-        values_of, processors = self.values_of, self.processors
         memo = {} if memo is None else memo
+        processors = [
+            (i, process, memo.setdefault(group, {})) for i, process, group in self.processors
+        ]
+        values_of, positional, names = self.values_of, self.positional, self.names
         converted: list[Any] = []
         for row in rows:
             values = list(values_of(row))
-            for i, processor, group in processors:
+            for i, process, known in processors:
                 value = values[i]
                 if value is None:
                     continue
-                if isinstance(value, datetime):
-                    key = (group, value)
-                    if key not in memo:
-                        memo[key] = processor(value)
-                    values[i] = memo[key]
+                if type(value) is datetime:
+                    text = known.get(value)
+                    if text is None:
+                        text = known[value] = process(value)
+                    values[i] = text
                 else:
-                    values[i] = processor(value)
-            if not self.positional:
-                values = dict(zip(self.names, values, strict=True))  # type: ignore[assignment]
-            converted.append(values)
+                    values[i] = process(value)
+            converted.append(values if positional else dict(zip(names, values, strict=True)))
         cur = cursor(conn)
         try:
             cur.executemany(self.sql, converted)
