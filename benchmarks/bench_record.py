@@ -56,7 +56,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -579,32 +579,15 @@ class Round:
         timing = self.timings[part]
         return rate(self.counts[part], timing.cpu if cpu else timing.wall)
 
-    def raw_ratio(self, cpu: bool = False) -> float:
-        return self.rate("many", cpu=cpu) / self.rate("raw", cpu=cpu)
-
-    def naive_ratio(self, cpu: bool = False) -> float:
-        return self.rate("many", cpu=cpu) / self.rate("naive", cpu=cpu)
-
-    def one_ratio(self, cpu: bool = False) -> float:
-        return self.rate("one", cpu=cpu) / self.rate("naive", cpu=cpu)
-
-    def tuned_ratio(self, cpu: bool = False) -> float:
-        return self.rate("many", cpu=cpu) / self.rate("tuned", cpu=cpu)
-
-    def one_tuned_ratio(self, cpu: bool = False) -> float:
-        return self.rate("one", cpu=cpu) / self.rate("tuned", cpu=cpu)
-
-    def floor_naive_ratio(self, cpu: bool = False) -> float:
-        return self.rate("floor", cpu=cpu) / self.rate("naive", cpu=cpu)
-
-    def floor_ratio(self, cpu: bool = False) -> float:
-        return self.rate("many", cpu=cpu) / self.rate("floor", cpu=cpu)
+    def ratio(self, part: str, base: str, *, cpu: bool = False) -> float:
+        """How many times ``base``'s rate ``part``'s rate is."""
+        return self.rate(part, cpu=cpu) / self.rate(base, cpu=cpu)
 
     def __str__(self) -> str:
         rates = ", ".join(f"{label} {self.rate(part):,.0f}/s" for label, part in self.RATES)
         return (
-            f"{rates}; record_many/raw {self.raw_ratio():.3f}, record_many/naive "
-            f"{self.naive_ratio():.1f}, record()/naive {self.one_ratio():.2f}; "
+            f"{rates}; record_many/raw {self.ratio('many', 'raw'):.3f}, record_many/naive "
+            f"{self.ratio('many', 'naive'):.1f}, record()/naive {self.ratio('one', 'naive'):.2f}; "
             f"CPU s: {', '.join(f'{p} {t.cpu:.2f}' for p, t in self.timings.items())}"
         )
 
@@ -645,19 +628,16 @@ def run_round(
     )
 
 
-def median_of(rounds: Sequence[Round], figure: Callable[..., float], *, cpu: bool = False) -> float:
-    return statistics.median(figure(r, cpu=cpu) if cpu else figure(r) for r in rounds)
+def median_of(rounds: Sequence[Round], part: str, base: str, *, cpu: bool = False) -> float:
+    """The median over the rounds of ``part``'s rate / ``base``'s rate."""
+    return statistics.median(r.ratio(part, base, cpu=cpu) for r in rounds)
 
 
 def check_ratio(
-    rounds: Sequence[Round],
-    label: str,
-    ratio: Callable[..., float],
-    target: float,
-    digits: int,
+    rounds: Sequence[Round], label: str, part: str, base: str, target: float, digits: int
 ) -> tuple[bool, str]:
     """The median ratio over the rounds against its target, with the spread."""
-    values = [ratio(r) for r in rounds]
+    values = [r.ratio(part, base) for r in rounds]
     middle = statistics.median(values)
     return (
         middle >= target,
@@ -749,29 +729,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             rounds.append(measured)
 
         checks = [
-            check_ratio(rounds, "record_many / raw  ", Round.raw_ratio, TARGET_RAW_RATIO, 3),
-            check_ratio(rounds, "record_many / naive", Round.naive_ratio, TARGET_NAIVE_RATIO, 1),
+            check_ratio(rounds, "record_many / raw  ", "many", "raw", TARGET_RAW_RATIO, 3),
+            check_ratio(rounds, "record_many / naive", "many", "naive", TARGET_NAIVE_RATIO, 1),
             check_ratio(
-                rounds, "record() / naive   ", Round.one_ratio, TARGET_RECORD_NAIVE_RATIO, 2
+                rounds, "record() / naive   ", "one", "naive", TARGET_RECORD_NAIVE_RATIO, 2
             ),
         ]
         for ok, line in checks:
             print(f"{verdict(ok)} {line}")
         print(
             "same ratios on CPU time (less sensitive to other processes), medians: "
-            f"record_many/raw {median_of(rounds, Round.raw_ratio, cpu=True):.3f}, "
-            f"record_many/naive {median_of(rounds, Round.naive_ratio, cpu=True):.1f}, "
-            f"record()/naive {median_of(rounds, Round.one_ratio, cpu=True):.2f}"
+            f"record_many/raw {median_of(rounds, 'many', 'raw', cpu=True):.3f}, "
+            f"record_many/naive {median_of(rounds, 'many', 'naive', cpu=True):.1f}, "
+            f"record()/naive {median_of(rounds, 'one', 'naive', cpu=True):.2f}"
         )
         print(
             "against the naive path on advokit's tuned engine, medians: "
-            f"record_many/naive {median_of(rounds, Round.tuned_ratio):.1f}, "
-            f"record()/naive {median_of(rounds, Round.one_tuned_ratio):.2f}"
+            f"record_many/naive {median_of(rounds, 'many', 'tuned'):.1f}, "
+            f"record()/naive {median_of(rounds, 'one', 'tuned'):.2f}"
         )
         print(
-            f"SQL floor / naive = {median_of(rounds, Round.floor_naive_ratio):.1f} (what "
+            f"SQL floor / naive = {median_of(rounds, 'floor', 'naive'):.1f} (what "
             "record_many / naive would be with a pipeline costing nothing); record_many / "
-            f"SQL floor = {median_of(rounds, Round.floor_ratio):.2f}"
+            f"SQL floor = {median_of(rounds, 'many', 'floor'):.2f}"
         )
 
         board_median = None
@@ -801,7 +781,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("=== summary (medians over the rounds) ===")
     for label, attribute in Round.RATES:
         unit = "rows/s" if attribute == "raw" else "actions/s"
-        print(f"{label:16s} {median_of(rounds, lambda r, a=attribute: r.rate(a)):12,.0f} {unit}")
+        middle = statistics.median(r.rate(attribute) for r in rounds)
+        print(f"{label:16s} {middle:12,.0f} {unit}")
     if board_median is not None:
         print(f"leaderboard      {board_median:12.3f} ms (median, L={args.leaderboard_advocates})")
     for ok, line in checks:
