@@ -1,0 +1,33 @@
+"""The benchmark scripts keep running (their figures are read by people, not asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def test_bench_record_runs_every_part_and_prints_its_verdicts():
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "bench_record.py"),
+            *("--actions", "300", "--advocates", "40", "--batch", "100"),
+            *("--naive-sample", "20", "--rounds", "2"),
+            *("--leaderboard-advocates", "500", "--leaderboard-calls", "3", "--leaderboard-ties"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    # exit 1 only means a target was missed at this toy size; 2 or a traceback is a bug
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    out = result.stdout
+    assert out.count("round ") >= 2
+    for line in ("record_many / raw", "record_many / naive", "record() / naive"):
+        assert f" {line}" in out
+    assert "leaderboard median, ties" in out
+    assert "=== summary (medians over the rounds) ===" in out
