@@ -61,6 +61,14 @@ def test_canonical_text_is_what_json_dumps_writes(data):
     assert jsontext.canonical(data) == json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
+@pytest.mark.parametrize(
+    "items",
+    [(), ("held: velocity", 'naïve "q"'), (1, None, True), ("x", 1.5), ("x", {"a": 1})],
+)
+def test_array_text_is_what_json_dumps_writes(items):
+    assert jsontext.array(items) == json.dumps(list(items))
+
+
 def test_unchecked_action_equals_the_validated_one():
     when = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
     data = {"account": "points", "delta": 5, "balance": 15, "cause": "purchase.completed"}

@@ -26,14 +26,13 @@ rolls the whole transaction back and surfaces as a PluginError naming it.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from advokit.core import codec
+from advokit.core import codec, jsontext
 from advokit.core.context import EvaluationContext, Transaction
 from advokit.core.errors import (
     AdvokitError,
@@ -183,7 +182,7 @@ class Engine:
                     "data": data_json,
                     "fingerprint": fingerprint,
                     "status": outcome.status.value,
-                    "reasons": _json_list(outcome.reasons),
+                    "reasons": jsontext.array(outcome.reasons),
                     "effects": codec.effects_json(outcome.effects),
                 }
             )
@@ -453,10 +452,6 @@ class _Run:
                     )
                 )
         return savepoint
-
-
-def _json_list(items: Sequence[Any]) -> str:
-    return json.dumps(list(items)) if items else "[]"
 
 
 def _add(totals: dict[tuple[int, str], int], key: tuple[int, str], delta: int) -> None:

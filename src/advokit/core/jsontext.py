@@ -9,10 +9,10 @@ dictionaries it needs; anything else falls back to the ``json`` module.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["canonical", "scalar", "string"]
+__all__ = ["array", "canonical", "scalar", "string"]
 
 #: What ``json.dumps`` does to a str (C code, ``ensure_ascii``).
 string = json.encoder.encode_basestring_ascii
@@ -43,3 +43,14 @@ def canonical(data: Mapping[str, Any]) -> str:
             return _CANONICAL.encode(dict(data))
         parts.append(f"{string(key)}:{text}")
     return "{" + ",".join(parts) + "}"
+
+
+def array(items: Sequence[Any]) -> str:
+    """``json.dumps(list(items))``."""
+    texts = []
+    for item in items:
+        text = scalar(item)
+        if text is None:
+            return json.dumps(list(items))
+        texts.append(text)
+    return "[" + ", ".join(texts) + "]"
