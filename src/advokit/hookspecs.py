@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from advokit.core.context import EvaluationContext, Transaction
     from advokit.core.model import Action, Effect, Outcome, Verdict
     from advokit.core.program import Program
@@ -211,6 +213,29 @@ def advokit_register_migrations(register: Register) -> None:
 
 
 @hookspec
+def advokit_register_queries(register: Register) -> None:
+    """Offer read-only questions about the program as methods of the program.
+
+    A query is a callable ``query(program, *args, **kwargs)``; registered
+    under ``name``, it is called as ``program.name(*args, **kwargs)``. The
+    tiers plugin registers ``tier`` (``program.tier("ann")``), the challenges
+    plugin ``progress``. A name the :class:`~advokit.Program` already has
+    (``record``, ``balance``...) cannot be registered.
+
+    When called:
+        Once per program, while it is built.
+
+    Args:
+        register: ``register(query, name="tier")``.
+
+    Returns:
+        None. Calling semantics: every implementation is called.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
 def advokit_configure(program: Program) -> None:
     """Check the plugin's settings against the finished program.
 
@@ -314,6 +339,36 @@ def advokit_apply_effect(tx: Transaction, effect: Effect) -> bool | None:
         True when the plugin applied the effect, None to let another plugin
         try. Calling semantics: stops at the first non-None result; an effect
         nobody applies is an error.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def advokit_tick(program: Program, now: datetime) -> Iterable[Action] | None:
+    """Say which time-driven actions are due at ``now``.
+
+    Birthdays, enrolment anniversaries, expiry notices, tier reviews,
+    challenge closings: anything that happens because time passed rather than
+    because an advocate did something. The program records the returned
+    actions through the ordinary pipeline (derived kinds are allowed), so
+    their effects apply exactly like those of recorded actions.
+
+    When called:
+        By ``program.tick(now)`` (and ``advokit tick``), after points whose
+        time has come expired; outside any transaction.
+
+    Args:
+        program: the program; query it (in SQL, not advocate by advocate:
+            ticks run over every advocate) to find what is due.
+        now: the instant of the tick, an aware UTC datetime.
+
+    Returns:
+        The due actions, or None. Give each a key that names the event and its
+        period (``tier.review:ann:2026-11-22``), never the instant: a second
+        tick at the same or a nearby time then returns the same keys, which
+        replay instead of applying twice. Calling semantics: every
+        implementation is called.
 
     .. versionadded:: 0.1
     """

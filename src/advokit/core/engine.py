@@ -25,7 +25,6 @@ rolls the whole transaction back and surfaces as a PluginError naming it.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -58,6 +57,7 @@ from advokit.core.model import (
     ReversePoints,
     Status,
     Tag,
+    derived_key,
 )
 from advokit.core.store import database
 from advokit.core.store import queries as q
@@ -116,8 +116,10 @@ class Engine:
 
     # -- steps 2 to 9
 
-    def record_many(self, actions: Sequence[Action]) -> list[Outcome]:
-        actions = self.validate(actions)
+    def record_many(
+        self, actions: Sequence[Action], *, allow_derived: bool = False
+    ) -> list[Outcome]:
+        actions = self.validate(actions, allow_derived=allow_derived)
         if not actions:
             return []
         program = self.program
@@ -441,7 +443,7 @@ class _Run:
                     Action._unchecked(
                         POINTS_CHANGED,
                         external_id,
-                        _derived_key(root_key, f"{POINTS_CHANGED}:{account}:{len(derived)}"),
+                        derived_key(root_key, f"{POINTS_CHANGED}:{account}:{len(derived)}"),
                         source.occurred_at,
                         {
                             "account": account,
@@ -456,10 +458,3 @@ class _Run:
 
 def _add(totals: dict[tuple[int, str], int], key: tuple[int, str], delta: int) -> None:
     totals[key] = totals.get(key, 0) + delta
-
-
-def _derived_key(root: str, suffix: str) -> str:
-    key = f"{root}>{suffix}"
-    if len(key) <= 255:
-        return key
-    return "derived:" + hashlib.blake2b(key.encode(), digest_size=24).hexdigest()

@@ -8,11 +8,12 @@ exception a plugin raises is turned into a
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from advokit.core.errors import ConfigurationError, PluginError, one_of
+from advokit.core.errors import ConfigurationError, InvalidValue, PluginError, one_of
 from advokit.core.model import Action, Effect, Outcome, Verdict
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ _REGISTRATIONS = (
     ("advokit_register_channels", "channels"),
     ("advokit_register_fulfillers", "fulfillers"),
     ("advokit_register_scorers", "scorers"),
+    ("advokit_register_queries", "queries"),
     ("advokit_register_template_dirs", "template_dirs"),
     ("advokit_register_migrations", "migrations"),
 )
@@ -148,6 +150,21 @@ class Hooks:
             return self._apply_effect(tx=tx, effect=effect)  # type: ignore[no-any-return]
         except Exception as error:
             raise self._blame("advokit_apply_effect", error) from error
+
+    # -- time
+
+    def tick(self, program: Program, now: datetime) -> list[Action]:
+        """The time-driven actions every plugin says are due at ``now``."""
+        try:
+            # drained here: a generator that raises is blamed on its plugin too
+            results = [list(r or ()) for r in self.pm.hook.advokit_tick(program=program, now=now)]
+        except Exception as error:
+            raise self._blame("advokit_tick", error) from error
+        due = [action for result in results for action in result]
+        for action in due:
+            if not isinstance(action, Action):
+                raise InvalidValue("advokit_tick result", action, "advokit.Action values")
+        return due
 
     # -- observers
 

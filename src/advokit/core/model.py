@@ -287,6 +287,19 @@ class Action:
         return hashlib.blake2b(body.encode(), digest_size=16).hexdigest(), data
 
 
+def derived_key(root: str, suffix: str) -> str:
+    """The key of an action derived from the action keyed ``root``.
+
+    ``root>suffix`` while it fits the 255 characters of a key, else a digest
+    of it: the same root and suffix always give the same key, so a derived
+    action replays with the action that caused it.
+    """
+    key = f"{root}>{suffix}"
+    if len(key) <= 255:
+        return key
+    return "derived:" + hashlib.blake2b(key.encode(), digest_size=24).hexdigest()
+
+
 # --------------------------------------------------------------------------- rewards
 
 
@@ -540,6 +553,22 @@ class LedgerEntry:
     effective_at: datetime
     created_at: datetime
     memo: str | None
+
+
+@attrs.frozen(kw_only=True)
+class TickReport:
+    """What one ``program.tick(now)`` did.
+
+    ``expired_points`` were posted as expiry entries; ``applied`` time-driven
+    actions (birthdays, tier reviews...) were recorded now, ``replayed`` ones
+    had been recorded by an earlier tick.
+    """
+
+    now: datetime
+    expired_points: int
+    applied: int
+    replayed: int
+    outcomes: tuple[Outcome, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

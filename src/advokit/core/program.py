@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from advokit.core import validation as v
 from advokit.core.clock import Clock, system_clock
 from advokit.core.context import EvaluationContext
 from advokit.core.engine import Engine
@@ -30,6 +32,7 @@ from advokit.core.model import (
     LedgerEntry,
     Outcome,
     Standing,
+    TickReport,
 )
 from advokit.core.plugins import LoadedPlugins, PluginInfo, load_plugins
 from advokit.core.registry import Register, Registries
@@ -126,8 +129,27 @@ class Program:
         set_(self, "policy_chain", chain)
         set_(self, "_checked", [])
         set_(self, "_engine", Engine(self))
+        for name in registries.queries:
+            if (
+                name.startswith("_")
+                or hasattr(type(self), name)
+                or name in attrs.fields_dict(Program)
+            ):
+                raise ConfigurationError(
+                    f"query name (registered by plugin {registries.queries.plugin_of(name)!r})",
+                    name,
+                    "a public name the Program does not have already",
+                )
         hooks.configure(self)
         hooks.check_routes(registries.action_kinds)
+
+    def __getattr__(self, name: str) -> Any:
+        # queries plugins registered (advokit_register_queries): program.tier(...)
+        if not name.startswith("_") and name != "registries":
+            query = self.registries.queries.get(name)
+            if query is not None:
+                return functools.partial(query, self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @staticmethod
     def _resolve_policy(
@@ -424,6 +446,34 @@ class Program:
             if expired < 0:
                 return total
             total += expired
+
+    def tick(self, now: datetime | None = None, batch_size: int = 1000) -> TickReport:
+        """Run everything time-driven that is due at ``now`` (default: the clock's now).
+
+        Points whose time has come expire, then every plugin's ``advokit_tick``
+        says which actions are due (birthdays, tier reviews, expiry notices,
+        challenge closings); they are recorded in batches of ``batch_size``.
+        Idempotent: a second tick at the same instant posts nothing, and
+        several processes may tick at once.
+        """
+        when = self.clock() if now is None else v.instant("now", now)
+        if not v.is_int(batch_size) or not 1 <= batch_size <= 10_000:
+            raise InvalidValue("batch_size", batch_size, "an integer from 1 to 10000")
+        expired = self.expire_points(when, batch_size=batch_size)
+        outcomes: list[Outcome] = []
+        due = self.hooks.tick(self, when)
+        for start in range(0, len(due), batch_size):
+            outcomes.extend(
+                self._engine.record_many(due[start : start + batch_size], allow_derived=True)
+            )
+        replayed = sum(1 for o in outcomes if o.replayed)
+        return TickReport(
+            now=when,
+            expired_points=expired,
+            applied=len(outcomes) - replayed,
+            replayed=replayed,
+            outcomes=tuple(outcomes),
+        )
 
     def verify_ledger(self) -> list[tuple[str, str, int, int]]:
         """Accounts whose stored balance differs from the sum of their entries.

@@ -118,6 +118,11 @@ def _check_callable(obj: Any) -> None:
         raise ConfigurationError("effect policy", obj, "a callable policy(ctx, action, effects)")
 
 
+def _check_query(obj: Any) -> None:
+    if not callable(obj):
+        raise ConfigurationError("query", obj, "a callable query(program, ...)")
+
+
 def _check_directory(obj: Any) -> None:
     if not isinstance(obj, str | Path) or not Path(obj).is_dir():
         raise ConfigurationError("directory", obj, "the path of an existing directory")
@@ -125,6 +130,10 @@ def _check_directory(obj: Any) -> None:
 
 def _command_name(obj: Any) -> Any:
     return getattr(obj, "name", None)
+
+
+def _query_name(obj: Any) -> Any:
+    return getattr(obj, "__name__", None)
 
 
 def _directory_name(obj: Any) -> str:
@@ -140,6 +149,7 @@ class Registries:
         self.channels: Registry[Any] = Registry("channel")
         self.fulfillers: Registry[Any] = Registry("fulfiller")
         self.scorers: Registry[Any] = Registry("scorer")
+        self.queries: Registry[Any] = Registry("query", name_of=_query_name, check=_check_query)
         self.commands: Registry[Any] = Registry("command", name_of=_command_name)
         self.template_dirs: Registry[Path] = Registry(
             "template directory", name_of=_directory_name, check=_check_directory

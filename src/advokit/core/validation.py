@@ -122,6 +122,13 @@ def to_utc(value: datetime | None) -> datetime | None:
     return value
 
 
+def instant(field: str, value: Any) -> datetime:
+    """An argument that must be an aware datetime, in UTC; raises InvalidValue otherwise."""
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidValue(field, value, "a timezone-aware datetime")
+    return value.astimezone(UTC)
+
+
 def frozen_json_mapping(value: Any) -> Mapping[str, Any]:
     """Converter: a read-only copy of a mapping (validated as JSON by :func:`json_mapping`)."""
     if isinstance(value, MappingProxyType):

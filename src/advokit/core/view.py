@@ -8,9 +8,11 @@ actions of the same batch staged, so a daily cap holds inside a batch too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.engine import Connection
 
 from advokit.core.errors import UnknownAdvocate
 from advokit.core.ledger import Work
@@ -62,6 +64,31 @@ class View:
                 cached[a] = found.get(a)
         return cached[advocate_id]
 
+    # -- plugins' own reads
+
+    def memo(
+        self,
+        shape: Hashable,
+        advocate: str,
+        load: Callable[[Connection, list[int]], Mapping[int, Any]],
+    ) -> Any:
+        """A plugin's own per-advocate read, batched and cached like the built-in ones.
+
+        The first call for ``shape`` with an advocate of the batch calls
+        ``load(connection, row_ids)`` once for every advocate of the batch not
+        read yet; it returns ``{row_id: value}`` (advocates it leaves out read
+        as None). Later calls answer from the cache. Name shapes after your
+        plugin (``("tiers", "state")``) so that plugins do not share them. The
+        cache does not see your writes: after writing what a shape was read
+        from, call :meth:`forget`.
+        """
+        row_id = self.advocate_id(advocate)
+        return self._load(shape, row_id, lambda ids: load(self._work.conn, ids))
+
+    def forget(self, shape: Hashable, advocate: str) -> None:
+        """Drop the cached ``shape`` of one advocate; the next :meth:`memo` reads it again."""
+        self._cache.get(shape, {}).pop(self.advocate_id(advocate), None)
+
     # -- reads
 
     def advocate(self, external_id: str) -> Advocate:
@@ -88,26 +115,32 @@ class View:
         since: datetime,
         until: datetime,
         reasons: frozenset[str] | None = None,
+        net: bool = False,
     ) -> int:
         """Points awarded with ``since <= effective time < until``.
 
         ``reasons`` restricts the sum to some reason codes (rule awards use the
-        action kind as their reason).
+        action kind as their reason). ``net`` subtracts reversals made in the
+        window (a refunded purchase's points no longer count as earned);
+        spending and expiry never lower what was earned.
         """
         row_id = self.advocate_id(advocate)
-        shape = ("earned", account, since, until, reasons)
+        shape = ("earned", account, since, until, reasons, net)
         stored = (
             self._load(
                 shape,
                 row_id,
-                lambda ids: q.earned_between(self._work.conn, ids, account, since, until, reasons),
+                lambda ids: q.earned_between(
+                    self._work.conn, ids, account, since, until, reasons, net=net
+                ),
             )
             or 0
         )
+        types = ("award", "reverse") if net else ("award",)
         staged = sum(
             e["delta"]
             for e in self._work.entries_by_advocate.get(row_id, ())
-            if e["type"] == "award"
+            if e["type"] in types
             and e["account"] == account
             and since <= e["effective_at"] < until
             and (reasons is None or e["reason"] in reasons)

@@ -104,8 +104,13 @@ def earned_between(
     since: datetime,
     until: datetime,
     reasons: frozenset[str] | None,
+    *,
+    net: bool = False,
 ) -> dict[int, int]:
-    """Points awarded in ``[since, until)``, optionally only for some reason codes."""
+    """Points awarded in ``[since, until)``, optionally only for some reason codes.
+
+    ``net`` subtracts the reversals made in the window.
+    """
     t = entries_t
     found = {}
     for part in chunks(ids):
@@ -114,7 +119,7 @@ def earned_between(
             .where(
                 t.c.advocate_id.in_(part),
                 t.c.account == account,
-                t.c.type == "award",
+                t.c.type.in_(("award", "reverse")) if net else t.c.type == "award",
                 t.c.effective_at >= since,
                 t.c.effective_at < until,
             )
