@@ -52,6 +52,8 @@ class Transaction:
         now: the transaction time.
         emit: ``emit(action)`` queues a derived action, evaluated in the same
             transaction.
+        program: the program recording the action (its ``name`` goes in
+            every row a plugin writes: several programs share a database).
     """
 
     connection: Connection
@@ -60,3 +62,4 @@ class Transaction:
     view: View
     now: datetime
     emit: Callable[[Action], None]
+    program: Program

@@ -426,7 +426,7 @@ class _Run:
             def emit(action: Action) -> None:
                 derived.extend(self.engine.validate([action], allow_derived=True))
 
-            tx = Transaction(self.conn, source, root_key, view, self.now, emit)
+            tx = Transaction(self.conn, source, root_key, view, self.now, emit, self.program)
             for effect in others:
                 if not self.hooks.apply_effect(tx, effect):
                     raise AdvokitError(
