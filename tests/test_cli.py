@@ -528,3 +528,22 @@ def test_cli_module_and_help_import_nothing_heavy() -> None:
 
 def test_import_advokit_cli_does_not_import_sqlalchemy() -> None:
     assert _heavy_modules("import advokit.cli") == []
+
+
+# --------------------------------------------------------------------------- tick
+
+
+def test_tick_prints_what_it_did(invoke: Callable[..., Result], shop: str) -> None:
+    result = invoke("--program", shop, "tick", "--now", "2027-01-01T01:00:00+01:00")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "now": "2027-01-01T00:00:00+00:00",
+        "expired_points": 0,
+        "applied": 0,
+        "replayed": 0,
+    }
+
+
+def test_tick_refuses_a_time_without_offset(invoke: Callable[..., Result], shop: str) -> None:
+    line = _single_error_line(invoke("--program", shop, "tick", "--now", "2027-01-01T00:00:00"))
+    assert "--now='2027-01-01T00:00:00' is not valid: expected an ISO 8601 time" in line

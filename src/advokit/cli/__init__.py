@@ -30,6 +30,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -329,6 +330,22 @@ def _heads(program: Program, migrate: Any) -> set[str]:
 # --------------------------------------------------------------------------- record
 
 
+def _instant(option: str, value: str | None) -> datetime | None:
+    """An ISO 8601 option value with a UTC offset, as an aware datetime."""
+    if value is None:
+        return None
+    try:
+        when: datetime | None = datetime.fromisoformat(value)
+    except ValueError:
+        when = None
+    if when is None or when.utcoffset() is None:
+        raise CLIError(
+            f"{option}={value!r} is not valid: expected an ISO 8601 time "
+            "with a UTC offset, such as 2026-06-01T12:00:00+00:00"
+        )
+    return when
+
+
 @cli.command("record")
 @click.argument("kind")
 @click.option("--advocate", required=True, metavar="ID", help="The advocate's external id.")
@@ -356,19 +373,7 @@ def record_command(
         raise CLIError(f"--data is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise CLIError(f"--data={data_json!r} is not valid: expected a JSON object")
-    when = None
-    if occurred_at is not None:
-        from datetime import datetime
-
-        try:
-            when = datetime.fromisoformat(occurred_at)
-        except ValueError:
-            when = None
-        if when is None or when.utcoffset() is None:
-            raise CLIError(
-                f"--occurred-at={occurred_at!r} is not valid: expected an ISO 8601 time "
-                "with a UTC offset, such as 2026-06-01T12:00:00+00:00"
-            )
+    when = _instant("--occurred-at", occurred_at)
     program = current_program(ctx)
     from advokit import Action
 
@@ -385,6 +390,30 @@ def record_command(
             "points": outcome.points,
             "reasons": list(outcome.reasons),
             "replayed": outcome.replayed,
+        }
+    )
+
+
+@cli.command("tick")
+@click.option("--now", metavar="ISO", help="The instant to run at (default: the program's clock).")
+@click.pass_context
+def tick_command(ctx: click.Context, now: str | None) -> None:
+    """Run everything time-driven that is due and print what it did as JSON.
+
+    Points expire, then plugins' scheduled actions (tier reviews, birthdays,
+    expiry notices...) are recorded. Safe to run as often as you like, from
+    cron for instance: what was done is not done again.
+    """
+    when = _instant("--now", now)
+    program = current_program(ctx)
+    with _one_line_errors():
+        report = program.tick(when)
+    _print_json(
+        {
+            "now": report.now.isoformat(),
+            "expired_points": report.expired_points,
+            "applied": report.applied,
+            "replayed": report.replayed,
         }
     )
 
