@@ -257,3 +257,62 @@ def test_view_earned_net_subtracts_reversals(make_program, advokit_clock):
         )
     )
     assert observed == [(40, 40), (40, 0)]
+
+
+# --------------------------------------------------------------------------- expiry notices
+
+
+def test_expiry_notices_go_once_per_award_ahead_of_expiry(
+    make_program, advokit_clock, database_url
+):
+    from advokit.plugins.points import EXPIRING, redemption
+
+    notices = []
+
+    class Mailer:
+        plugin_name = "mailer"
+        advokit_evaluates = frozenset({EXPIRING})
+
+        @hookimpl
+        def advokit_evaluate(self, action):
+            notices.append((action.advocate, dict(action.data)))
+
+    program = _enrolled(
+        make_program(
+            plugins=[
+                Points(
+                    PointsRule("purchase.completed", 50, expires_after=timedelta(days=30)),
+                    expiry_notice=timedelta(days=7),
+                ),
+                Mailer(),
+            ],
+            database_url=database_url,
+        ),
+        "ann",
+    )
+    start = advokit_clock()
+    program.record(
+        Action(kind="purchase.completed", advocate="ann", key="o1", data={"order_id": "1"})
+    )
+    program.record(redemption("ann", 20, key="spent"))
+    advokit_clock.advance(days=22)  # expires in 8 days: not yet
+    assert program.tick().applied == 0
+    advokit_clock.advance(days=2)
+    assert program.tick().applied == 1
+    [(who, data)] = notices
+    assert who == "ann"
+    assert data["points"] == 30  # what is left of the award
+    assert data["account"] == "points"
+    assert data["expires_at"] == (start + timedelta(days=30)).isoformat()
+    advokit_clock.advance(days=1)
+    report = program.tick()
+    assert (report.applied, report.replayed) == (0, 0)  # noticed once, not asked again
+    advokit_clock.advance(days=6)
+    report = program.tick()
+    assert (report.expired_points, report.applied) == (30, 0)
+    assert len(notices) == 1
+
+
+def test_expiry_notice_must_be_a_positive_duration():
+    with pytest.raises(ConfigurationError, match="Points.expiry_notice"):
+        Points(expiry_notice=timedelta(0))

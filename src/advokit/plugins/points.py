@@ -34,6 +34,7 @@ from fractions import Fraction
 from typing import Any
 
 import attrs
+import sqlalchemy as sa
 
 from advokit import (
     Action,
@@ -48,9 +49,12 @@ from advokit import (
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, InvalidValue, one_of
 from advokit.core.registry import Register
+from advokit.core.store import database
+from advokit.core.store import queries as q
 
 __all__ = [
     "ADJUSTED",
+    "EXPIRING",
     "REDEEMED",
     "REVERSED",
     "Cap",
@@ -66,6 +70,7 @@ ADJUSTED = "points.adjusted"
 REDEEMED = "points.redeemed"
 REVERSED = "points.reversed"
 CHANGED = "points.changed"
+EXPIRING = "points.expiring"
 
 #: Manual adjustments are decisions of a person: policies never scale or cap them.
 _UNTOUCHED_REASONS = frozenset({ADJUSTED})
@@ -93,6 +98,14 @@ KINDS = (
         name=CHANGED,
         required={"account": str, "delta": int, "balance": int, "cause": str},
         description="Derived: an action changed an account's balance.",
+        derived=True,
+    ),
+    ActionKind(
+        name=EXPIRING,
+        required={"account": str, "points": int, "expires_at": str, "lot": str},
+        description=(
+            "Derived, by the tick: points of one award (lot) expire soon; expires_at is ISO 8601."
+        ),
         derived=True,
     ),
 )
@@ -165,6 +178,9 @@ class Points:
             at most the current balance, ``"negative"`` lets it go below zero.
         allow_negative_adjustments: let a manual negative adjustment take a
             balance below zero.
+        expiry_notice: how long before points expire ``program.tick()``
+            records a ``points.expiring`` action (once per expiring award), for
+            a channel to warn the advocate; None sends no notice.
     """
 
     plugin_name = "points"
@@ -175,7 +191,14 @@ class Points:
         reversals: Mapping[str, str] | None = None,
         clawback: str = "cap",
         allow_negative_adjustments: bool = False,
+        expiry_notice: timedelta | None = None,
     ) -> None:
+        if expiry_notice is not None and (
+            not isinstance(expiry_notice, timedelta) or expiry_notice <= timedelta(0)
+        ):
+            raise ConfigurationError(
+                "Points.expiry_notice", expiry_notice, "a positive timedelta or None"
+            )
         for rule in rules:
             if not isinstance(rule, PointsRule):
                 raise ConfigurationError("Points(rules)", rule, "PointsRule values")
@@ -187,6 +210,7 @@ class Points:
         self.reversals = dict(reversals or {})
         self.clawback = clawback
         self.allow_negative_adjustments = allow_negative_adjustments
+        self.expiry_notice = expiry_notice
         #: the kinds advokit_evaluate is called for (not points.changed, for one)
         self.advokit_evaluates = frozenset(
             {*self.rules, *self.reversals, ADJUSTED, REDEEMED, REVERSED}
@@ -243,6 +267,52 @@ class Points:
         if field is not None and action.data.get(field):
             return [self._reverse(action, action.data[field])]
         return None
+
+    @hookimpl
+    def advokit_tick(self, program: Any, now: datetime) -> list[Action]:
+        """A ``points.expiring`` notice per award expiring within ``expiry_notice``, once."""
+        if self.expiry_notice is None:
+            return []
+        lots, actions, advocates = q.lots_t, q.actions_t, q.advocates_t
+        key = sa.literal(f"{EXPIRING}:") + lots.c.id
+        noticed = sa.exists().where(actions.c.program == program.name, actions.c.key == key)
+        query = (
+            sa.select(
+                advocates.c.external_id,
+                lots.c.id,
+                lots.c.account,
+                lots.c.remaining,
+                lots.c.expires_at,
+            )
+            .join(advocates, advocates.c.id == lots.c.advocate_id)
+            .where(
+                lots.c.program == program.name,
+                lots.c.expires_at > now,
+                lots.c.expires_at <= now + self.expiry_notice,
+                lots.c.remaining > 0,
+                ~noticed,
+            )
+            .order_by(lots.c.expires_at, lots.c.id)
+        )
+        with database.transaction(program.engine, write=False) as conn:
+            rows = conn.execute(query).all()
+        # the key names the lot, the notice goes once; a later tick skips it in
+        # the query above, so its data (the points left then) never conflicts
+        return [
+            Action(
+                kind=EXPIRING,
+                advocate=external_id,
+                key=f"{EXPIRING}:{lot_id}",
+                occurred_at=now,
+                data={
+                    "account": account,
+                    "points": int(remaining),
+                    "expires_at": expires_at.isoformat(),
+                    "lot": lot_id,
+                },
+            )
+            for external_id, lot_id, account, remaining, expires_at in rows
+        ]
 
     def _earn(self, ctx: EvaluationContext, action: Action) -> list[Effect]:
         effects: list[Effect] = []
