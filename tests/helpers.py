@@ -79,11 +79,12 @@ def _work(
     results: Any,
     worker: int,
     calls: int,
+    build: Callable[[str], Program] = build_program,
 ) -> None:
     """Record ``calls`` actions after the barrier; report every outcome and error."""
     report: dict[str, Any] = {"worker": worker, "outcomes": [], "errors": [], "fatal": None}
     try:
-        program = build_program(database_url)
+        program = build(database_url)
         try:
             program.balance(ADVOCATE)  # connect and check the schema before the start line
             barrier.wait(BARRIER_TIMEOUT)
@@ -118,6 +119,36 @@ def record_same_key(database_url: str, barrier: Any, results: Any, worker: int, 
 def redeem_30(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
     """Process target: try to spend 30 points ``calls`` times, each with its own key."""
     _work(_unique_redemption, database_url, barrier, results, worker, calls)
+
+
+def build_badges_program(database_url: str) -> Program:
+    """Points plus a three-level reviewer badge (1, 10 and 50 reviews)."""
+    from advokit.plugins.badges import Badge, Badges, Count
+
+    return Program(
+        name=PROGRAM,
+        database_url=database_url,
+        plugins=[
+            Points(PointsRule("purchase.completed", points=10)),
+            Badges(Badge("reviewer", Count("review.posted", levels=(1, 10, 50)))),
+        ],
+        load_entrypoints=False,
+    )
+
+
+def _review(worker: int, call: int) -> Action:
+    # 20 reviews per worker; calls past 20 retry earlier keys
+    return Action(
+        kind="review.posted",
+        advocate=ADVOCATE,
+        key=f"review-{worker}-{call % 20}",
+        data={"review_id": f"{worker}-{call % 20}"},
+    )
+
+
+def post_reviews(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
+    """Process target: post reviews (some keys twice), toward the reviewer badge's levels."""
+    _work(_review, database_url, barrier, results, worker, calls, build_badges_program)
 
 
 def run_processes(

@@ -15,6 +15,7 @@ import pluggy
 
 from advokit.core.errors import ConfigurationError, InvalidValue, PluginError, one_of
 from advokit.core.model import Action, Effect, Outcome, Verdict
+from advokit.core.store import database
 
 if TYPE_CHECKING:
     from advokit.core.context import EvaluationContext, Transaction
@@ -96,6 +97,8 @@ class Hooks:
         try:
             return self._screen(ctx=ctx, action=action)  # type: ignore[no-any-return]
         except Exception as error:
+            if database.is_retryable(error):
+                raise  # lost a race: the transaction runs again
             raise self._blame("advokit_screen", error) from error
 
     def evaluate(self, ctx: EvaluationContext, action: Action) -> list[Iterable[Effect]]:
@@ -105,6 +108,8 @@ class Hooks:
         try:
             return caller(ctx=ctx, action=action)  # type: ignore[no-any-return]
         except Exception as error:
+            if database.is_retryable(error):
+                raise  # lost a race: the transaction runs again
             raise self._blame("advokit_evaluate", error) from error
 
     def check_routes(self, kinds: Collection[str]) -> None:
@@ -149,6 +154,8 @@ class Hooks:
         try:
             return self._apply_effect(tx=tx, effect=effect)  # type: ignore[no-any-return]
         except Exception as error:
+            if database.is_retryable(error):
+                raise  # lost a race: the transaction runs again
             raise self._blame("advokit_apply_effect", error) from error
 
     # -- time

@@ -158,6 +158,20 @@ class RetryTransaction(Exception):
     """Raised inside a transaction to roll it back and run it again."""
 
 
+def is_retryable(error: BaseException) -> bool:
+    """Whether ``error`` means "lost a race: run the transaction again".
+
+    Plugins' hooks let such errors through unwrapped, so that :func:`retrying`
+    sees them (a plugin's optimistic check raising :class:`RetryTransaction`,
+    a serialization failure or deadlock on PostgreSQL).
+    """
+    if isinstance(error, RetryTransaction):
+        return True
+    return isinstance(error, DBAPIError) and (
+        getattr(error.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+    )
+
+
 def retrying(run: Callable[[], T], *, attempts: int = 10) -> T:
     """Run ``run`` again (bounded, jittered backoff) when it lost a concurrency race."""
     for attempt in range(1, attempts + 1):

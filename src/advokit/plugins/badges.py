@@ -1,0 +1,770 @@
+"""Badges: achievements earned by what advocates do, with levels, exported as Open Badges 3.0.
+
+::
+
+    from advokit.plugins.badges import Badge, Badges, Count, Streak, Total
+
+    Badges(
+        Badge("first_referral", Count("referral.converted"), title="First referral"),
+        Badge("reviewer", Count("review.posted", levels=(1, 5, 20)), title="Reviewer"),
+        Badge("regular", Streak("purchase.completed", levels=(3, 7), unit="day")),
+        Badge("big_spender", Total("purchase.completed", "total_cents", levels=(100_000,))),
+        Badge("busy_week", Count("review.posted", levels=(3,), within=timedelta(days=7))),
+        Badge("ambassador", Count("referral.converted", levels=(10,)), requires=("reviewer",),
+              hidden=True, expires_after=timedelta(days=365)),
+    )
+
+* **Criteria**: :class:`Count` (the Nth action of a kind; with ``within``, N
+  of them inside a sliding window), :class:`Streak` (N consecutive days or
+  ISO weeks with at least one such action, in the advocate's own time zone),
+  :class:`Total` (the sum of a data field), :class:`Predicate` (any test of
+  the action and the advocate's state through ``ctx.view``).
+* **Levels**: ``levels=(1, 5, 20)`` makes bronze/silver/gold of one badge;
+  each level is granted once, whatever the retries or the number of
+  processes: the database's unique ``(advocate, badge, level)`` decides.
+* **Prerequisites** (``requires``) must be held (not expired, not revoked)
+  before a badge is granted; a cycle is refused when the program is built.
+* **Hidden** badges are left out of ``program.badges(advocate)`` until earned.
+* **Expiry** (``expires_after``) and **revocation** (:func:`revoke`, the
+  ``badge.revoked`` action): the badge no longer counts as held. A level is
+  granted once only: an expired or revoked badge is not earned again.
+* Every grant is a :class:`~advokit.GrantBadge` effect recording the action
+  that earned it, and emits the derived action ``badge.granted`` (``badge``,
+  ``level``) other rules react to.
+* ``program.badge_credential(advocate, badge, issuer=...)`` returns the
+  award as an unsigned Open Badges 3.0 ``OpenBadgeCredential``.
+
+Progress is kept per advocate and badge in ``badges_progress`` and written
+with an optimistic check: a transaction that read it before another one
+changed it runs again, so concurrent processes never lose a step.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from advokit import (
+    Action,
+    ActionKind,
+    Effect,
+    EvaluationContext,
+    GrantBadge,
+    Transaction,
+    hookimpl,
+)
+from advokit.core import validation as v
+from advokit.core.errors import ConfigurationError, InvalidValue, UnknownAdvocate, one_of
+from advokit.core.model import derived_key
+from advokit.core.registry import Register
+from advokit.core.store import database
+from advokit.core.store import queries as q
+from advokit.core.store.driver import dialect_insert
+from advokit.core.store.types import BigIntegerPK, UTCDateTime
+
+__all__ = [
+    "BADGE_GRANTED",
+    "BADGE_REVOKED",
+    "Badge",
+    "BadgeStatus",
+    "Badges",
+    "Count",
+    "Predicate",
+    "Progress",
+    "RevokeBadge",
+    "SetBadgeProgress",
+    "Streak",
+    "Total",
+    "revoke",
+]
+
+BADGE_GRANTED = "badge.granted"
+BADGE_REVOKED = "badge.revoked"
+
+_NAME = r"[a-z][a-z0-9_]{0,62}"
+_PROGRESS = ("badges", "progress")
+_HELD = ("badges", "held")
+_ZONE = ("badges", "timezone")
+
+MIGRATIONS = Path(__file__).parent / "migrations" / "badges"
+
+# --------------------------------------------------------------------------- tables
+
+progress_t = sa.Table(
+    "badges_progress",
+    SQLModel.metadata,
+    sa.Column(
+        "advocate_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), primary_key=True
+    ),
+    sa.Column("badge", sa.String(63), primary_key=True),
+    sa.Column("program", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("total", sa.BigInteger, nullable=False),
+    sa.Column("streak", sa.Integer, nullable=False),
+    sa.Column("last_period", sa.String(10), nullable=True),
+    sa.Column("recent", sa.JSON, nullable=False),
+)
+
+awards_t = sa.Table(
+    "badges_awards",
+    SQLModel.metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True),
+    sa.Column("program", sa.String(100), nullable=False),
+    sa.Column("advocate_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), nullable=False),
+    sa.Column("badge", sa.String(63), nullable=False),
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("action_key", sa.String(255), nullable=False),
+    sa.Column("awarded_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=True),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    sa.Column("revoked_reason", sa.String(500), nullable=True),
+    sa.UniqueConstraint("advocate_id", "badge", "level", name="uq_badges_award_level"),
+)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+@attrs.frozen
+class Progress:
+    """An advocate's progress toward one badge (what the criteria keep)."""
+
+    version: int = 0
+    count: int = 0
+    total: int = 0
+    streak: int = 0
+    last_period: str | None = None
+    recent: tuple[str, ...] = ()  # ISO times of the latest actions, for Count(within=)
+
+
+def _levels(instance: Any, attribute: Any, value: Any) -> None:
+    if (
+        not isinstance(value, tuple)
+        or not value
+        or not all(v.is_int(x) and x >= 1 for x in value)
+        or list(value) != sorted(set(value))
+    ):
+        raise ConfigurationError(
+            f"{type(instance).__name__}.levels",
+            value,
+            "increasing positive integers, one per level, such as (1, 5, 20)",
+        )
+
+
+_KIND = v.matches(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+", "an action kind name")
+
+
+@attrs.frozen
+class Count:
+    """The Nth action of ``kind``; with ``within``, N of them inside that sliding window."""
+
+    kind: str = attrs.field(validator=_KIND)
+    levels: tuple[int, ...] = attrs.field(default=(1,), converter=tuple, validator=_levels)
+    within: timedelta | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if self.within is not None and (
+            not isinstance(self.within, timedelta) or self.within <= timedelta(0)
+        ):
+            raise ConfigurationError("Count.within", self.within, "a positive timedelta or None")
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset({self.kind})
+
+    def advance(self, progress: Progress, action: Action, at: datetime, zone: str) -> Progress:
+        if self.within is None:
+            return attrs.evolve(progress, count=progress.count + 1)
+        start = at - self.within
+        times = sorted(
+            [t for t in progress.recent if datetime.fromisoformat(t) > start] + [at.isoformat()]
+        )[-self.levels[-1] :]
+        return attrs.evolve(progress, recent=tuple(times), count=len(times))
+
+    def value(self, progress: Progress) -> int:
+        return progress.count
+
+    def describe(self) -> str:
+        window = f" within {self.within}" if self.within else ""
+        return f"{{n}} {self.kind} actions{window}"
+
+
+@attrs.frozen
+class Total:
+    """The sum of the integer data field ``field`` over actions of ``kind``."""
+
+    kind: str = attrs.field(validator=_KIND)
+    field: str = attrs.field(validator=v.text(max_length=100))
+    levels: tuple[int, ...] = attrs.field(converter=tuple, validator=_levels)
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset({self.kind})
+
+    def advance(self, progress: Progress, action: Action, at: datetime, zone: str) -> Progress:
+        amount = action.data.get(self.field)
+        if not v.is_int(amount) or amount <= 0:
+            return progress
+        return attrs.evolve(progress, total=progress.total + amount)
+
+    def value(self, progress: Progress) -> int:
+        return progress.total
+
+    def describe(self) -> str:
+        return f"a total {self.field} of {{n}} over {self.kind} actions"
+
+
+@attrs.frozen
+class Streak:
+    """``levels`` consecutive days (or ISO weeks) with an action of ``kind``, in local time."""
+
+    kind: str = attrs.field(validator=_KIND)
+    levels: tuple[int, ...] = attrs.field(converter=tuple, validator=_levels)
+    unit: str = attrs.field(
+        default="day", kw_only=True, validator=v.matches("day|week", "'day' or 'week'")
+    )
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset({self.kind})
+
+    def period(self, local: date) -> str:
+        if self.unit == "day":
+            return local.isoformat()
+        year, week, _ = local.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    def previous(self, local: date) -> str:
+        return self.period(local - timedelta(days=1 if self.unit == "day" else 7))
+
+    def advance(self, progress: Progress, action: Action, at: datetime, zone: str) -> Progress:
+        local = at.astimezone(zoneinfo.ZoneInfo(zone)).date()
+        period = self.period(local)
+        last = progress.last_period
+        if last is not None and period <= last:
+            return progress  # the same period again, or a late action: no change
+        streak = progress.streak + 1 if last == self.previous(local) else 1
+        return attrs.evolve(progress, streak=streak, last_period=period)
+
+    def value(self, progress: Progress) -> int:
+        return progress.streak
+
+    def describe(self) -> str:
+        return f"{self.kind} on {{n}} consecutive {self.unit}s"
+
+
+@attrs.frozen
+class Predicate:
+    """Level 1 when ``test(ctx, action)`` is true for an action of one of ``kinds``."""
+
+    kinds: frozenset[str] = attrs.field(converter=frozenset)
+    test: Callable[[EvaluationContext, Action], bool] = attrs.field()
+    description: str = "a condition of the program's"
+    levels: tuple[int, ...] = attrs.field(default=(1,), init=False)
+
+    def advance(self, progress: Progress, action: Action, at: datetime, zone: str) -> Progress:
+        return progress  # the test decides, in Badges.advokit_evaluate
+
+    def value(self, progress: Progress) -> int:
+        return 0
+
+    def describe(self) -> str:
+        return self.description
+
+
+Criterion = Count | Total | Streak | Predicate
+
+
+@attrs.frozen
+class Badge:
+    """One badge, possibly with several levels.
+
+    Args:
+        name: the badge's id (lower case).
+        criterion: :class:`Count`, :class:`Total`, :class:`Streak` or :class:`Predicate`.
+        title: the name people read (default: from ``name``).
+        description: what it recognises.
+        image: the URL of its image (exported with the credential).
+        requires: badges that must be held first.
+        hidden: left out of ``program.badges()`` until earned.
+        expires_after: how long a granted level counts as held.
+    """
+
+    name: str = attrs.field(validator=v.matches(_NAME, "a lower-case badge name"))
+    criterion: Criterion = attrs.field()
+    title: str = attrs.field(
+        default=attrs.Factory(
+            lambda self: self.name.replace("_", " ").capitalize(), takes_self=True
+        ),
+        kw_only=True,
+    )
+    description: str = attrs.field(default="", kw_only=True)
+    image: str | None = attrs.field(default=None, kw_only=True)
+    requires: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
+    hidden: bool = attrs.field(default=False, kw_only=True)
+    expires_after: timedelta | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.criterion, Count | Total | Streak | Predicate):
+            raise ConfigurationError(
+                f"Badge({self.name!r}).criterion",
+                self.criterion,
+                "Count(...), Total(...), Streak(...) or Predicate(...)",
+            )
+        if self.expires_after is not None and (
+            not isinstance(self.expires_after, timedelta) or self.expires_after <= timedelta(0)
+        ):
+            raise ConfigurationError(
+                f"Badge({self.name!r}).expires_after", self.expires_after, "a positive timedelta"
+            )
+
+    def level_reached(self, value: int) -> int:
+        """How many levels ``value`` reaches."""
+        return sum(1 for threshold in self.criterion.levels if value >= threshold)
+
+
+# --------------------------------------------------------------------------- effects and values
+
+
+@attrs.frozen(kw_only=True)
+class SetBadgeProgress(Effect):
+    """Store an advocate's new progress toward a badge (``read`` is the version it came from)."""
+
+    advocate: str = attrs.field(validator=v.text())
+    badge: str = attrs.field(validator=v.text())
+    count: int = 0
+    total: int = 0
+    streak: int = 0
+    last_period: str | None = None
+    recent: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    read: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class RevokeBadge(Effect):
+    """Revoke every level of a badge an advocate holds."""
+
+    advocate: str = attrs.field(validator=v.text())
+    badge: str = attrs.field(validator=v.text())
+    reason: str = attrs.field(validator=v.text(max_length=500))
+
+
+@attrs.frozen(kw_only=True)
+class BadgeStatus:
+    """A badge as ``program.badges(advocate)`` shows it to the advocate."""
+
+    badge: Badge
+    level: int
+    value: int
+    next_threshold: int | None
+    awarded_at: datetime | None
+    expires_at: datetime | None
+
+
+def revoke(advocate: str, badge: str, *, reason: str, key: str) -> Action:
+    """The action that revokes ``badge`` from ``advocate`` (record it)."""
+    return Action(
+        kind=BADGE_REVOKED, advocate=advocate, key=key, data={"badge": badge, "reason": reason}
+    )
+
+
+KINDS = (
+    ActionKind(
+        name=BADGE_GRANTED,
+        required={"badge": str, "level": int},
+        description="Derived: an advocate was granted a badge level.",
+        derived=True,
+    ),
+    ActionKind(
+        name=BADGE_REVOKED,
+        required={"badge": str, "reason": str},
+        description="A person revoked a badge from an advocate.",
+    ),
+)
+
+
+# --------------------------------------------------------------------------- the plugin
+
+
+class Badges:
+    """The badges plugin: ``Badges(Badge(...), ...)``."""
+
+    plugin_name = "badges"
+
+    def __init__(self, *badges: Badge) -> None:
+        for badge in badges:
+            if not isinstance(badge, Badge):
+                raise ConfigurationError("Badges(badges)", badge, "Badge values")
+        self.badges = {b.name: b for b in badges}
+        if len(self.badges) != len(badges):
+            names = [b.name for b in badges]
+            twice = next(n for n in names if names.count(n) > 1)
+            raise ConfigurationError("Badges(badges)", twice, "each badge name once")
+        for badge in badges:
+            for required in badge.requires:
+                if required not in self.badges:
+                    raise ConfigurationError(
+                        f"Badge({badge.name!r}).requires", required, one_of(self.badges)
+                    )
+        _refuse_cycles(self.badges)
+        self.by_kind: dict[str, list[Badge]] = {}
+        for badge in badges:
+            for kind in badge.criterion.kinds:
+                self.by_kind.setdefault(kind, []).append(badge)
+        self.advokit_evaluates = frozenset({*self.by_kind, BADGE_REVOKED})
+
+    def __repr__(self) -> str:
+        return f"Badges({', '.join(self.badges)})"
+
+    # -- registration
+
+    @hookimpl
+    def advokit_register_action_kinds(self, register: Register) -> None:
+        for kind in KINDS:
+            register(kind)
+
+    @hookimpl
+    def advokit_register_migrations(self, register: Register) -> None:
+        register(MIGRATIONS, name="badges")
+
+    @hookimpl
+    def advokit_register_queries(self, register: Register) -> None:
+        register(self.status, name="badges")
+        register(self.credential, name="badge_credential")
+
+    @hookimpl
+    def advokit_configure(self, program: Any) -> None:
+        kinds = program.registries.action_kinds
+        for kind, badges in self.by_kind.items():
+            if kind not in kinds:
+                raise ConfigurationError(
+                    f"Badge({badges[0].name!r}).criterion.kind", kind, one_of(kinds)
+                )
+
+    # -- deciding
+
+    @hookimpl
+    def advokit_evaluate(self, ctx: EvaluationContext, action: Action) -> list[Effect] | None:
+        if action.kind == BADGE_REVOKED:
+            name = action.data["badge"]
+            if name not in self.badges:
+                raise InvalidValue("badge.revoked data['badge']", name, one_of(self.badges))
+            return [RevokeBadge(advocate=action.advocate, badge=name, reason=action.data["reason"])]
+        view, advocate = ctx.view, action.advocate
+        at = action.occurred_at or ctx.now
+        held: dict[str, int] = view.memo(_HELD, advocate, lambda c, ids: _held(c, ids, at)) or {}
+        progress: dict[str, Progress] = view.memo(_PROGRESS, advocate, _load_progress) or {}
+        # the advocate's time zone, read (batched) only when a streak needs it
+        zone = next(
+            (
+                view.advocate(advocate).timezone
+                for b in self.by_kind.get(action.kind, ())
+                if isinstance(b.criterion, Streak)
+            ),
+            "UTC",
+        )
+        effects: list[Effect] = []
+        for badge in self.by_kind.get(action.kind, ()):
+            criterion = badge.criterion
+            before = progress.get(badge.name, Progress())
+            if isinstance(criterion, Predicate):
+                reached = 1 if criterion.test(ctx, action) else 0
+            else:
+                after = criterion.advance(before, action, at, zone)
+                if after != before:
+                    effects.append(
+                        SetBadgeProgress(
+                            advocate=advocate,
+                            badge=badge.name,
+                            count=after.count,
+                            total=after.total,
+                            streak=after.streak,
+                            last_period=after.last_period,
+                            recent=after.recent,
+                            read=before.version,
+                        )
+                    )
+                reached = badge.level_reached(criterion.value(after))
+            if reached and all(r in held for r in badge.requires):
+                for level in range(held.get(badge.name, 0) + 1, reached + 1):
+                    effects.append(GrantBadge(advocate=advocate, badge=badge.name, level=level))
+        return effects
+
+    # -- applying
+
+    @hookimpl
+    def advokit_apply_effect(self, tx: Transaction, effect: Effect) -> bool | None:
+        if isinstance(effect, SetBadgeProgress):
+            self._save_progress(tx, effect)
+            tx.view.forget(_PROGRESS, effect.advocate)
+        elif isinstance(effect, GrantBadge):
+            if effect.badge not in self.badges:
+                return None  # another plugin's badge, if any
+            self._grant(tx, effect)
+            tx.view.forget(_HELD, effect.advocate)
+        elif isinstance(effect, RevokeBadge):
+            t = awards_t
+            tx.connection.execute(
+                t.update()
+                .where(
+                    t.c.advocate_id == tx.view.advocate_id(effect.advocate),
+                    t.c.badge == effect.badge,
+                    t.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=tx.now, revoked_reason=effect.reason)
+            )
+            tx.view.forget(_HELD, effect.advocate)
+        else:
+            return None
+        return True
+
+    def _save_progress(self, tx: Transaction, effect: SetBadgeProgress) -> None:
+        conn, t = tx.connection, progress_t
+        advocate_id = tx.view.advocate_id(effect.advocate)
+        values = {
+            "count": effect.count,
+            "total": effect.total,
+            "streak": effect.streak,
+            "last_period": effect.last_period,
+            "recent": list(effect.recent),
+            "version": effect.read + 1,
+        }
+        if effect.read == 0:
+            insert = (
+                dialect_insert(conn, t)
+                .on_conflict_do_nothing(index_elements=["advocate_id", "badge"])
+                .returning(t.c.version)
+            )
+            saved = conn.execute(
+                insert,
+                {"advocate_id": advocate_id, "badge": effect.badge, "program": tx.program.name}
+                | values,
+            ).first()
+        else:
+            saved = conn.execute(
+                t.update()
+                .where(
+                    t.c.advocate_id == advocate_id,
+                    t.c.badge == effect.badge,
+                    t.c.version == effect.read,
+                )
+                .values(**values)
+                .returning(t.c.version)
+            ).first()
+        if saved is None:
+            # another transaction moved this progress after we read it: run ours
+            # again, on what it wrote
+            raise database.RetryTransaction
+
+    def _grant(self, tx: Transaction, effect: GrantBadge) -> None:
+        badge = self.badges[effect.badge]
+        if effect.level > len(badge.criterion.levels):
+            raise InvalidValue(
+                "GrantBadge.level", effect.level, f"1 to {len(badge.criterion.levels)}"
+            )
+        when = tx.action.occurred_at or tx.now
+        conn = tx.connection
+        insert = (
+            dialect_insert(conn, awards_t)
+            .on_conflict_do_nothing(index_elements=["advocate_id", "badge", "level"])
+            .returning(awards_t.c.id)
+        )
+        granted = conn.execute(
+            insert,
+            {
+                "program": tx.program.name,
+                "advocate_id": tx.view.advocate_id(effect.advocate),
+                "badge": effect.badge,
+                "level": effect.level,
+                "action_key": tx.root_key,
+                "awarded_at": when,
+                "expires_at": when + badge.expires_after if badge.expires_after else None,
+            },
+        ).first()
+        if granted is None:
+            return  # held already: granted once per level, whatever raced
+        tx.emit(
+            Action(
+                kind=BADGE_GRANTED,
+                advocate=effect.advocate,
+                key=derived_key(tx.root_key, f"{BADGE_GRANTED}:{effect.badge}:{effect.level}"),
+                occurred_at=tx.action.occurred_at,
+                data={"badge": effect.badge, "level": effect.level},
+            )
+        )
+
+    # -- queries
+
+    def status(self, program: Any, advocate: str) -> list[BadgeStatus]:
+        """``program.badges(advocate)``: every visible badge with level and progress."""
+        now = program.clock()
+        with database.transaction(program.engine, write=False) as conn:
+            row_id = _row_id(conn, program, advocate)
+            awards = _awards(conn, [row_id], now).get(row_id, {})
+            progress = _load_progress(conn, [row_id]).get(row_id, {})
+        shown = []
+        for badge in self.badges.values():
+            level, awarded_at, expires_at = awards.get(badge.name, (0, None, None))
+            if badge.hidden and not level:
+                continue
+            value = badge.criterion.value(progress.get(badge.name, Progress()))
+            levels = badge.criterion.levels
+            shown.append(
+                BadgeStatus(
+                    badge=badge,
+                    level=level,
+                    value=value,
+                    next_threshold=levels[level] if level < len(levels) else None,
+                    awarded_at=awarded_at,
+                    expires_at=expires_at,
+                )
+            )
+        return shown
+
+    def credential(
+        self,
+        program: Any,
+        advocate: str,
+        badge: str,
+        *,
+        issuer: Mapping[str, str],
+        level: int | None = None,
+    ) -> dict[str, Any]:
+        """``program.badge_credential(...)``: an awarded badge as an Open Badges 3.0 credential.
+
+        Unsigned (add a proof with your own keys). ``issuer`` needs ``id`` (a
+        URL of the issuing organisation) and ``name``; ``level`` defaults to
+        the highest held.
+        """
+        if badge not in self.badges:
+            raise InvalidValue("badge", badge, one_of(self.badges))
+        if not isinstance(issuer, Mapping) or not {"id", "name"} <= set(issuer):
+            raise InvalidValue("issuer", issuer, "a mapping with 'id' (a URL) and 'name'")
+        definition = self.badges[badge]
+        t = awards_t
+        with database.transaction(program.engine, write=False) as conn:
+            row_id = _row_id(conn, program, advocate)
+            query = sa.select(t).where(
+                t.c.advocate_id == row_id, t.c.badge == badge, t.c.revoked_at.is_(None)
+            )
+            if level is not None:
+                query = query.where(t.c.level == level)
+            award = conn.execute(query.order_by(t.c.level.desc()).limit(1)).first()
+        if award is None:
+            raise InvalidValue(
+                "badge", badge, f"a badge {advocate!r} holds (not revoked) at that level"
+            )
+        levels = definition.criterion.levels
+        suffix = f" ({award.level} of {len(levels)})" if len(levels) > 1 else ""
+        base = issuer["id"].rstrip("/")
+        achievement: dict[str, Any] = {
+            "id": f"{base}/badges/{badge}/{award.level}",
+            "type": ["Achievement"],
+            "achievementType": "Badge",
+            "name": definition.title + suffix,
+            "description": definition.description or definition.title,
+            "criteria": {
+                "narrative": definition.criterion.describe().format(n=levels[award.level - 1])
+            },
+        }
+        if definition.image:
+            achievement["image"] = {"id": definition.image, "type": "Image"}
+        credential: dict[str, Any] = {
+            "@context": [
+                "https://www.w3.org/ns/credentials/v2",
+                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+            ],
+            "id": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{base}/awards/{award.id}')}",
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "name": achievement["name"],
+            "issuer": {"id": issuer["id"], "type": ["Profile"], "name": issuer["name"]},
+            "validFrom": award.awarded_at.isoformat(),
+            "credentialSubject": {
+                "id": f"urn:advokit:{program.name}:advocate:{advocate}",
+                "type": ["AchievementSubject"],
+                "achievement": achievement,
+            },
+        }
+        if award.expires_at is not None:
+            credential["validUntil"] = award.expires_at.isoformat()
+        return credential
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def _row_id(conn: Connection, program: Any, advocate: str) -> int:
+    found = q.advocate_ids(conn, program.name, [advocate])
+    if advocate not in found:
+        raise UnknownAdvocate(advocate, program.name)
+    return found[advocate]
+
+
+def _load_progress(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Progress]]:
+    t = progress_t
+    found: dict[int, dict[str, Progress]] = {}
+    for part in q.chunks(ids):
+        for row in conn.execute(sa.select(t).where(t.c.advocate_id.in_(part))):
+            found.setdefault(row.advocate_id, {})[row.badge] = Progress(
+                version=row.version,
+                count=row.count,
+                total=row.total,
+                streak=row.streak,
+                last_period=row.last_period,
+                recent=tuple(row.recent),
+            )
+    return found
+
+
+def _awards(
+    conn: Connection, ids: Sequence[int], at: datetime
+) -> dict[int, dict[str, tuple[int, datetime, datetime | None]]]:
+    """Badges held at ``at`` (not revoked, not expired): highest level, its time and expiry."""
+    t = awards_t
+    found: dict[int, dict[str, tuple[int, datetime, datetime | None]]] = {}
+    for part in q.chunks(ids):
+        rows = conn.execute(
+            sa.select(t.c.advocate_id, t.c.badge, t.c.level, t.c.awarded_at, t.c.expires_at)
+            .where(
+                t.c.advocate_id.in_(part),
+                t.c.revoked_at.is_(None),
+                sa.or_(t.c.expires_at.is_(None), t.c.expires_at > at),
+            )
+            .order_by(t.c.level)
+        )
+        for advocate_id, badge, level, awarded_at, expires_at in rows:
+            found.setdefault(advocate_id, {})[badge] = (level, awarded_at, expires_at)
+    return found
+
+
+def _held(conn: Connection, ids: Sequence[int], at: datetime) -> dict[int, dict[str, int]]:
+    return {
+        advocate_id: {badge: level for badge, (level, _, _) in held.items()}
+        for advocate_id, held in _awards(conn, ids, at).items()
+    }
+
+
+def _refuse_cycles(badges: Mapping[str, Badge]) -> None:
+    """Refuse prerequisites that lead back to the badge itself (A needs B needs A)."""
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            cycle = " -> ".join((*path[path.index(name) :], name))
+            raise ConfigurationError(
+                f"Badge({name!r}).requires", cycle, "prerequisites without a cycle"
+            )
+        for required in badges[name].requires:
+            visit(required, (*path, name))
+
+    for name in badges:
+        visit(name, ())
