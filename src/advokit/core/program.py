@@ -21,7 +21,6 @@ from advokit.core.errors import (
     ConfigurationError,
     DatabaseNotReady,
     InvalidValue,
-    UnknownAdvocate,
 )
 from advokit.core.hooks import Hooks
 from advokit.core.model import (
@@ -278,10 +277,7 @@ class Program:
 
     def _row_id(self, conn: Any, advocate: str | Advocate) -> int:
         external_id = advocate.external_id if isinstance(advocate, Advocate) else advocate
-        ids = q.advocate_ids(conn, self.name, [external_id])
-        if external_id not in ids:
-            raise UnknownAdvocate(external_id, self.name)
-        return ids[external_id]
+        return q.advocate_row_id(conn, self.name, external_id)
 
     # -- recording
 

@@ -63,7 +63,7 @@ from advokit import (
     hookimpl,
 )
 from advokit.core import validation as v
-from advokit.core.errors import ConfigurationError, InvalidValue, UnknownAdvocate, one_of
+from advokit.core.errors import ConfigurationError, InvalidValue, one_of
 from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
@@ -609,7 +609,7 @@ class Badges:
         """``program.badges(advocate)``: every visible badge with level and progress."""
         now = program.clock()
         with database.transaction(program.engine, write=False) as conn:
-            row_id = _row_id(conn, program, advocate)
+            row_id = q.advocate_row_id(conn, program.name, advocate)
             awards = _awards(conn, [row_id], now).get(row_id, {})
             progress = _load_progress(conn, [row_id]).get(row_id, {})
         shown = []
@@ -653,7 +653,7 @@ class Badges:
         definition = self.badges[badge]
         t = awards_t
         with database.transaction(program.engine, write=False) as conn:
-            row_id = _row_id(conn, program, advocate)
+            row_id = q.advocate_row_id(conn, program.name, advocate)
             query = sa.select(t).where(
                 t.c.advocate_id == row_id, t.c.badge == badge, t.c.revoked_at.is_(None)
             )
@@ -701,13 +701,6 @@ class Badges:
 
 
 # --------------------------------------------------------------------------- reads
-
-
-def _row_id(conn: Connection, program: Any, advocate: str) -> int:
-    found = q.advocate_ids(conn, program.name, [advocate])
-    if advocate not in found:
-        raise UnknownAdvocate(advocate, program.name)
-    return found[advocate]
 
 
 def _load_progress(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Progress]]:

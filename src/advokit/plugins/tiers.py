@@ -79,7 +79,7 @@ from advokit import (
     hookimpl,
 )
 from advokit.core import validation as v
-from advokit.core.errors import ConfigurationError, InvalidValue, UnknownAdvocate, one_of
+from advokit.core.errors import ConfigurationError, InvalidValue, one_of
 from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
@@ -677,7 +677,7 @@ class Tiers:
         """``program.tier(advocate)``: the tier, progress to the next and how long it holds."""
         now = program.clock()
         with database.transaction(program.engine, write=False) as conn:
-            row_id = _row_id(conn, program, advocate)
+            row_id = q.advocate_row_id(conn, program.name, advocate)
             state = self._load_states(conn, [row_id]).get(row_id)
             enrolled = _load_enrolment(conn, [row_id]).get(row_id, _EPOCH)
             since = self.window.start(now, enrolled)
@@ -749,7 +749,7 @@ class Tiers:
         """``program.tier_history(advocate)``: every tier change, oldest first."""
         t = changes_t
         with database.transaction(program.engine, write=False) as conn:
-            row_id = _row_id(conn, program, advocate)
+            row_id = q.advocate_row_id(conn, program.name, advocate)
             rows = conn.execute(
                 sa.select(t.c.previous, t.c.tier, t.c.reason, t.c.action_key, t.c.changed_at)
                 .where(t.c.advocate_id == row_id)
@@ -765,13 +765,6 @@ class Tiers:
             )
             for r in rows
         ]
-
-
-def _row_id(conn: Connection, program: Any, advocate: str) -> int:
-    found = q.advocate_ids(conn, program.name, [advocate])
-    if advocate not in found:
-        raise UnknownAdvocate(advocate, program.name)
-    return found[advocate]
 
 
 def _load_enrolment(conn: Connection, ids: list[int]) -> dict[int, datetime]:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from advokit.core.errors import UnknownAdvocate
 from advokit.core.model import Advocate, Consent, Outcome
 from advokit.core.store.driver import (
     advocate_ids,
@@ -35,6 +36,7 @@ from advokit.core.store.tables import (
 __all__ = [
     "advocate_from_row",
     "advocate_ids",
+    "advocate_row_id",
     "advocates",
     "advocates_and_balances",
     "balances",
@@ -71,6 +73,14 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
             batch = []
     if batch:
         yield batch
+
+
+def advocate_row_id(conn: Connection, program: str, external_id: str) -> int:
+    """The row id of an enrolled advocate; raises UnknownAdvocate otherwise."""
+    ids = advocate_ids(conn, program, [external_id])
+    if external_id not in ids:
+        raise UnknownAdvocate(external_id, program)
+    return ids[external_id]
 
 
 def advocate_from_row(row: Any) -> Advocate:
