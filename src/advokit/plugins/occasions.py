@@ -155,6 +155,7 @@ class Occasions:
             .where(
                 a.c.program == program,
                 sa.or_(*(sa.and_(month == m, day == d) for m, d in sorted(near))),
+                # not enrolled this year (300 days: well under a year, whatever the zones)
                 a.c.enrolled_at < now - timedelta(days=300),
             )
             .order_by(a.c.id)

@@ -183,8 +183,7 @@ def retrying(run: Callable[[], T], *, attempts: int = 10) -> T:
                     f"gave up after {attempts} attempts: the transaction kept losing races"
                 ) from None
         except DBAPIError as error:
-            state = getattr(error.orig, "sqlstate", None)
-            if state not in _RETRYABLE_SQLSTATES or attempt == attempts:
+            if not is_retryable(error) or attempt == attempts:
                 raise
         time.sleep(random.uniform(0, 0.005 * 2**attempt))
     raise AssertionError("unreachable")
