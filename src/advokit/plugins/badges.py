@@ -529,42 +529,20 @@ class Badges:
         return True
 
     def _save_progress(self, tx: Transaction, effect: SetBadgeProgress) -> None:
-        conn, t = tx.connection, progress_t
-        advocate_id = tx.view.advocate_id(effect.advocate)
-        values = {
-            "count": effect.count,
-            "total": effect.total,
-            "streak": effect.streak,
-            "last_period": effect.last_period,
-            "recent": list(effect.recent),
-            "version": effect.read + 1,
-        }
-        if effect.read == 0:
-            insert = (
-                dialect_insert(conn, t)
-                .on_conflict_do_nothing(index_elements=["advocate_id", "badge"])
-                .returning(t.c.version)
-            )
-            saved = conn.execute(
-                insert,
-                {"advocate_id": advocate_id, "badge": effect.badge, "program": tx.program.name}
-                | values,
-            ).first()
-        else:
-            saved = conn.execute(
-                t.update()
-                .where(
-                    t.c.advocate_id == advocate_id,
-                    t.c.badge == effect.badge,
-                    t.c.version == effect.read,
-                )
-                .values(**values)
-                .returning(t.c.version)
-            ).first()
-        if saved is None:
-            # another transaction moved this progress after we read it: run ours
-            # again, on what it wrote
-            raise database.RetryTransaction
+        database.save_versioned(
+            tx.connection,
+            progress_t,
+            {"advocate_id": tx.view.advocate_id(effect.advocate), "badge": effect.badge},
+            {
+                "program": tx.program.name,
+                "count": effect.count,
+                "total": effect.total,
+                "streak": effect.streak,
+                "last_period": effect.last_period,
+                "recent": list(effect.recent),
+            },
+            effect.read,
+        )
 
     def _grant(self, tx: Transaction, effect: GrantBadge) -> None:
         badge = self.badges[effect.badge]
