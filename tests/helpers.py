@@ -213,3 +213,36 @@ def running_sums(program: Program, advocate: str, account: str = "points") -> li
         total += entry.delta
         sums.append(total)
     return sums
+
+
+def build_challenges_program(database_url: str) -> Program:
+    """A monthly challenge of 12 reviews worth 100 points (always running)."""
+    from advokit.plugins.challenges import Challenge, Challenges, Step
+
+    return Program(
+        name=PROGRAM,
+        database_url=database_url,
+        plugins=[
+            Points(PointsRule("purchase.completed", points=10)),
+            Challenges(
+                Challenge("reviews", (Step("review.posted", 12),), every="month", points=100)
+            ),
+        ],
+        load_entrypoints=False,
+    )
+
+
+def _review_once(worker: int, call: int) -> Action:
+    return Action(
+        kind="review.posted",
+        advocate=ADVOCATE,
+        key=f"challenge-review-{worker}-{call}",
+        data={"review_id": f"{worker}-{call}"},
+    )
+
+
+def post_challenge_reviews(
+    database_url: str, barrier: Any, results: Any, worker: int, calls: int
+) -> None:
+    """Process target: post reviews toward the twelve-review challenge."""
+    _work(_review_once, database_url, barrier, results, worker, calls, build_challenges_program)

@@ -96,14 +96,15 @@ def aware_datetime(*, optional: bool = False) -> Validator:
 
 def timezone_name(instance: Any, attribute: Any, value: Any) -> None:
     """An IANA time zone name such as ``Europe/Paris``."""
-    if not isinstance(value, str) or not _is_zone(value):
+    if not isinstance(value, str) or not is_zone(value):
         raise InvalidValue(
             _field_name(instance, attribute), value, "an IANA time zone name such as 'Europe/Paris'"
         )
 
 
 @functools.cache
-def _is_zone(name: str) -> bool:
+def is_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone this machine knows."""
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
