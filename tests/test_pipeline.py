@@ -22,7 +22,7 @@ from advokit import (
     Verdict,
     hookimpl,
 )
-from advokit.plugins.points import Points, PointsRule, redemption
+from advokit.plugins.points import Points, PointsRule, redemption, reversal
 from advokit.testing import HookRecorder, register_plugin
 
 PURCHASE_POINTS = Points(PointsRule("purchase.completed", points=10))
@@ -335,8 +335,34 @@ def test_derived_points_changed_carries_the_new_balance(program):
     with register_plugin(program, Watch()):
         program.record(purchase("o-1"))
     assert seen == [
-        (1, {"account": "points", "delta": 10, "balance": 20, "cause": "purchase.completed"})
+        (
+            1,
+            {
+                "account": "points",
+                "delta": 10,
+                "balance": 20,
+                "cause": "purchase.completed",
+                "earned": 10,
+            },
+        )
     ]
+
+
+def test_points_changed_says_what_counts_as_earned(program):
+    """Spending lowers the balance, not what was earned; a reversal lowers both."""
+    seen = []
+
+    class Watch:
+        @hookimpl
+        def advokit_evaluate(self, ctx, action):
+            if action.kind == "points.changed":
+                seen.append((action.data["delta"], action.data["earned"]))
+
+    with register_plugin(program, Watch()):
+        program.record(purchase("o-1"))
+        program.record(redemption("ann", 4, key="spend"))
+        program.record(reversal("ann", "o-1", key="refund"))
+    assert seen == [(10, 10), (-4, 0), (-6, -6)]
 
 
 class Sticker(Effect):

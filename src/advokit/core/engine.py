@@ -393,12 +393,14 @@ class _Run:
         view = self.view
         effective_at = source.occurred_at or self.now
         changed: dict[tuple[int, str], int] = {}
+        earned: dict[tuple[int, str], int] = {}  # awards less reversals: what leaderboards rank
         others = []
         for effect in effects:
             if isinstance(effect, AwardPoints):
                 row_id = view.advocate_id(effect.advocate)
                 work.award(row_id, effect, root_key, effective_at)
                 _add(changed, (row_id, effect.account), effect.points)
+                _add(earned, (row_id, effect.account), effect.points)
             elif isinstance(effect, DeductPoints):
                 row_id = view.advocate_id(effect.advocate)
                 try:
@@ -411,6 +413,7 @@ class _Run:
                 taken = work.reverse(row_id, effect, root_key, effective_at)
                 if taken:
                     _add(changed, (row_id, effect.account), -taken)
+                    _add(earned, (row_id, effect.account), -taken)
             elif isinstance(effect, HoldForReview):
                 if not self.approved:
                     raise _Stopped(Status.HELD, effect.reason)
@@ -436,7 +439,7 @@ class _Run:
 
         if self.emit_points_changed and changed:
             for (row_id, account), delta in changed.items():
-                if not delta:
+                if not delta and not earned.get((row_id, account)):
                     continue
                 external_id = view.external_id(row_id)
                 derived.append(
@@ -450,6 +453,7 @@ class _Run:
                             "delta": delta,
                             "balance": view.balance(external_id, account),
                             "cause": source.kind,
+                            "earned": earned.get((row_id, account), 0),
                         },
                     )
                 )

@@ -97,7 +97,11 @@ KINDS = (
     ActionKind(
         name=CHANGED,
         required={"account": str, "delta": int, "balance": int, "cause": str},
-        description="Derived: an action changed an account's balance.",
+        optional={"earned": int},
+        description=(
+            "Derived: an action changed an account's balance; earned is the part that counts "
+            "as earned (awards less reversals, not spending)."
+        ),
         derived=True,
     ),
     ActionKind(
