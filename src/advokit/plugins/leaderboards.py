@@ -1,0 +1,518 @@
+"""Leaderboards: all-time, today, this week, this month or any range of days.
+
+::
+
+    from advokit.plugins.leaderboards import Board, Leaderboards
+
+    Leaderboards(
+        Board("points"),                                 # points earned, account "points"
+        Board("reviewers", count="review.posted"),       # how many reviews
+        timezone="Europe/Paris",                         # where days, weeks, months begin
+    )
+
+    program.board("points", window="week", limit=10)              # this week's top 10
+    program.board("points", window="week", at=last_monday)        # last week's
+    program.board("reviewers", window=(date(2026, 6, 1), date(2026, 6, 14)))
+    program.board("points", segment="vip", ranking="dense")
+    program.board_position("points", "ann", window="month", neighbours=2)
+
+* A board ranks **points earned** in an account (awards less reversals:
+  spending never lowers it) or a **count** of actions of a kind (``where``
+  narrows them).
+* **Expired points never count**: when the tick finds points that expired,
+  it takes them off the day, week and month they were earned in and off the
+  all-time total, so this week's board is not lowered by old points expiring.
+* **Windows** reset on their own: ``"today"``, ``"week"`` (from Monday) and
+  ``"month"`` in the plugin's time zone, ``"all"``, or a ``(first, last)``
+  pair of dates (inclusive). ``at`` looks at the window containing another
+  time (last week's winners).
+* **Fast at scale**: each score change updates one row per advocate for its
+  day, week, month and all time (``leaderboards_scores``), indexed by
+  score, so a top 10 is an index read whatever the size of the ledger. A
+  custom range sums the daily rows it covers.
+* **Ties** (``ranking=``): ``"competition"`` (1, 2, 2, 4: equal scores share
+  a rank, the default), ``"dense"`` (1, 2, 2, 3) or ``"ordinal"`` (1, 2, 3, 4:
+  the advocate who reached the score first ranks higher). Listings are always
+  ordered by score, then by who reached it first.
+* **Segments**: ``segment="vip"`` ranks only advocates with that tag.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from advokit import Action, Effect, EvaluationContext, Standing, Transaction, hookimpl
+from advokit.core import validation as v
+from advokit.core.errors import ConfigurationError, InvalidValue, one_of
+from advokit.core.registry import Register
+from advokit.core.store import database
+from advokit.core.store import queries as q
+from advokit.core.store.driver import dialect_insert
+from advokit.core.store.types import UTCDateTime
+
+__all__ = ["RANKINGS", "Board", "BoardPosition", "Leaderboards", "Score"]
+
+POINTS_CHANGED = "points.changed"
+RANKINGS = ("competition", "dense", "ordinal")
+WINDOWS = ("all", "today", "week", "month")
+_NAME = r"[a-z][a-z0-9_]{0,62}"
+#: The largest custom range, in days: longer ones should use "all" or a month.
+MAX_RANGE_DAYS = 366
+
+MIGRATIONS = Path(__file__).parent / "migrations" / "leaderboards"
+
+# --------------------------------------------------------------------------- tables
+
+scores_t = sa.Table(
+    "leaderboards_scores",
+    SQLModel.metadata,
+    sa.Column("program", sa.String(100), primary_key=True),
+    sa.Column("board", sa.String(63), primary_key=True),
+    # "all", "d:2026-06-01", "w:2026-W23" or "m:2026-06"
+    sa.Column("period", sa.String(16), primary_key=True),
+    sa.Column(
+        "advocate_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), primary_key=True
+    ),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("reached_at", UTCDateTime(), nullable=False),
+)
+# the listing order, so that a top 10 is the first 10 entries of an index range
+sa.Index(
+    "ix_leaderboards_rank",
+    scores_t.c.program,
+    scores_t.c.board,
+    scores_t.c.period,
+    scores_t.c.value.desc(),
+    scores_t.c.reached_at,
+    scores_t.c.advocate_id,
+)
+
+cursor_t = sa.Table(
+    "leaderboards_cursor",
+    SQLModel.metadata,
+    sa.Column("program", sa.String(100), primary_key=True),
+    # ledger entries up to start_id were posted before any board was kept
+    sa.Column("start_id", sa.BigInteger, nullable=False),
+    # expiry entries up to last_id have been taken off the boards
+    sa.Column("last_id", sa.BigInteger, nullable=False),
+)
+
+
+# --------------------------------------------------------------------------- values
+
+
+@attrs.frozen
+class Board:
+    """One leaderboard: points earned in ``points`` (an account), or a ``count`` of a kind."""
+
+    name: str = attrs.field(validator=v.matches(_NAME, "a lower-case board name"))
+    points: str | None = attrs.field(default=None, kw_only=True)
+    count: str | None = attrs.field(default=None, kw_only=True)
+    where: Callable[[Action], bool] | None = attrs.field(default=None, kw_only=True)
+    title: str = attrs.field(
+        default=attrs.Factory(
+            lambda self: self.name.replace("_", " ").capitalize(), takes_self=True
+        ),
+        kw_only=True,
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.points is None and self.count is None:
+            object.__setattr__(self, "points", "points")
+        if self.points is not None and self.count is not None:
+            raise ConfigurationError(
+                f"Board({self.name!r}).count", self.count, "None when points= is given"
+            )
+        if self.points is not None and (not isinstance(self.points, str) or not self.points):
+            raise ConfigurationError(f"Board({self.name!r}).points", self.points, "an account")
+        if self.count is not None and not isinstance(self.count, str):
+            raise ConfigurationError(f"Board({self.name!r}).count", self.count, "an action kind")
+        if self.where is not None and (self.count is None or not callable(self.where)):
+            raise ConfigurationError(
+                f"Board({self.name!r}).where", self.where, "a function of the action, with count="
+            )
+
+    @property
+    def kind(self) -> str:
+        """The action kind the board listens to."""
+        return self.count if self.count is not None else POINTS_CHANGED
+
+
+@attrs.frozen(kw_only=True)
+class Score(Effect):
+    """Add ``amount`` (may be negative) to an advocate's score on a board, at ``at``."""
+
+    advocate: str = attrs.field(validator=v.text())
+    board: str = attrs.field(validator=v.text())
+    amount: int = attrs.field(validator=v.integer())
+    at: datetime = attrs.field(converter=v.to_utc, validator=v.aware_datetime())
+
+
+@attrs.frozen(kw_only=True)
+class BoardPosition:
+    """Where an advocate stands: their standing (None when unranked) and their neighbours."""
+
+    standing: Standing | None
+    above: tuple[Standing, ...] = ()
+    below: tuple[Standing, ...] = ()
+
+
+# --------------------------------------------------------------------------- the plugin
+
+
+class Leaderboards:
+    """The leaderboards plugin: ``Leaderboards(Board(...), ..., timezone="UTC")``."""
+
+    plugin_name = "leaderboards"
+
+    def __init__(self, *boards: Board, timezone: str = "UTC") -> None:
+        for board in boards:
+            if not isinstance(board, Board):
+                raise ConfigurationError("Leaderboards(boards)", board, "Board values")
+        self.boards = {b.name: b for b in boards}
+        if len(self.boards) != len(boards) or not boards:
+            names = [b.name for b in boards]
+            twice = next((n for n in names if names.count(n) > 1), ())
+            raise ConfigurationError("Leaderboards(boards)", twice, "one or more, each name once")
+        if not isinstance(timezone, str) or not v.is_zone(timezone):
+            raise ConfigurationError(
+                "Leaderboards.timezone", timezone, "an IANA time zone name such as 'Europe/Paris'"
+            )
+        self.zone = zoneinfo.ZoneInfo(timezone)
+        self.by_kind: dict[str, list[Board]] = {}
+        for board in boards:
+            self.by_kind.setdefault(board.kind, []).append(board)
+        self.advokit_evaluates = frozenset(self.by_kind)
+        self._started: set[str] = set()  # programs whose cursor row exists
+
+    def __repr__(self) -> str:
+        return f"Leaderboards({', '.join(self.boards)})"
+
+    # -- registration
+
+    @hookimpl
+    def advokit_register_migrations(self, register: Register) -> None:
+        register(MIGRATIONS, name="leaderboards")
+
+    @hookimpl
+    def advokit_register_queries(self, register: Register) -> None:
+        register(self.board, name="board")
+        register(self.position, name="board_position")
+
+    @hookimpl
+    def advokit_configure(self, program: Any) -> None:
+        kinds = program.registries.action_kinds
+        for kind, boards in self.by_kind.items():
+            if kind not in kinds:
+                raise ConfigurationError(f"Board({boards[0].name!r}).count", kind, one_of(kinds))
+
+    # -- scoring
+
+    @hookimpl
+    def advokit_evaluate(self, ctx: EvaluationContext, action: Action) -> list[Effect]:
+        at = action.occurred_at or ctx.now
+        effects: list[Effect] = []
+        for board in self.by_kind.get(action.kind, ()):
+            if board.count is not None:
+                if board.where is None or board.where(action):
+                    effects.append(
+                        Score(advocate=action.advocate, board=board.name, amount=1, at=at)
+                    )
+            elif action.data["account"] == board.points and action.data.get("earned"):
+                amount = action.data["earned"]
+                effects.append(
+                    Score(advocate=action.advocate, board=board.name, amount=amount, at=at)
+                )
+        return effects
+
+    @hookimpl
+    def advokit_apply_effect(self, tx: Transaction, effect: Effect) -> bool | None:
+        if not isinstance(effect, Score) or effect.board not in self.boards:
+            return None
+        if tx.program.name not in self._started:
+            _start(tx.connection, tx.program.name)
+            self._started.add(tx.program.name)
+        self._add(tx.connection, tx.program.name, tx.view.advocate_id(effect.advocate), effect)
+        return True
+
+    def periods(self, at: datetime) -> tuple[str, str, str, str]:
+        """The stored periods ``at`` counts toward: all time, its day, week and month."""
+        local = at.astimezone(self.zone).date()
+        year, week, _ = local.isocalendar()
+        return ("all", f"d:{local.isoformat()}", f"w:{year}-W{week:02d}", f"m:{local:%Y-%m}")
+
+    def _add(self, conn: Connection, program: str, advocate_id: int, effect: Score) -> None:
+        t = scores_t
+        insert = dialect_insert(conn, t)
+        upsert = insert.on_conflict_do_update(
+            index_elements=["program", "board", "period", "advocate_id"],
+            set_={"value": t.c.value + insert.excluded.value, "reached_at": effect.at},
+        )
+        conn.execute(
+            upsert,
+            [
+                {
+                    "program": program,
+                    "board": effect.board,
+                    "period": period,
+                    "advocate_id": advocate_id,
+                    "value": effect.amount,
+                    "reached_at": effect.at,
+                }
+                for period in self.periods(effect.at)
+            ],
+        )
+
+    # -- expiry
+
+    @hookimpl
+    def advokit_tick(self, program: Any, now: datetime) -> Iterable[Action]:
+        """Take points that expired off the periods they were earned in (no actions)."""
+        accounts = {b.points: b for b in self.boards.values() if b.points is not None}
+        if accounts:
+            database.retrying(lambda: self._take_off_expired(program, accounts))
+        return ()
+
+    def _take_off_expired(self, program: Any, boards_by_account: dict[str, Board]) -> None:
+        e, award = q.entries_t, q.entries_t.alias("award")
+        with database.transaction(program.engine) as conn:
+            cursor = _start(conn, program.name, lock=True)
+            start_id, last_id = cursor
+            rows = conn.execute(
+                sa.select(e.c.id, e.c.advocate_id, e.c.account, e.c.delta, award.c.effective_at)
+                .outerjoin(
+                    award,
+                    sa.and_(
+                        award.c.advocate_id == e.c.advocate_id,
+                        award.c.account == e.c.account,
+                        award.c.lot_id == e.c.lot_id,
+                        award.c.type == "award",
+                        award.c.id > start_id,  # only awards the boards counted
+                    ),
+                )
+                .where(e.c.program == program.name, e.c.type == "expire", e.c.id > last_id)
+                .order_by(e.c.id)
+            ).all()
+            for _, advocate_id, account, delta, earned_at in rows:
+                board = boards_by_account.get(account)
+                if board is not None and earned_at is not None:
+                    effect = Score(advocate="-", board=board.name, amount=delta, at=earned_at)
+                    self._add(conn, program.name, advocate_id, effect)
+            if rows:
+                conn.execute(
+                    cursor_t.update()
+                    .where(cursor_t.c.program == program.name)
+                    .values(last_id=rows[-1].id)
+                )
+
+    # -- queries
+
+    def board(
+        self,
+        program: Any,
+        name: str,
+        *,
+        window: str | tuple[date, date] = "all",
+        at: datetime | None = None,
+        segment: str | None = None,
+        limit: int = 10,
+        ranking: str = "competition",
+    ) -> list[Standing]:
+        """``program.board(name, ...)``: the top ``limit`` of a board in a window."""
+        population = self._population(program, name, window, at, segment, ranking)
+        if not v.is_int(limit) or not 1 <= limit <= 10_000:
+            raise InvalidValue("limit", limit, "an integer from 1 to 10000")
+        pop, a = population, q.advocates_t
+        with database.transaction(program.engine, write=False) as conn:
+            rows = conn.execute(
+                sa.select(a.c.external_id, a.c.name, pop.c.value)
+                .select_from(pop)
+                .join(a, a.c.id == pop.c.advocate_id)
+                .order_by(pop.c.value.desc(), pop.c.reached_at, pop.c.advocate_id)
+                .limit(limit)
+            ).all()
+        standings: list[Standing] = []
+        for position, (external_id, shown_name, value) in enumerate(rows, start=1):
+            rank = position
+            if standings and ranking != "ordinal":
+                previous = standings[-1]
+                if previous.value == value:
+                    rank = previous.rank
+                elif ranking == "dense":
+                    rank = previous.rank + 1
+            standings.append(
+                Standing(rank=rank, advocate=external_id, name=shown_name, value=value)
+            )
+        return standings
+
+    def position(
+        self,
+        program: Any,
+        name: str,
+        advocate: str,
+        *,
+        window: str | tuple[date, date] = "all",
+        at: datetime | None = None,
+        segment: str | None = None,
+        neighbours: int = 2,
+        ranking: str = "competition",
+    ) -> BoardPosition:
+        """``program.board_position(name, advocate, ...)``: rank and ``neighbours`` each side.
+
+        Counting the advocates ahead reads their part of the index: fast near
+        the top, slower far down a board of a million.
+        """
+        pop = self._population(program, name, window, at, segment, ranking)
+        if not v.is_int(neighbours) or not 0 <= neighbours <= 100:
+            raise InvalidValue("neighbours", neighbours, "an integer from 0 to 100")
+        a = q.advocates_t
+        with database.transaction(program.engine, write=False) as conn:
+            row_id = q.advocate_row_id(conn, program.name, advocate)
+            mine = conn.execute(
+                sa.select(pop.c.value, pop.c.reached_at).where(pop.c.advocate_id == row_id)
+            ).first()
+            if mine is None:
+                return BoardPosition(standing=None)
+            value, reached_at = mine
+            ahead = sa.or_(
+                pop.c.value > value,
+                sa.and_(
+                    pop.c.value == value,
+                    sa.or_(
+                        pop.c.reached_at < reached_at,
+                        sa.and_(pop.c.reached_at == reached_at, pop.c.advocate_id < row_id),
+                    ),
+                ),
+            )
+            shown = sa.select(a.c.external_id, a.c.name, pop.c.value).join(
+                a, a.c.id == pop.c.advocate_id
+            )
+            above = conn.execute(
+                shown.where(ahead)
+                .order_by(pop.c.value, pop.c.reached_at.desc(), pop.c.advocate_id.desc())
+                .limit(neighbours)
+            ).all()[::-1]
+            below = conn.execute(
+                shown.where(sa.not_(ahead), pop.c.advocate_id != row_id)
+                .order_by(pop.c.value.desc(), pop.c.reached_at, pop.c.advocate_id)
+                .limit(neighbours)
+            ).all()
+            me = conn.execute(shown.where(pop.c.advocate_id == row_id)).one()
+            listed = [*above, me, *below]
+            if ranking == "ordinal":
+                first = 1 + conn.execute(sa.select(sa.func.count()).where(ahead)).scalar_one()
+                ranks = [first - len(above) + i for i in range(len(listed))]
+            else:
+                counted = (
+                    sa.func.count(sa.distinct(pop.c.value))
+                    if ranking == "dense"
+                    else sa.func.count()
+                )
+                greater = {
+                    w: conn.execute(sa.select(counted).where(pop.c.value > w)).scalar_one()
+                    for w in {row.value for row in listed}
+                }
+                ranks = [1 + greater[row.value] for row in listed]
+        standings = [
+            Standing(rank=rank, advocate=row.external_id, name=row.name, value=row.value)
+            for rank, row in zip(ranks, listed, strict=True)
+        ]
+        return BoardPosition(
+            standing=standings[len(above)],
+            above=tuple(standings[: len(above)]),
+            below=tuple(standings[len(above) + 1 :]),
+        )
+
+    def _population(
+        self,
+        program: Any,
+        name: str,
+        window: str | tuple[date, date],
+        at: datetime | None,
+        segment: str | None,
+        ranking: str,
+    ) -> Any:
+        """The ranked advocates of a board and window: ``(advocate_id, value, reached_at)``."""
+        if name not in self.boards:
+            raise InvalidValue("board", name, one_of(self.boards))
+        if ranking not in RANKINGS:
+            raise InvalidValue("ranking", ranking, one_of(RANKINGS))
+        if segment is not None and not isinstance(segment, str):
+            raise InvalidValue("segment", segment, "a tag name or None")
+        when = program.clock() if at is None else v.instant("at", at)
+        t = scores_t
+        where = [t.c.program == program.name, t.c.board == name]
+        if isinstance(window, tuple):
+            first, last = _date_range(window)
+            where.append(t.c.period.between(f"d:{first.isoformat()}", f"d:{last.isoformat()}"))
+        elif window in WINDOWS:
+            all_time, day, week, month = self.periods(when)
+            period = {"all": all_time, "today": day, "week": week, "month": month}[window]
+            where.append(t.c.period == period)
+        else:
+            raise InvalidValue("window", window, f"{one_of(WINDOWS)} or a (first, last) date pair")
+        if segment is not None:
+            tags = q.tags_t
+            where.append(
+                sa.exists().where(tags.c.advocate_id == t.c.advocate_id, tags.c.tag == segment)
+            )
+        if isinstance(window, tuple):
+            summed = (
+                sa.select(
+                    t.c.advocate_id,
+                    sa.func.sum(t.c.value).label("value"),
+                    sa.func.max(t.c.reached_at).label("reached_at"),
+                )
+                .where(*where)
+                .group_by(t.c.advocate_id)
+                .having(sa.func.sum(t.c.value) > 0)
+            )
+            return summed.subquery("ranked")
+        return (
+            sa.select(t.c.advocate_id, t.c.value, t.c.reached_at)
+            .where(*where, t.c.value > 0)
+            .subquery("ranked")
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _date_range(window: tuple[Any, ...]) -> tuple[date, date]:
+    if (
+        len(window) != 2
+        or not all(isinstance(d, date) and not isinstance(d, datetime) for d in window)
+        or window[1] < window[0]
+        or (window[1] - window[0]) > timedelta(days=MAX_RANGE_DAYS)
+    ):
+        raise InvalidValue(
+            "window",
+            window,
+            f"a (first, last) pair of dates, first <= last, at most {MAX_RANGE_DAYS} days apart",
+        )
+    return window[0], window[1]
+
+
+def _start(conn: Connection, program: str, *, lock: bool = False) -> tuple[int, int]:
+    """The program's expiry cursor ``(start_id, last_id)``, created at the ledger's end."""
+    e, c = q.entries_t, cursor_t
+    newest = conn.execute(sa.select(sa.func.coalesce(sa.func.max(e.c.id), 0))).scalar_one()
+    conn.execute(
+        dialect_insert(conn, c)
+        .on_conflict_do_nothing(index_elements=["program"])
+        .values(program=program, start_id=newest, last_id=newest)
+    )
+    query = sa.select(c.c.start_id, c.c.last_id).where(c.c.program == program)
+    if lock:
+        query = query.with_for_update()  # one tick at a time takes expiries off (PostgreSQL)
+    start_id, last_id = conn.execute(query).one()
+    return int(start_id), int(last_id)
