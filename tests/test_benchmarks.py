@@ -31,3 +31,26 @@ def test_bench_record_runs_every_part_and_prints_its_verdicts():
         assert f" {line}" in out
     assert "leaderboard median, ties" in out
     assert "=== summary (medians over the rounds) ===" in out
+
+
+def test_bench_gamification_runs_every_part_and_prints_its_verdicts():
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "bench_gamification.py"),
+            *("--actions", "400", "--advocates", "60", "--batch", "100", "--rounds", "1"),
+            *("--board-advocates", "300", "--board-actions", "1000,3000", "--board-calls", "3"),
+            *("--tick-advocates", "400", "--tick-sample", "300"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    out = result.stdout
+    assert "gamified / points-only" in out
+    assert "'this week' top 10" in out and "USING COVERING INDEX ix_leaderboards_rank" in out
+    assert "scaling 1,000 -> 3,000 actions" in out
+    assert "tick over 400 advocates" in out and "the same tick again" in out
+    assert ", 0 recorded," in out  # the second tick at the same instant posts nothing
