@@ -11,12 +11,12 @@ import functools
 import json
 import re
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from advokit.core.errors import InvalidValue
+from advokit.core.errors import ConfigurationError, InvalidValue, one_of
 
 Validator = Callable[[Any, Any, Any], None]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -158,3 +158,37 @@ _SCALARS = frozenset({str, int, bool, type(None)})
 
 def _reject(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON-encodable")
+
+
+# --------------------------------------------------------------------------- plugin settings
+
+
+def by_name(field: str, items: Sequence[Any], cls: type) -> dict[str, Any]:
+    """``{item.name: item}`` of a plugin's definitions, each a ``cls``, each name once.
+
+    Raises :class:`ConfigurationError` naming ``field`` otherwise.
+    """
+    for item in items:
+        if not isinstance(item, cls):
+            raise ConfigurationError(field, item, f"{cls.__name__} values")
+    named = {item.name: item for item in items}
+    if len(named) != len(items):
+        names = [item.name for item in items]
+        raise ConfigurationError(
+            field, next(n for n in names if names.count(n) > 1), "each name once"
+        )
+    return named
+
+
+def known_kinds(
+    program: Any, used: Mapping[str, Sequence[Any]], field: Callable[[Any], str]
+) -> None:
+    """Refuse action kinds the program does not know, at composition time.
+
+    ``used`` maps each kind to the definitions that listen to it; ``field``
+    names the setting of a definition (``Badge('x').criterion.kind``).
+    """
+    kinds = program.registries.action_kinds
+    for kind, definitions in used.items():
+        if kind not in kinds:
+            raise ConfigurationError(field(definitions[0]), kind, one_of(kinds))

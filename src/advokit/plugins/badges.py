@@ -402,14 +402,7 @@ class Badges:
     plugin_name = "badges"
 
     def __init__(self, *badges: Badge) -> None:
-        for badge in badges:
-            if not isinstance(badge, Badge):
-                raise ConfigurationError("Badges(badges)", badge, "Badge values")
-        self.badges = {b.name: b for b in badges}
-        if len(self.badges) != len(badges):
-            names = [b.name for b in badges]
-            twice = next(n for n in names if names.count(n) > 1)
-            raise ConfigurationError("Badges(badges)", twice, "each badge name once")
+        self.badges = v.by_name("Badges(badges)", badges, Badge)
         for badge in badges:
             for required in badge.requires:
                 if required not in self.badges:
@@ -444,12 +437,7 @@ class Badges:
 
     @hookimpl
     def advokit_configure(self, program: Any) -> None:
-        kinds = program.registries.action_kinds
-        for kind, badges in self.by_kind.items():
-            if kind not in kinds:
-                raise ConfigurationError(
-                    f"Badge({badges[0].name!r}).criterion.kind", kind, one_of(kinds)
-                )
+        v.known_kinds(program, self.by_kind, lambda b: f"Badge({b.name!r}).criterion.kind")
 
     # -- deciding
 

@@ -406,14 +406,7 @@ class Challenges:
     plugin_name = "challenges"
 
     def __init__(self, *challenges: Challenge) -> None:
-        for challenge in challenges:
-            if not isinstance(challenge, Challenge):
-                raise ConfigurationError("Challenges(challenges)", challenge, "Challenge values")
-        self.challenges = {c.name: c for c in challenges}
-        if len(self.challenges) != len(challenges):
-            names = [c.name for c in challenges]
-            twice = next(n for n in names if names.count(n) > 1)
-            raise ConfigurationError("Challenges(challenges)", twice, "each challenge name once")
+        self.challenges = v.by_name("Challenges(challenges)", challenges, Challenge)
         self.by_kind: dict[str, list[Challenge]] = {}
         for challenge in challenges:
             for kind in challenge.kinds:
@@ -440,12 +433,7 @@ class Challenges:
 
     @hookimpl
     def advokit_configure(self, program: Any) -> None:
-        kinds = program.registries.action_kinds
-        for kind, challenges in self.by_kind.items():
-            if kind not in kinds:
-                raise ConfigurationError(
-                    f"Challenge({challenges[0].name!r}).steps.kind", kind, one_of(kinds)
-                )
+        v.known_kinds(program, self.by_kind, lambda c: f"Challenge({c.name!r}).steps.kind")
 
     # -- deciding
 

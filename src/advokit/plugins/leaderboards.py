@@ -175,14 +175,9 @@ class Leaderboards:
     plugin_name = "leaderboards"
 
     def __init__(self, *boards: Board, timezone: str = "UTC") -> None:
-        for board in boards:
-            if not isinstance(board, Board):
-                raise ConfigurationError("Leaderboards(boards)", board, "Board values")
-        self.boards = {b.name: b for b in boards}
-        if len(self.boards) != len(boards) or not boards:
-            names = [b.name for b in boards]
-            twice = next((n for n in names if names.count(n) > 1), ())
-            raise ConfigurationError("Leaderboards(boards)", twice, "one or more, each name once")
+        if not boards:
+            raise ConfigurationError("Leaderboards(boards)", (), "one or more Board values")
+        self.boards = v.by_name("Leaderboards(boards)", boards, Board)
         if not isinstance(timezone, str) or not v.is_zone(timezone):
             raise ConfigurationError(
                 "Leaderboards.timezone", timezone, "an IANA time zone name such as 'Europe/Paris'"
@@ -210,10 +205,7 @@ class Leaderboards:
 
     @hookimpl
     def advokit_configure(self, program: Any) -> None:
-        kinds = program.registries.action_kinds
-        for kind, boards in self.by_kind.items():
-            if kind not in kinds:
-                raise ConfigurationError(f"Board({boards[0].name!r}).count", kind, one_of(kinds))
+        v.known_kinds(program, self.by_kind, lambda b: f"Board({b.name!r}).count")
 
     # -- scoring
 
