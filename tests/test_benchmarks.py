@@ -9,15 +9,10 @@ from pathlib import Path
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
-def test_bench_record_runs_every_part_and_prints_its_verdicts():
+def run_benchmark(script: str, *args: str) -> str:
+    """Run a benchmark script at toy size; returns what it printed."""
     result = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "bench_record.py"),
-            *("--actions", "300", "--advocates", "40", "--batch", "100"),
-            *("--naive-sample", "20", "--rounds", "2"),
-            *("--leaderboard-advocates", "500", "--leaderboard-calls", "3", "--leaderboard-ties"),
-        ],
+        [sys.executable, str(BENCHMARKS / script), *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -25,7 +20,16 @@ def test_bench_record_runs_every_part_and_prints_its_verdicts():
     # exit 1 only means a target was missed at this toy size; 2 or a traceback is a bug
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr, result.stderr
-    out = result.stdout
+    return result.stdout
+
+
+def test_bench_record_runs_every_part_and_prints_its_verdicts():
+    out = run_benchmark(
+        "bench_record.py",
+        *("--actions", "300", "--advocates", "40", "--batch", "100"),
+        *("--naive-sample", "20", "--rounds", "2"),
+        *("--leaderboard-advocates", "500", "--leaderboard-calls", "3", "--leaderboard-ties"),
+    )
     assert out.count("round ") >= 2
     for line in ("record_many / raw", "record_many / naive", "record() / naive"):
         assert f" {line}" in out
@@ -34,21 +38,12 @@ def test_bench_record_runs_every_part_and_prints_its_verdicts():
 
 
 def test_bench_gamification_runs_every_part_and_prints_its_verdicts():
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "bench_gamification.py"),
-            *("--actions", "400", "--advocates", "60", "--batch", "100", "--rounds", "1"),
-            *("--board-advocates", "300", "--board-actions", "1000,3000", "--board-calls", "3"),
-            *("--tick-advocates", "400", "--tick-sample", "300"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    out = run_benchmark(
+        "bench_gamification.py",
+        *("--actions", "400", "--advocates", "60", "--batch", "100", "--rounds", "1"),
+        *("--board-advocates", "300", "--board-actions", "1000,3000", "--board-calls", "3"),
+        *("--tick-advocates", "400", "--tick-sample", "300"),
     )
-    assert result.returncode in (0, 1), result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    out = result.stdout
     assert "gamified / points-only" in out
     assert "'this week' top 10" in out and "USING COVERING INDEX ix_leaderboards_rank" in out
     assert "scaling 1,000 -> 3,000 actions" in out

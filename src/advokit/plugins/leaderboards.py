@@ -233,7 +233,10 @@ class Leaderboards:
         if tx.program.name not in self._started:
             _start(tx.connection, tx.program.name)
             self._started.add(tx.program.name)
-        self._add(tx.connection, tx.program.name, tx.view.advocate_id(effect.advocate), effect)
+        advocate_id = tx.view.advocate_id(effect.advocate)
+        self._add(
+            tx.connection, tx.program.name, advocate_id, effect.board, effect.amount, effect.at
+        )
         return True
 
     def periods(self, at: datetime) -> tuple[str, str, str, str]:
@@ -242,25 +245,33 @@ class Leaderboards:
         year, week, _ = local.isocalendar()
         return ("all", f"d:{local.isoformat()}", f"w:{year}-W{week:02d}", f"m:{local:%Y-%m}")
 
-    def _add(self, conn: Connection, program: str, advocate_id: int, effect: Score) -> None:
+    def _add(
+        self,
+        conn: Connection,
+        program: str,
+        advocate_id: int,
+        board: str,
+        amount: int,
+        at: datetime,
+    ) -> None:
         t = scores_t
         insert = dialect_insert(conn, t)
         upsert = insert.on_conflict_do_update(
             index_elements=["program", "board", "period", "advocate_id"],
-            set_={"value": t.c.value + insert.excluded.value, "reached_at": effect.at},
+            set_={"value": t.c.value + insert.excluded.value, "reached_at": at},
         )
         conn.execute(
             upsert,
             [
                 {
                     "program": program,
-                    "board": effect.board,
+                    "board": board,
                     "period": period,
                     "advocate_id": advocate_id,
-                    "value": effect.amount,
-                    "reached_at": effect.at,
+                    "value": amount,
+                    "reached_at": at,
                 }
-                for period in self.periods(effect.at)
+                for period in self.periods(at)
             ],
         )
 
@@ -297,8 +308,7 @@ class Leaderboards:
             for _, advocate_id, account, delta, earned_at in rows:
                 board = boards_by_account.get(account)
                 if board is not None and earned_at is not None:
-                    effect = Score(advocate="-", board=board.name, amount=delta, at=earned_at)
-                    self._add(conn, program.name, advocate_id, effect)
+                    self._add(conn, program.name, advocate_id, board.name, delta, earned_at)
             if rows:
                 conn.execute(
                     cursor_t.update()
