@@ -283,6 +283,13 @@ class _Run:
             POINTS_CHANGED
         )
         self.approved = False
+        self.savepoint: Any = None  # opened by the first direct write of the action
+
+    def connection(self) -> Any:
+        """The connection, inside a savepoint for the action being applied."""
+        if self.savepoint is None:
+            self.savepoint = self.conn.begin_nested()
+        return self.conn
 
     def context(self, depth: int) -> EvaluationContext:
         while len(self.contexts) <= depth:
@@ -326,7 +333,7 @@ class _Run:
         self.approved = approved
         work = self.work
         checkpoint = work.checkpoint()
-        savepoint = None
+        self.savepoint = None
         effects = self.effects_for(action, 0)
         holds = [e for e in effects if isinstance(e, HoldForReview)]
         if holds:
@@ -345,9 +352,7 @@ class _Run:
             while pending:
                 derived: list[Action] = []
                 for source, source_effects in pending:
-                    savepoint = self._apply_effects(
-                        source, action.key, source_effects, derived, savepoint
-                    )
+                    self._apply_effects(source, action.key, source_effects, derived)
                 depth += 1
                 if derived and depth > self.program.max_derivation_depth:
                     raise DerivationTooDeep(
@@ -357,8 +362,8 @@ class _Run:
                 pending = [(d, self.effects_for(d, depth)) for d in derived]
         except _Stopped as stop:
             work.rollback(checkpoint)
-            if savepoint is not None:
-                savepoint.rollback()
+            if self.savepoint is not None:
+                self.savepoint.rollback()
             return Outcome(
                 key=action.key,
                 kind=action.kind,
@@ -369,8 +374,8 @@ class _Run:
         except BaseException:
             work.rollback(checkpoint)
             raise
-        if savepoint is not None:
-            savepoint.commit()
+        if self.savepoint is not None:
+            self.savepoint.commit()
         return Outcome(
             key=action.key,
             kind=action.kind,
@@ -385,10 +390,9 @@ class _Run:
         root_key: str,
         effects: Sequence[Effect],
         derived: list[Action],
-        savepoint: Any,
-    ) -> Any:
+    ) -> None:
         if not effects:
-            return savepoint
+            return
         work = self.work
         view = self.view
         effective_at = source.occurred_at or self.now
@@ -423,13 +427,13 @@ class _Run:
                 others.append(effect)
 
         if others:
-            if savepoint is None:
-                savepoint = self.conn.begin_nested()
 
             def emit(action: Action) -> None:
                 derived.extend(self.engine.validate([action], allow_derived=True))
 
-            tx = Transaction(self.conn, source, root_key, view, self.now, emit, self.program)
+            tx = Transaction(
+                source, root_key, view, self.now, emit, self.program, work.staging, self.connection
+            )
             for effect in others:
                 if not self.hooks.apply_effect(tx, effect):
                     raise AdvokitError(
@@ -457,7 +461,6 @@ class _Run:
                         },
                     )
                 )
-        return savepoint
 
 
 def _add(totals: dict[tuple[int, str], int], key: tuple[int, str], delta: int) -> None:

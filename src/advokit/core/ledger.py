@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from advokit.core.errors import InsufficientBalance
 from advokit.core.model import AwardPoints, DeductPoints, ReversePoints
+from advokit.core.staging import Staging
 from advokit.core.store import driver
 from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert
@@ -113,8 +114,13 @@ class Work:
         self.tags: dict[tuple[int, str], str | None] = {}  # value None: removed
         self.action_rows: list[dict[str, Any]] = []
         self._undo: list[Callable[[], None]] = []
+        self.staging = Staging(self.journal)  # plugins' rows
 
     # -- journal
+
+    def journal(self, undo: Callable[[], None]) -> None:
+        """Remember how to take back a change made to the staged state."""
+        self._undo.append(undo)
 
     def checkpoint(self) -> int:
         return len(self._undo)
@@ -452,6 +458,8 @@ class Work:
             )
         self._flush_balances()
         self._flush_tags()
+        if self.staging:
+            self.staging.flush(conn, times)
         return inserted
 
     def _flush_balances(self) -> None:

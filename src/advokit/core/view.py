@@ -85,6 +85,26 @@ class View:
         row_id = self.advocate_id(advocate)
         return self._load(shape, row_id, lambda ids: load(self._work.conn, ids))
 
+    def remember(self, shape: Hashable, advocate: str, value: Any) -> None:
+        """Set the cached ``shape`` of one advocate to ``value`` (what you just staged).
+
+        Journaled with the transaction's other changes: if the action is held
+        or refused after this, the cache goes back to what it was.
+        """
+        row_id = self.advocate_id(advocate)
+        cached = self._cache.setdefault(shape, {})
+        missing = object()
+        before = cached.get(row_id, missing)
+        cached[row_id] = value
+
+        def undo() -> None:
+            if before is missing:
+                cached.pop(row_id, None)
+            else:
+                cached[row_id] = before
+
+        self._work.journal(undo)
+
     def forget(self, shape: Hashable, advocate: str) -> None:
         """Drop the cached ``shape`` of one advocate; the next :meth:`memo` reads it again."""
         self._cache.get(shape, {}).pop(self.advocate_id(advocate), None)

@@ -68,7 +68,6 @@ from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
-from advokit.core.store.driver import dialect_insert
 from advokit.core.store.types import BigIntegerPK, UTCDateTime
 
 __all__ = [
@@ -145,6 +144,18 @@ class Progress:
     streak: int = 0
     last_period: str | None = None
     recent: tuple[str, ...] = ()  # ISO times of the latest actions, for Count(within=)
+
+
+@attrs.frozen
+class _Holding:
+    """An advocate's badge awards, as the plugin decides on them."""
+
+    held: Mapping[str, int] = {}  # highest level held now (not revoked, not expired)
+    awarded: Mapping[str, int] = {}  # highest level ever awarded: a level is granted once
+    unrevoked: Mapping[str, frozenset[int]] = {}  # levels a revocation would take back
+
+
+_NO_AWARDS = _Holding()
 
 
 def _levels(instance: Any, attribute: Any, value: Any) -> None:
@@ -450,7 +461,8 @@ class Badges:
             return [RevokeBadge(advocate=action.advocate, badge=name, reason=action.data["reason"])]
         view, advocate = ctx.view, action.advocate
         at = action.occurred_at or ctx.now
-        held: dict[str, int] = view.memo(_HELD, advocate, lambda c, ids: _held(c, ids, at)) or {}
+        holding = self._holding(view, advocate, at)
+        held = holding.held
         progress: dict[str, Progress] = view.memo(_PROGRESS, advocate, _load_progress) or {}
         # the advocate's time zone, read (batched) only when a streak needs it
         zone = next(
@@ -484,9 +496,13 @@ class Badges:
                     )
                 reached = badge.level_reached(criterion.value(after))
             if reached and all(r in held for r in badge.requires):
-                for level in range(held.get(badge.name, 0) + 1, reached + 1):
+                for level in range(holding.awarded.get(badge.name, 0) + 1, reached + 1):
                     effects.append(GrantBadge(advocate=advocate, badge=badge.name, level=level))
         return effects
+
+    def _holding(self, view: Any, advocate: str, at: datetime) -> _Holding:
+        found = view.memo(_HELD, advocate, lambda conn, ids: _holdings(conn, ids, at))
+        return found or _NO_AWARDS  # type: ignore[no-any-return]
 
     # -- applying
 
@@ -494,33 +510,21 @@ class Badges:
     def advokit_apply_effect(self, tx: Transaction, effect: Effect) -> bool | None:
         if isinstance(effect, SetBadgeProgress):
             self._save_progress(tx, effect)
-            tx.view.forget(_PROGRESS, effect.advocate)
         elif isinstance(effect, GrantBadge):
             if effect.badge not in self.badges:
                 return None  # another plugin's badge, if any
             self._grant(tx, effect)
-            tx.view.forget(_HELD, effect.advocate)
         elif isinstance(effect, RevokeBadge):
-            t = awards_t
-            tx.connection.execute(
-                t.update()
-                .where(
-                    t.c.advocate_id == tx.view.advocate_id(effect.advocate),
-                    t.c.badge == effect.badge,
-                    t.c.revoked_at.is_(None),
-                )
-                .values(revoked_at=tx.now, revoked_reason=effect.reason)
-            )
-            tx.view.forget(_HELD, effect.advocate)
+            self._revoke(tx, effect)
         else:
             return None
         return True
 
     def _save_progress(self, tx: Transaction, effect: SetBadgeProgress) -> None:
-        database.save_versioned(
-            tx.connection,
+        advocate = effect.advocate
+        tx.save(
             progress_t,
-            {"advocate_id": tx.view.advocate_id(effect.advocate), "badge": effect.badge},
+            {"advocate_id": tx.view.advocate_id(advocate), "badge": effect.badge},
             {
                 "program": tx.program.name,
                 "count": effect.count,
@@ -529,8 +533,18 @@ class Badges:
                 "last_period": effect.last_period,
                 "recent": list(effect.recent),
             },
-            effect.read,
+            read=effect.read,
         )
+        progress = tx.view.memo(_PROGRESS, advocate, _load_progress) or {}
+        saved = Progress(
+            version=effect.read,  # the stored version, until the batch is written
+            count=effect.count,
+            total=effect.total,
+            streak=effect.streak,
+            last_period=effect.last_period,
+            recent=effect.recent,
+        )
+        tx.view.remember(_PROGRESS, advocate, {**progress, effect.badge: saved})
 
     def _grant(self, tx: Transaction, effect: GrantBadge) -> None:
         badge = self.badges[effect.badge]
@@ -539,14 +553,11 @@ class Badges:
                 "GrantBadge.level", effect.level, f"1 to {len(badge.criterion.levels)}"
             )
         when = tx.action.occurred_at or tx.now
-        conn = tx.connection
-        insert = (
-            dialect_insert(conn, awards_t)
-            .on_conflict_do_nothing(index_elements=["advocate_id", "badge", "level"])
-            .returning(awards_t.c.id)
-        )
-        granted = conn.execute(
-            insert,
+        holding = self._holding(tx.view, effect.advocate, when)
+        if effect.level <= holding.awarded.get(effect.badge, 0):
+            return  # granted once per level, ever
+        tx.insert(
+            awards_t,
             {
                 "program": tx.program.name,
                 "advocate_id": tx.view.advocate_id(effect.advocate),
@@ -555,10 +566,24 @@ class Badges:
                 "action_key": tx.root_key,
                 "awarded_at": when,
                 "expires_at": when + badge.expires_after if badge.expires_after else None,
+                "revoked_at": None,
+                "revoked_reason": None,
             },
-        ).first()
-        if granted is None:
-            return  # held already: granted once per level, whatever raced
+            unique=("advocate_id", "badge", "level"),
+        )
+        name, level = effect.badge, effect.level
+        tx.view.remember(
+            _HELD,
+            effect.advocate,
+            _Holding(
+                held={**holding.held, name: max(level, holding.held.get(name, 0))},
+                awarded={**holding.awarded, name: level},
+                unrevoked={
+                    **holding.unrevoked,
+                    name: holding.unrevoked.get(name, frozenset()) | {level},
+                },
+            ),
+        )
         tx.emit(
             Action(
                 kind=BADGE_GRANTED,
@@ -567,6 +592,26 @@ class Badges:
                 occurred_at=tx.action.occurred_at,
                 data={"badge": effect.badge, "level": effect.level},
             )
+        )
+
+    def _revoke(self, tx: Transaction, effect: RevokeBadge) -> None:
+        holding = self._holding(tx.view, effect.advocate, tx.now)
+        name = effect.badge
+        advocate_id = tx.view.advocate_id(effect.advocate)
+        for level in sorted(holding.unrevoked.get(name, ())):
+            tx.update(
+                awards_t,
+                {"advocate_id": advocate_id, "badge": name, "level": level},
+                {"revoked_at": tx.now, "revoked_reason": effect.reason},
+            )
+        tx.view.remember(
+            _HELD,
+            effect.advocate,
+            attrs.evolve(
+                holding,
+                held={b: n for b, n in holding.held.items() if b != name},
+                unrevoked={b: n for b, n in holding.unrevoked.items() if b != name},
+            ),
         )
 
     # -- queries
@@ -706,10 +751,32 @@ def _awards(
     return found
 
 
-def _held(conn: Connection, ids: Sequence[int], at: datetime) -> dict[int, dict[str, int]]:
+def _holdings(conn: Connection, ids: Sequence[int], at: datetime) -> dict[int, _Holding]:
+    """Every advocate's awards: what is held at ``at``, what was ever awarded, what is revocable."""
+    t = awards_t
+    held: dict[int, dict[str, int]] = {}
+    awarded: dict[int, dict[str, int]] = {}
+    unrevoked: dict[int, dict[str, frozenset[int]]] = {}
+    for part in q.chunks(ids):
+        rows = conn.execute(
+            sa.select(t.c.advocate_id, t.c.badge, t.c.level, t.c.expires_at, t.c.revoked_at)
+            .where(t.c.advocate_id.in_(part))
+            .order_by(t.c.level)
+        )
+        for advocate_id, badge, level, expires_at, revoked_at in rows:
+            awarded.setdefault(advocate_id, {})[badge] = level
+            if revoked_at is None:
+                levels = unrevoked.setdefault(advocate_id, {})
+                levels[badge] = levels.get(badge, frozenset()) | {level}
+                if expires_at is None or expires_at > at:
+                    held.setdefault(advocate_id, {})[badge] = level
     return {
-        advocate_id: {badge: level for badge, (level, _, _) in held.items()}
-        for advocate_id, held in _awards(conn, ids, at).items()
+        advocate_id: _Holding(
+            held=held.get(advocate_id, {}),
+            awarded=levels,
+            unrevoked=unrevoked.get(advocate_id, {}),
+        )
+        for advocate_id, levels in awarded.items()
     }
 
 

@@ -77,7 +77,6 @@ from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
-from advokit.core.store.driver import dialect_insert
 from advokit.core.store.types import UTCDateTime
 
 __all__ = [
@@ -465,10 +464,9 @@ class Challenges:
                 joined = view.memo(_JOINED, advocate, _load_enrolments) or {}
                 if challenge.name not in joined or joined[challenge.name] > at:
                     continue
-            shape = ("challenges", "progress", challenge.name, period.id)
-            state: _State = view.memo(
-                shape, advocate, lambda c, ids, s=shape: _load_progress(c, ids, s[2], s[3])
-            ) or _State(counts=(0,) * len(challenge.steps))
+            state = _progress(view, advocate, challenge.name, period.id) or _State(
+                counts=(0,) * len(challenge.steps)
+            )
             if state.completed or state.closed:
                 continue
             counts = list(_fit(state.counts, len(challenge.steps)))
@@ -500,48 +498,50 @@ class Challenges:
         if isinstance(effect, SetChallengeProgress):
             self._save_progress(tx, effect)
         elif isinstance(effect, JoinChallenge):
-            t = enrolments_t
-            tx.connection.execute(
-                dialect_insert(tx.connection, t)
-                .on_conflict_do_nothing(index_elements=["advocate_id", "challenge"])
-                .values(
-                    advocate_id=tx.view.advocate_id(effect.advocate),
-                    challenge=effect.challenge,
-                    program=tx.program.name,
-                    joined_at=tx.action.occurred_at or tx.now,
-                    action_key=tx.root_key,
-                )
-            )
-            tx.view.forget(_JOINED, effect.advocate)
+            self._join(tx, effect)
         elif isinstance(effect, CloseChallenge):
-            t = progress_t
-            tx.connection.execute(
-                t.update()
-                .where(
-                    t.c.advocate_id == tx.view.advocate_id(effect.advocate),
-                    t.c.challenge == effect.challenge,
-                    t.c.period == effect.period,
-                    t.c.completed_at.is_(None),
-                )
-                .values(closed_at=tx.now, version=t.c.version + 1)
-            )
-            tx.view.forget(
-                ("challenges", "progress", effect.challenge, effect.period), effect.advocate
-            )
+            self._close(tx, effect)
         else:
             return None
         return True
 
-    def _save_progress(self, tx: Transaction, effect: SetChallengeProgress) -> None:
+    def _join(self, tx: Transaction, effect: JoinChallenge) -> None:
+        joined = tx.view.memo(_JOINED, effect.advocate, _load_enrolments) or {}
+        if effect.challenge in joined:
+            return  # joined already: the first time counts
         when = tx.action.occurred_at or tx.now
-        database.save_versioned(
-            tx.connection,
-            progress_t,
+        tx.insert(
+            enrolments_t,
             {
                 "advocate_id": tx.view.advocate_id(effect.advocate),
                 "challenge": effect.challenge,
-                "period": effect.period,
+                "program": tx.program.name,
+                "joined_at": when,
+                "action_key": tx.root_key,
             },
+            unique=("advocate_id", "challenge"),
+        )
+        tx.view.remember(_JOINED, effect.advocate, {**joined, effect.challenge: when})
+
+    def _close(self, tx: Transaction, effect: CloseChallenge) -> None:
+        state = _progress(tx.view, effect.advocate, effect.challenge, effect.period)
+        if state is None or state.completed or state.closed:
+            return  # nothing stored, or finished meanwhile
+        tx.save(
+            progress_t,
+            _key(tx, effect.advocate, effect.challenge, effect.period),
+            {"closed_at": tx.now},
+            read=state.version,
+        )
+        _remember(
+            tx, effect.advocate, effect.challenge, effect.period, attrs.evolve(state, closed=True)
+        )
+
+    def _save_progress(self, tx: Transaction, effect: SetChallengeProgress) -> None:
+        when = tx.action.occurred_at or tx.now
+        tx.save(
+            progress_t,
+            _key(tx, effect.advocate, effect.challenge, effect.period),
             {
                 "program": tx.program.name,
                 "counts": list(effect.counts),
@@ -549,9 +549,14 @@ class Challenges:
                 "completed_at": when if effect.completed else None,
                 "completed_by": tx.root_key if effect.completed else None,
             },
-            effect.read,
+            read=effect.read,
         )
-        tx.view.forget(("challenges", "progress", effect.challenge, effect.period), effect.advocate)
+        state = _State(
+            version=effect.read,  # the stored version, until the batch is written
+            counts=tuple(effect.counts),
+            completed=effect.completed,
+        )
+        _remember(tx, effect.advocate, effect.challenge, effect.period, state)
         if effect.completed:
             tx.emit(
                 Action(
@@ -670,6 +675,22 @@ def _load_enrolments(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str
         for advocate_id, challenge, joined_at in conn.execute(query):
             found.setdefault(advocate_id, {})[challenge] = joined_at
     return found
+
+
+def _key(tx: Transaction, advocate: str, challenge: str, period: str) -> dict[str, Any]:
+    return {"advocate_id": tx.view.advocate_id(advocate), "challenge": challenge, "period": period}
+
+
+def _progress(view: Any, advocate: str, challenge: str, period: str) -> _State | None:
+    """An advocate's progress in one period of a challenge (None: not started)."""
+    shape = ("challenges", "progress", challenge, period)
+    return view.memo(  # type: ignore[no-any-return]
+        shape, advocate, lambda conn, ids: _load_progress(conn, ids, challenge, period)
+    )
+
+
+def _remember(tx: Transaction, advocate: str, challenge: str, period: str, state: _State) -> None:
+    tx.view.remember(("challenges", "progress", challenge, period), advocate, state)
 
 
 def _load_progress(

@@ -234,9 +234,14 @@ class Leaderboards:
             _start(tx.connection, tx.program.name)
             self._started.add(tx.program.name)
         advocate_id = tx.view.advocate_id(effect.advocate)
-        self._add(
-            tx.connection, tx.program.name, advocate_id, effect.board, effect.amount, effect.at
-        )
+        for period in self.periods(effect.at):
+            key = {
+                "program": tx.program.name,
+                "board": effect.board,
+                "period": period,
+                "advocate_id": advocate_id,
+            }
+            tx.add(scores_t, key, {"value": effect.amount}, {"reached_at": effect.at})
         return True
 
     def periods(self, at: datetime) -> tuple[str, str, str, str]:
@@ -244,6 +249,8 @@ class Leaderboards:
         local = at.astimezone(self.zone).date()
         year, week, _ = local.isocalendar()
         return ("all", f"d:{local.isoformat()}", f"w:{year}-W{week:02d}", f"m:{local:%Y-%m}")
+
+    # -- expiry
 
     def _add(
         self,
@@ -254,6 +261,7 @@ class Leaderboards:
         amount: int,
         at: datetime,
     ) -> None:
+        """Add ``amount`` to the periods of ``at`` now (the tick's corrections)."""
         t = scores_t
         insert = dialect_insert(conn, t)
         upsert = insert.on_conflict_do_update(
@@ -274,8 +282,6 @@ class Leaderboards:
                 for period in self.periods(at)
             ],
         )
-
-    # -- expiry
 
     @hookimpl
     def advokit_tick(self, program: Any, now: datetime) -> Iterable[Action]:

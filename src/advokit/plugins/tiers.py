@@ -84,7 +84,6 @@ from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
-from advokit.core.store.driver import dialect_insert
 from advokit.core.store.types import BigIntegerPK, UTCDateTime
 
 __all__ = [
@@ -132,6 +131,8 @@ states_t = sa.Table(
     sa.Column("grace_until", UTCDateTime(), nullable=True),
     sa.Column("override_tier", sa.String(63), nullable=True),
     sa.Column("override_until", UTCDateTime(), nullable=True),
+    # optimistic concurrency: a state is saved only over the version it was decided from
+    sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
     sa.Index("ix_tiers_states_review", "program", "tier"),
 )
 
@@ -331,6 +332,7 @@ class _State:
     grace_until: datetime | None
     override_tier: str | None
     override_until: datetime | None
+    version: int = 0  # 0: no row stored yet
 
 
 def override(advocate: str, tier: str, *, until: datetime, reason: str, key: str) -> Action:
@@ -465,6 +467,7 @@ class Tiers:
                     grace_until=row.grace_until,
                     override_tier=row.override_tier,
                     override_until=row.override_until,
+                    version=row.version,
                 )
         return found
 
@@ -570,55 +573,61 @@ class Tiers:
         if isinstance(effect, ChangeTier):
             self._change(tx, effect)
         elif isinstance(effect, SetTierGrace):
-            self._update(tx, effect.advocate, grace_until=effect.until)
+            self._set(tx, effect.advocate, grace_until=effect.until)
         elif isinstance(effect, SetTierOverride):
-            self._update(
-                tx, effect.advocate, override_tier=effect.tier, override_until=effect.until
-            )
+            self._set(tx, effect.advocate, override_tier=effect.tier, override_until=effect.until)
         else:
             return None
-        tx.view.forget(_STATE, effect.advocate)
         return True
 
-    def _ensure_state(self, tx: Transaction, advocate_id: int) -> str:
-        """Create the advocate's state row (first tier) if missing; its tier, row locked."""
-        conn = tx.connection
-        insert = dialect_insert(conn, states_t).on_conflict_do_nothing(
-            index_elements=["advocate_id"]
-        )
-        conn.execute(
-            insert,
+    def _stored(self, tx: Transaction, advocate: str) -> _State:
+        """The state the advocate's decisions were made on (the first tier if none yet)."""
+        state = tx.view.memo(_STATE, advocate, self._load_states)
+        if state is None:
+            state = _State(
+                tier=self.base.name,
+                since=tx.now,
+                grace_until=None,
+                override_tier=None,
+                override_until=None,
+            )
+        return state  # type: ignore[no-any-return]
+
+    def _set(self, tx: Transaction, advocate: str, **values: Any) -> None:
+        self._save(tx, advocate, attrs.evolve(self._stored(tx, advocate), **values))
+
+    def _save(self, tx: Transaction, advocate: str, state: _State) -> None:
+        tx.save(
+            states_t,
+            {"advocate_id": tx.view.advocate_id(advocate)},
             {
-                "advocate_id": advocate_id,
                 "program": tx.program.name,
-                "tier": self.base.name,
-                "since": tx.now,
+                "tier": state.tier,
+                "since": state.since,
+                "grace_until": state.grace_until,
+                "override_tier": state.override_tier,
+                "override_until": state.override_until,
             },
+            read=state.version,
         )
-        query = sa.select(states_t.c.tier).where(states_t.c.advocate_id == advocate_id)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        return str(conn.execute(query).scalar_one())
+        tx.view.remember(_STATE, advocate, state)
 
     def _change(self, tx: Transaction, effect: ChangeTier) -> None:
         if effect.tier not in self.by_name:
             raise InvalidValue("ChangeTier.tier", effect.tier, one_of(self.by_name))
-        advocate_id = tx.view.advocate_id(effect.advocate)
-        previous = self._ensure_state(tx, advocate_id)
+        state = self._stored(tx, effect.advocate)
+        previous = state.tier
         if previous == effect.tier:
-            return  # already there (another process was first): nothing to record
+            return  # already there: nothing to record
         when = tx.action.occurred_at or tx.now
-        conn = tx.connection
-        conn.execute(
-            states_t.update()
-            .where(states_t.c.advocate_id == advocate_id)
-            .values(tier=effect.tier, since=when, grace_until=None)
+        self._save(
+            tx, effect.advocate, attrs.evolve(state, tier=effect.tier, since=when, grace_until=None)
         )
-        conn.execute(
-            changes_t.insert(),
+        tx.insert(
+            changes_t,
             {
                 "program": tx.program.name,
-                "advocate_id": advocate_id,
+                "advocate_id": tx.view.advocate_id(effect.advocate),
                 "previous": previous,
                 "tier": effect.tier,
                 "reason": effect.reason,
@@ -634,13 +643,6 @@ class Tiers:
                 occurred_at=tx.action.occurred_at,
                 data={"tier": effect.tier, "previous": previous, "reason": effect.reason},
             )
-        )
-
-    def _update(self, tx: Transaction, advocate: str, **values: Any) -> None:
-        advocate_id = tx.view.advocate_id(advocate)
-        self._ensure_state(tx, advocate_id)
-        tx.connection.execute(
-            states_t.update().where(states_t.c.advocate_id == advocate_id).values(**values)
         )
 
     # -- time

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, NamedTuple
 
@@ -31,6 +31,7 @@ from advokit.core.errors import ConfigurationError
 
 __all__ = [
     "BulkInsert",
+    "BulkStatement",
     "Recorded",
     "advocate_ids",
     "advocates_and_balances",
@@ -204,55 +205,55 @@ def dialect_insert(conn: Connection, table: sa.Table) -> Any:
     raise ConfigurationError("database_url", name, "a sqlite or postgresql database")
 
 
-class BulkInsert:
-    """An INSERT of many rows, run with the driver's ``executemany``.
+class BulkStatement:
+    """A statement run for many rows with the driver's ``executemany``.
 
     The SQL and the bind processors (UTCDateTime, JSON) are SQLAlchemy's,
-    compiled once per dialect, table and options; SQLAlchemy's per-row
+    compiled once per dialect and statement shape; SQLAlchemy's per-row
     parameter handling, which cost more than the database's own work, is
-    skipped. Rows are dicts with every column but the autoincrement id;
-    columns named in ``serialized`` already hold JSON text.
+    skipped. Rows are dicts keyed by bind name (an INSERT's are its column
+    names); names in ``serialized`` already hold JSON text.
     """
 
-    _cache: ClassVar[dict[tuple[str, str, bool, frozenset[str]], BulkInsert]] = {}
+    _cache: ClassVar[dict[Hashable, BulkStatement]] = {}
 
     def __init__(
-        self, conn: Connection, table: sa.Table, ignore_conflicts: bool, serialized: frozenset[str]
+        self,
+        conn: Connection,
+        statement: Any,
+        *,
+        column_keys: Sequence[str] | None = None,
+        serialized: frozenset[str] = frozenset(),
     ) -> None:
         dialect = conn.dialect
-        statement: Any = dialect_insert(conn, table) if ignore_conflicts else table.insert()
-        if ignore_conflicts:
-            unique = next(c for c in table.constraints if isinstance(c, sa.UniqueConstraint))
-            statement = statement.on_conflict_do_nothing(
-                index_elements=[c.name for c in unique.columns]
-            )
-        columns = {c.key: c for c in table.columns if c is not table.autoincrement_column}
-        compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+        compiled = statement.compile(
+            dialect=dialect, column_keys=list(column_keys) if column_keys is not None else None
+        )
         self.sql = compiled.string
         self.positional = bool(compiled.positional)
-        self.names = list(compiled.positiontup or []) if self.positional else list(columns)
-        self.values_of = operator.itemgetter(*self.names)
-        # (position, processor, the column type: datetimes are memoized per type)
-        self.processors = [
-            (i, processor, type(columns[name].type))
-            for i, name in enumerate(self.names)
-            if name not in serialized
-            and (processor := columns[name].type.dialect_impl(dialect).bind_processor(dialect))
-        ]
+        self.names = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
+        names = self.names
+        self.values_of: Callable[[dict[str, Any]], Sequence[Any]] = (
+            operator.itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+        )
+        # (position, processor, the bind's type: datetimes are memoized per type)
+        self.processors = []
+        for i, name in enumerate(names):
+            bind_type = compiled.binds[name].type
+            processor = bind_type.dialect_impl(dialect).bind_processor(dialect)
+            if name not in serialized and processor is not None:
+                self.processors.append((i, processor, type(bind_type)))
 
     @classmethod
-    def for_table(
-        cls,
-        conn: Connection,
-        table: sa.Table,
-        *,
-        ignore_conflicts: bool = False,
-        serialized: frozenset[str] = frozenset(),
-    ) -> BulkInsert:
-        key = (conn.dialect.name, table.name, ignore_conflicts, serialized)
-        if key not in cls._cache:
-            cls._cache[key] = cls(conn, table, ignore_conflicts, serialized)
-        return cls._cache[key]
+    def cached(
+        cls, conn: Connection, shape: Hashable, build: Callable[[], BulkStatement]
+    ) -> BulkStatement:
+        """The statement built once per dialect and ``shape`` (a hashable description)."""
+        key = (conn.dialect.name, shape)
+        found = cls._cache.get(key)
+        if found is None:
+            found = cls._cache[key] = build()
+        return found
 
     def run(
         self,
@@ -260,9 +261,10 @@ class BulkInsert:
         rows: Sequence[dict[str, Any]],
         memo: dict[type, dict[datetime, Any]] | None = None,
     ) -> int:
-        """Insert ``rows``; returns how many were inserted (conflicts ignored are not).
+        """Run the statement once per row; returns the rows it changed in all.
 
-        ``memo`` keeps converted datetimes per column type: a transaction
+        (An INSERT's conflicts ignored or an UPDATE's unmatched WHERE count
+        0.) ``memo`` keeps converted datetimes per column type: a transaction
         repeats a few timestamps (its "now") in every row of every table it
         writes.
         """
@@ -292,3 +294,31 @@ class BulkInsert:
             return int(cur.rowcount)
         finally:
             cur.close()
+
+
+class BulkInsert:
+    """INSERTs of whole rows (every column but the autoincrement id) in bulk."""
+
+    @staticmethod
+    def for_table(
+        conn: Connection,
+        table: sa.Table,
+        *,
+        ignore_conflicts: bool = False,
+        serialized: frozenset[str] = frozenset(),
+    ) -> BulkStatement:
+        """The INSERT for ``table``; ``ignore_conflicts``: ``ON CONFLICT DO NOTHING``
+        on its unique constraint (the caller compares the count it returns)."""
+
+        def build() -> BulkStatement:
+            statement: Any = dialect_insert(conn, table) if ignore_conflicts else table.insert()
+            if ignore_conflicts:
+                unique = next(c for c in table.constraints if isinstance(c, sa.UniqueConstraint))
+                statement = statement.on_conflict_do_nothing(
+                    index_elements=[c.name for c in unique.columns]
+                )
+            columns = [c.key for c in table.columns if c is not table.autoincrement_column]
+            return BulkStatement(conn, statement, column_keys=columns, serialized=serialized)
+
+        shape = ("insert", table.name, ignore_conflicts, serialized)
+        return BulkStatement.cached(conn, shape, build)

@@ -1,0 +1,349 @@
+"""Rows plugins stage while a batch records, written in bulk when it flushes.
+
+A plugin's effect usually writes a row or two (a badge award, a progress
+counter, a leaderboard score). Run one by one, those statements cost far more
+than the decision behind them; staged here, they are written with one
+``executemany`` per table and shape when the recording transaction flushes,
+after the ledger. Staging is journaled like the ledger: an action that is
+held or refused halfway takes its staged rows back with it.
+
+Three shapes cover what plugins write:
+
+``insert``
+    a new row. With ``unique`` columns, the row must not exist yet: another
+    transaction inserting the same key first makes ours run again (the plugin
+    then reads that row and decides anew), so a once-only row is written once.
+``save``
+    a row guarded by its ``version`` column (optimistic concurrency): saved
+    several times in one batch, it is written once, updated only if its
+    version is still the one first read, and otherwise the transaction runs
+    again on what the other one wrote.
+``add``
+    a counter row: ``totals`` are added to the stored ones (``INSERT .. ON
+    CONFLICT DO UPDATE SET n = n + excluded.n``), the other values replace
+    theirs. Commutative, so concurrent batches need no retry.
+``update``
+    new values for the rows matching a key, written after the table's other
+    staged rows (so it also reaches rows inserted earlier in the batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from advokit.core.errors import InvalidValue
+from advokit.core.store.database import RetryTransaction
+from advokit.core.store.driver import BulkStatement, dialect_insert
+
+__all__ = ["Staging"]
+
+Journal = Callable[[Callable[[], None]], None]
+
+
+@attrs.define
+class _Save:
+    key: dict[str, Any]
+    values: dict[str, Any]
+    read: int
+
+
+@attrs.define
+class _Add:
+    key: dict[str, Any]
+    totals: dict[str, int]
+    values: dict[str, Any]
+
+
+class Staging:
+    """The rows staged in one transaction, by table, in the order first staged."""
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+        self._tables: dict[str, sa.Table] = {}
+        self._inserts: dict[str, dict[Any, dict[str, Any]]] = {}
+        self._unique: dict[str, tuple[str, ...] | None] = {}
+        self._saves: dict[str, dict[tuple[Any, ...], _Save]] = {}
+        self._adds: dict[str, dict[tuple[Any, ...], _Add]] = {}
+        self._updates: dict[str, dict[tuple[Any, ...], _Save]] = {}
+        self._count = 0  # keys of inserts without unique columns
+
+    def __bool__(self) -> bool:
+        return bool(self._tables)
+
+    # -- staging
+
+    def insert(
+        self, table: sa.Table, row: Mapping[str, Any], unique: Sequence[str] | None = None
+    ) -> None:
+        rows = self._rows(self._inserts, table)
+        columns = tuple(unique) if unique is not None else None
+        if self._unique.setdefault(table.name, columns) != columns:
+            raise InvalidValue(
+                f"insert into {table.name} unique",
+                columns,
+                f"the columns its first insert named, {self._unique[table.name]}",
+            )
+        if columns is None:
+            self._count += 1
+            key: Any = self._count
+        else:
+            key = _key(table, row, columns)
+            if key in rows:
+                raise InvalidValue(
+                    f"insert into {table.name}",
+                    dict(zip(columns, key, strict=True)),
+                    "a row not staged yet in this transaction (update your cache after staging)",
+                )
+        rows[key] = dict(row)
+        self._journal(lambda: rows.pop(key))
+
+    def save(
+        self,
+        table: sa.Table,
+        key: Mapping[str, Any],
+        values: Mapping[str, Any],
+        read: int,
+    ) -> None:
+        if "version" not in table.c:
+            raise InvalidValue("save table", table.name, "a table with a version column")
+        if not isinstance(read, int) or read < 0:
+            raise InvalidValue("save read", read, "the version read, 0 when there was no row")
+        saves = self._rows(self._saves, table)
+        row_key = _key(table, key, tuple(key))
+        before = saves.get(row_key)
+        if before is None:
+            saves[row_key] = _Save(dict(key), dict(values), read)
+            self._journal(lambda: saves.pop(row_key))
+            return
+        if before.read != read:
+            raise InvalidValue(
+                f"save into {table.name} read",
+                read,
+                f"the version first read in this transaction, {before.read}",
+            )
+        previous = before.values
+        before.values = {**previous, **values}
+        self._journal(lambda: setattr(before, "values", previous))
+
+    def add(
+        self,
+        table: sa.Table,
+        key: Mapping[str, Any],
+        totals: Mapping[str, int],
+        values: Mapping[str, Any] | None = None,
+    ) -> None:
+        adds = self._rows(self._adds, table)
+        row_key = _key(table, key, tuple(key))
+        before = adds.get(row_key)
+        if before is None:
+            adds[row_key] = _Add(dict(key), dict(totals), dict(values or {}))
+            self._journal(lambda: adds.pop(row_key))
+            return
+        previous = (before.totals, before.values)
+        before.totals = {c: before.totals.get(c, 0) + n for c, n in totals.items()} | {
+            c: n for c, n in before.totals.items() if c not in totals
+        }
+        before.values = {**before.values, **(values or {})}
+
+        def undo() -> None:
+            before.totals, before.values = previous
+
+        self._journal(undo)
+
+    def update(self, table: sa.Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+        updates = self._rows(self._updates, table)
+        row_key = (tuple(key), *_key(table, key, tuple(key)))
+        before = updates.get(row_key)
+        if before is None:
+            updates[row_key] = _Save(dict(key), dict(values), 0)
+            self._journal(lambda: updates.pop(row_key))
+            return
+        previous = before.values
+        before.values = {**previous, **values}
+        self._journal(lambda: setattr(before, "values", previous))
+
+    def _rows(self, store: dict[str, Any], table: sa.Table) -> Any:
+        known = self._tables.setdefault(table.name, table)
+        if known is not table:
+            raise InvalidValue("table", table.name, "one Table object per table name")
+        return store.setdefault(table.name, {})
+
+    # -- writing
+
+    def flush(self, conn: Connection, memo: dict[type, dict[datetime, Any]]) -> None:
+        """Write every staged row; RetryTransaction when another transaction got there first."""
+        for name, table in self._tables.items():
+            saves = self._saves.get(name)
+            if saves:
+                self._flush_saves(conn, table, saves.values(), memo)
+            inserts = self._inserts.get(name)
+            if inserts:
+                self._flush_inserts(conn, table, list(inserts.values()), memo)
+            adds = self._adds.get(name)
+            if adds:
+                self._flush_adds(conn, table, adds.values(), memo)
+            updates = self._updates.get(name)
+            if updates:
+                self._flush_updates(conn, table, updates.values(), memo)
+
+    def _flush_inserts(
+        self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], memo: Any
+    ) -> None:
+        unique = self._unique[table.name]
+        if unique is not None:
+            rows = sorted(rows, key=lambda r: _sort_key(r, unique))  # one lock order
+        for columns, group in _by_columns(rows).items():
+
+            def build(columns: tuple[str, ...] = columns) -> BulkStatement:
+                statement: Any = table.insert()
+                if unique is not None:
+                    statement = dialect_insert(conn, table).on_conflict_do_nothing(
+                        index_elements=list(unique)
+                    )
+                return BulkStatement(conn, statement, column_keys=columns)
+
+            statement = BulkStatement.cached(conn, ("stage-insert", table, unique, columns), build)
+            _check_defaults(statement, table, columns)
+            written = statement.run(conn, group, memo)
+            if unique is not None and written != len(group):
+                raise RetryTransaction  # another transaction inserted one of these keys
+
+    def _flush_saves(
+        self, conn: Connection, table: sa.Table, saves: Sequence[_Save], memo: Any
+    ) -> None:
+        saves = sorted(saves, key=lambda s: _sort_key(s.key, tuple(s.key)))  # one lock order
+        new: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
+        updates: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
+        for s in saves:
+            if s.read == 0:
+                row = {**s.key, **s.values, "version": 1}
+                new.setdefault((tuple(s.key), tuple(row)), []).append(row)
+            else:
+                updates.setdefault((tuple(s.key), tuple(s.values)), []).append(
+                    {f"k_{c}": v for c, v in s.key.items()}
+                    | {f"v_{c}": v for c, v in s.values.items()}
+                    | {"read_version": s.read}
+                )
+        for (key_columns, columns), group in new.items():
+
+            def build_insert(
+                key_columns: tuple[str, ...] = key_columns, columns: tuple[str, ...] = columns
+            ) -> BulkStatement:
+                statement = dialect_insert(conn, table).on_conflict_do_nothing(
+                    index_elements=list(key_columns)
+                )
+                return BulkStatement(conn, statement, column_keys=columns)
+
+            shape = ("stage-save-new", table, key_columns, columns)
+            statement = BulkStatement.cached(conn, shape, build_insert)
+            _check_defaults(statement, table, columns)
+            if statement.run(conn, group, memo) != len(group):
+                raise RetryTransaction  # created meanwhile by another transaction
+        for (key_columns, value_columns), group in updates.items():
+
+            def build_update(
+                key_columns: tuple[str, ...] = key_columns,
+                value_columns: tuple[str, ...] = value_columns,
+            ) -> BulkStatement:
+                c = table.c
+                statement = (
+                    table.update()
+                    .where(
+                        *(c[k] == sa.bindparam(f"k_{k}", type_=c[k].type) for k in key_columns),
+                        c.version == sa.bindparam("read_version", type_=c.version.type),
+                    )
+                    .values(
+                        {v: sa.bindparam(f"v_{v}", type_=c[v].type) for v in value_columns}
+                        | {"version": c.version + sa.literal_column("1", sa.Integer)}
+                    )
+                )
+                return BulkStatement(conn, statement)
+
+            shape = ("stage-save", table, key_columns, value_columns)
+            statement = BulkStatement.cached(conn, shape, build_update)
+            if statement.run(conn, group, memo) != len(group):
+                raise RetryTransaction  # changed meanwhile by another transaction
+
+    def _flush_adds(self, conn: Connection, table: sa.Table, adds: Any, memo: Any) -> None:
+        shapes: dict[tuple[tuple[str, ...], ...], list[dict[str, Any]]] = {}
+        for a in adds:
+            shape = (tuple(a.key), tuple(a.totals), tuple(a.values))
+            shapes.setdefault(shape, []).append({**a.key, **a.totals, **a.values})
+        for (key_columns, total_columns, value_columns), group in shapes.items():
+
+            def build(
+                key_columns: tuple[str, ...] = key_columns,
+                total_columns: tuple[str, ...] = total_columns,
+                value_columns: tuple[str, ...] = value_columns,
+            ) -> BulkStatement:
+                insert = dialect_insert(conn, table)
+                statement = insert.on_conflict_do_update(
+                    index_elements=list(key_columns),
+                    set_={c: table.c[c] + insert.excluded[c] for c in total_columns}
+                    | {c: insert.excluded[c] for c in value_columns},
+                )
+                columns = (*key_columns, *total_columns, *value_columns)
+                return BulkStatement(conn, statement, column_keys=columns)
+
+            shape = ("stage-add", table, key_columns, total_columns, value_columns)
+            statement = BulkStatement.cached(conn, shape, build)
+            # sorted by key: one lock order in every transaction, no deadlocks
+            statement.run(conn, sorted(group, key=lambda r: _sort_key(r, key_columns)), memo)
+
+    def _flush_updates(self, conn: Connection, table: sa.Table, updates: Any, memo: Any) -> None:
+        shapes: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
+        for u in sorted(updates, key=lambda u: _sort_key(u.key, tuple(u.key))):
+            shapes.setdefault((tuple(u.key), tuple(u.values)), []).append(
+                {f"k_{c}": v for c, v in u.key.items()} | {f"v_{c}": v for c, v in u.values.items()}
+            )
+        for (key_columns, value_columns), group in shapes.items():
+
+            def build(
+                key_columns: tuple[str, ...] = key_columns,
+                value_columns: tuple[str, ...] = value_columns,
+            ) -> BulkStatement:
+                c = table.c
+                statement = (
+                    table.update()
+                    .where(*(c[k] == sa.bindparam(f"k_{k}", type_=c[k].type) for k in key_columns))
+                    .values({v: sa.bindparam(f"v_{v}", type_=c[v].type) for v in value_columns})
+                )
+                return BulkStatement(conn, statement)
+
+            shape = ("stage-update", table, key_columns, value_columns)
+            BulkStatement.cached(conn, shape, build).run(conn, group, memo)
+
+
+def _key(table: sa.Table, row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[Any, ...]:
+    try:
+        return tuple(row[c] for c in columns)
+    except KeyError as missing:
+        raise InvalidValue(
+            f"row for {table.name}", dict(row), f"a value for column {missing.args[0]!r}"
+        ) from None
+
+
+def _by_columns(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return groups
+
+
+def _sort_key(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple((v is None, v) for v in (row[c] for c in columns))
+
+
+def _check_defaults(statement: BulkStatement, table: sa.Table, columns: tuple[str, ...]) -> None:
+    """Refuse rows that leave out a column SQLAlchemy fills on the Python side."""
+    missing = [n for n in statement.names if n not in columns]
+    if missing:
+        raise InvalidValue(
+            f"row for {table.name}", columns, f"values for every column, including {missing}"
+        )
