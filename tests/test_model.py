@@ -22,6 +22,8 @@ from advokit import (
     Tag,
 )
 from advokit.core import codec, jsontext
+from advokit.plugins.badges import SetBadgeProgress
+from advokit.plugins.challenges import SetChallengeProgress
 
 
 def stored_fingerprint(kind: str, advocate: str, data: dict) -> str:
@@ -67,6 +69,8 @@ def test_canonical_text_is_what_json_dumps_writes(data):
 )
 def test_array_text_is_what_json_dumps_writes(items):
     assert jsontext.array(items) == json.dumps(list(items))
+    flat = all(type(i) in (str, int, bool, type(None)) for i in items)
+    assert jsontext.scalars(items) == (json.dumps(list(items)) if flat else None)
 
 
 def test_unchecked_action_equals_the_validated_one():
@@ -106,6 +110,19 @@ EFFECTS = [
     ),
     HoldForReview(reason="velocity: 9 referrals in an hour"),
     Tag(advocate="cust-1", tag="vip", remove=True),
+    # plugin effects with tuples and datetimes: written directly too
+    SetBadgeProgress(
+        advocate="cust-1", badge="sharer", count=2, recent=("2026-06-01T10:00:00+00:00", "é")
+    ),
+    SetChallengeProgress(
+        advocate="cust-1",
+        challenge="june",
+        period="2026-06",
+        ends_at=datetime(2026, 7, 1, tzinfo=UTC),
+        counts=(2, 0, 1),
+        completed=False,
+        read=3,
+    ),
 ]
 
 

@@ -72,9 +72,23 @@ def effects_json(effects: Sequence[Effect]) -> str:
         for prefix, name in fields:
             value = getattr(effect, name)
             text = jsontext.scalar(value)
-            values.append(prefix + (json.dumps(_encode(value)) if text is None else text))
+            if text is None:
+                text = _value_json(value)
+            values.append(prefix + text)
         parts.append(head + ", ".join(values) + "}}")
     return "[" + ", ".join(parts) + "]"
+
+
+def _value_json(value: Any) -> str:
+    """The JSON text of a field that is not a scalar: common shapes written directly."""
+    kind = type(value)
+    if kind is tuple or kind is list:
+        text = jsontext.scalars(value)  # a tuple of names or counts, say
+        if text is not None:
+            return text
+    elif kind is datetime:
+        return '{"$datetime": ' + jsontext.string(value.isoformat()) + "}"
+    return json.dumps(_encode(value))
 
 
 def _encode(value: Any) -> Any:

@@ -269,9 +269,7 @@ class _Run:
 
     def __init__(self, engine: Engine, conn: Any, ids: dict[str, int], now: datetime) -> None:
         self.engine = engine
-        self.work = Work(
-            conn, engine.program.name, now, lambda row_id: self.view.external_id(row_id)
-        )
+        self.work = Work(conn, engine.program.name, now, {})
         self.view = View(self.work, ids)
         self.hooks = engine.hooks
         self.program = engine.program
@@ -376,6 +374,7 @@ class _Run:
             raise
         if self.savepoint is not None:
             self.savepoint.commit()
+        work.keep(checkpoint)
         return Outcome(
             key=action.key,
             kind=action.kind,

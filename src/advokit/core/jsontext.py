@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["array", "canonical", "scalar", "string"]
+__all__ = ["array", "canonical", "scalar", "scalars", "string"]
 
 #: What ``json.dumps`` does to a str (C code, ``ensure_ascii``).
 string = json.encoder.encode_basestring_ascii
@@ -47,10 +47,16 @@ def canonical(data: Mapping[str, Any]) -> str:
 
 def array(items: Sequence[Any]) -> str:
     """``json.dumps(list(items))``."""
+    text = scalars(items)
+    return json.dumps(list(items)) if text is None else text
+
+
+def scalars(items: Sequence[Any]) -> str | None:
+    """The JSON array of str, int, bool or None items; ``None`` if another value is in it."""
     texts = []
     for item in items:
         text = scalar(item)
         if text is None:
-            return json.dumps(list(items))
+            return None
         texts.append(text)
     return "[" + ", ".join(texts) + "]"

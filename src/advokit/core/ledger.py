@@ -100,12 +100,12 @@ class Work:
         conn: Connection,
         program: str,
         now: datetime,
-        external_ids: Callable[[int], str],
+        external_ids: dict[int, str],
     ) -> None:
         self.conn = conn
         self.program = program
         self.now = now
-        self.external_id = external_ids
+        self.external_ids = external_ids  # row id -> external id, kept by the View
         self.entries: list[dict[str, Any]] = []
         self.entries_by_advocate: dict[int, list[dict[str, Any]]] = {}
         self.accounts: dict[tuple[int, str], Account] = {}
@@ -114,7 +114,7 @@ class Work:
         self.tags: dict[tuple[int, str], str | None] = {}  # value None: removed
         self.action_rows: list[dict[str, Any]] = []
         self._undo: list[Callable[[], None]] = []
-        self.staging = Staging(self.journal)  # plugins' rows
+        self.staging = Staging(self._undo.append)  # plugins' rows (no cycle through self)
 
     # -- journal
 
@@ -128,6 +128,15 @@ class Work:
     def rollback(self, checkpoint: int) -> None:
         while len(self._undo) > checkpoint:
             self._undo.pop()()
+
+    def keep(self, checkpoint: int) -> None:
+        """Keep what was staged since ``checkpoint`` for good: its journal is let go.
+
+        Nothing rolls back further than the action being applied, and the
+        journal's closures would otherwise live (and be scanned by the
+        garbage collector) until the batch ends.
+        """
+        del self._undo[checkpoint:]
 
     # -- accounts
 
@@ -275,7 +284,7 @@ class Work:
         self.expire_due(state)
         if state.balance < effect.points and not effect.allow_negative:
             raise InsufficientBalance(
-                self.external_id(advocate_id), effect.account, state.balance, effect.points
+                self.external_ids[advocate_id], effect.account, state.balance, effect.points
             )
         self._consume(
             state,

@@ -431,7 +431,7 @@ class Program:
                     due = q.expired_lots(conn, self.name, when, batch_size)
                     if not due:
                         return -1
-                    work = Work(conn, self.name, when, str)
+                    work = Work(conn, self.name, when, {})
                     expired = 0
                     for advocate_id, account in sorted({(r.advocate_id, r.account) for r in due}):
                         expired += work.expire_due(work.account_for_update(advocate_id, account))

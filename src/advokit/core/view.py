@@ -28,7 +28,8 @@ class View:
     def __init__(self, work: Work, ids: dict[str, int]) -> None:
         self._work = work
         self._ids = ids  # external id -> row id, for the batch and anyone looked up since
-        self._external = {row_id: ext for ext, row_id in ids.items()}
+        self._external = work.external_ids  # shared: the ledger names advocates in errors
+        self._external.update((row_id, ext) for ext, row_id in ids.items())
         self._batch = list(ids.values())
         self._batch_set = set(self._batch)
         self._cache: dict[Hashable, dict[int, Any]] = {}
@@ -116,6 +117,16 @@ class View:
         row_id = self.advocate_id(external_id)
         return self._load(  # type: ignore[no-any-return]
             "advocate", row_id, lambda ids: q.advocates(self._work.conn, ids)
+        )
+
+    def timezone(self, advocate: str) -> str:
+        """The advocate's IANA time zone, read alone: cheaper than :meth:`advocate` for it."""
+        row_id = self.advocate_id(advocate)
+        known = self._cache.get("advocate", {}).get(row_id)
+        if known is not None:
+            return known.timezone  # type: ignore[no-any-return]
+        return self._load(  # type: ignore[no-any-return]
+            "timezone", row_id, lambda ids: q.timezones(self._work.conn, ids)
         )
 
     def balance(self, advocate: str, account: str = "points") -> int:

@@ -467,7 +467,7 @@ class Badges:
         # the advocate's time zone, read (batched) only when a streak needs it
         zone = next(
             (
-                view.advocate(advocate).timezone
+                view.timezone(advocate)
                 for b in self.by_kind.get(action.kind, ())
                 if isinstance(b.criterion, Streak)
             ),

@@ -485,7 +485,7 @@ class Cap:
         return tuple(result)
 
     def _earned(self, ctx: EvaluationContext, action: Action, advocate: str) -> int:
-        zone = zoneinfo.ZoneInfo(ctx.view.advocate(advocate).timezone)
+        zone = zoneinfo.ZoneInfo(ctx.view.timezone(advocate))
         since, until = _period(action.occurred_at or ctx.now, zone, self.per)
         view = ctx.view
         if self.kinds is not None:

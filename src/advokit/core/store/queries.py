@@ -49,6 +49,7 @@ __all__ = [
     "recorded_actions",
     "reversal_totals",
     "tags",
+    "timezones",
 ]
 
 advocates_t: sa.Table = AdvocateRow.__table__  # type: ignore[attr-defined]
@@ -104,6 +105,14 @@ def advocates(conn: Connection, ids: Collection[int]) -> dict[int, Advocate]:
     for part in chunks(ids):
         for row in conn.execute(sa.select(t).where(t.c.id.in_(part))):
             found[row.id] = advocate_from_row(row)
+    return found
+
+
+def timezones(conn: Connection, ids: Collection[int]) -> dict[int, str]:
+    t = advocates_t
+    found: dict[int, str] = {}
+    for part in chunks(ids):
+        found.update(conn.execute(sa.select(t.c.id, t.c.timezone).where(t.c.id.in_(part))).all())  # type: ignore[arg-type]
     return found
 
 
