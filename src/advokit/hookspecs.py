@@ -329,10 +329,17 @@ def advokit_apply_effect(tx: Transaction, effect: Effect) -> bool | None:
         core effects were checked.
 
     Args:
-        tx: ``tx.connection`` (a SQLAlchemy connection inside the
-            transaction: write your own tables with it), ``tx.action`` (the
-            action whose effect this is), ``tx.view``, ``tx.now`` and
-            ``tx.emit(action)`` to produce a derived action.
+        tx: write your own tables with ``tx.insert`` (a new row; with
+            ``unique=`` written once even under concurrency), ``tx.save`` (a
+            row guarded by its ``version`` column) and ``tx.add`` (counters):
+            the rows are staged and written in bulk with the batch, and taken
+            back if the action is refused later on. Staged rows are not in the
+            database before the batch ends: ``tx.view.remember`` what you
+            staged so that your next read sees it. ``tx.connection`` (a
+            SQLAlchemy connection inside the transaction) takes any other
+            write, at the price of a savepoint per action. Also
+            ``tx.action`` (the action whose effect this is), ``tx.view``,
+            ``tx.now`` and ``tx.emit(action)`` to produce a derived action.
         effect: the effect to apply.
 
     Returns:

@@ -29,6 +29,7 @@ Three shapes cover what plugins write:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -89,6 +90,8 @@ class Staging:
                 columns,
                 f"the columns its first insert named, {self._unique[table.name]}",
             )
+        if columns is not None:
+            _unique_columns(table, columns)
         if columns is None:
             self._count += 1
             key: Any = self._count
@@ -115,7 +118,7 @@ class Staging:
         if not isinstance(read, int) or read < 0:
             raise InvalidValue("save read", read, "the version read, 0 when there was no row")
         saves = self._rows(self._saves, table)
-        row_key = _key(table, key, tuple(key))
+        row_key = _key(table, key, _unique_columns(table, tuple(key)))
         before = saves.get(row_key)
         if before is None:
             saves[row_key] = _Save(dict(key), dict(values), read)
@@ -139,7 +142,7 @@ class Staging:
         values: Mapping[str, Any] | None = None,
     ) -> None:
         adds = self._rows(self._adds, table)
-        row_key = _key(table, key, tuple(key))
+        row_key = _key(table, key, _unique_columns(table, tuple(key)))
         before = adds.get(row_key)
         if before is None:
             adds[row_key] = _Add(dict(key), dict(totals), dict(values or {}))
@@ -327,6 +330,29 @@ def _key(table: sa.Table, row: Mapping[str, Any], columns: tuple[str, ...]) -> t
         raise InvalidValue(
             f"row for {table.name}", dict(row), f"a value for column {missing.args[0]!r}"
         ) from None
+
+
+@functools.cache
+def _keys_of(table: sa.Table) -> frozenset[frozenset[str]]:
+    """The column sets ``table`` keeps unique: its primary key and unique constraints."""
+    keys = {frozenset(c.name for c in table.primary_key.columns)}
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint):
+            keys.add(frozenset(c.name for c in constraint.columns))
+    keys.update(frozenset(c.name for c in index.columns) for index in table.indexes if index.unique)
+    return frozenset(keys)
+
+
+def _unique_columns(table: sa.Table, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """``columns``, if they are a key of ``table`` (what ``ON CONFLICT`` can name)."""
+    if frozenset(columns) not in _keys_of(table):
+        raise InvalidValue(
+            f"key of {table.name}",
+            columns,
+            "the columns of its primary key or of a unique constraint, "
+            + " or ".join(str(sorted(k)) for k in sorted(_keys_of(table), key=sorted)),
+        )
+    return columns
 
 
 def _by_columns(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:

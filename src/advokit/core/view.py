@@ -83,6 +83,10 @@ class View:
         cache does not see your writes: after writing what a shape was read
         from, call :meth:`forget`.
         """
+        row_id = self._ids.get(advocate)
+        cached = self._cache.get(shape)
+        if cached is not None and row_id in cached:  # the common case, kept cheap
+            return cached[row_id]
         row_id = self.advocate_id(advocate)
         return self._load(shape, row_id, lambda ids: load(self._work.conn, ids))
 
