@@ -113,12 +113,13 @@ class Staging:
         values: Mapping[str, Any],
         read: int,
     ) -> None:
-        if "version" not in table.c:
+        if not _versioned(table):
             raise InvalidValue("save table", table.name, "a table with a version column")
-        if not isinstance(read, int) or read < 0:
+        if type(read) is not int or read < 0:
             raise InvalidValue("save read", read, "the version read, 0 when there was no row")
         saves = self._rows(self._saves, table)
-        row_key = _key(table, key, _unique_columns(table, tuple(key)))
+        _unique_columns(table, tuple(key))
+        row_key = tuple(key.values())
         before = saves.get(row_key)
         if before is None:
             saves[row_key] = _Save(dict(key), dict(values), read)
@@ -142,7 +143,8 @@ class Staging:
         values: Mapping[str, Any] | None = None,
     ) -> None:
         adds = self._rows(self._adds, table)
-        row_key = _key(table, key, _unique_columns(table, tuple(key)))
+        _unique_columns(table, tuple(key))
+        row_key = tuple(key.values())
         before = adds.get(row_key)
         if before is None:
             adds[row_key] = _Add(dict(key), dict(totals), dict(values or {}))
@@ -161,7 +163,7 @@ class Staging:
 
     def update(self, table: sa.Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
         updates = self._rows(self._updates, table)
-        row_key = (tuple(key), *_key(table, key, tuple(key)))
+        row_key = (tuple(key), *key.values())
         before = updates.get(row_key)
         if before is None:
             updates[row_key] = _Save(dict(key), dict(values), 0)
@@ -343,6 +345,12 @@ def _keys_of(table: sa.Table) -> frozenset[frozenset[str]]:
     return frozenset(keys)
 
 
+@functools.cache
+def _versioned(table: sa.Table) -> bool:
+    return "version" in table.c
+
+
+@functools.cache
 def _unique_columns(table: sa.Table, columns: tuple[str, ...]) -> tuple[str, ...]:
     """``columns``, if they are a key of ``table`` (what ``ON CONFLICT`` can name)."""
     if frozenset(columns) not in _keys_of(table):

@@ -156,6 +156,7 @@ class _Holding:
 
 
 _NO_AWARDS = _Holding()
+_NO_PROGRESS = Progress()
 
 
 def _levels(instance: Any, attribute: Any, value: Any) -> None:
@@ -194,13 +195,14 @@ class Count:
         return frozenset({self.kind})
 
     def advance(self, progress: Progress, action: Action, at: datetime, zone: str) -> Progress:
+        p = progress  # progress moves on every action: constructors, cheaper than evolve
         if self.within is None:
-            return attrs.evolve(progress, count=progress.count + 1)
+            return Progress(p.version, p.count + 1, p.total, p.streak, p.last_period, p.recent)
         start = at - self.within
         times = sorted(
             [t for t in progress.recent if datetime.fromisoformat(t) > start] + [at.isoformat()]
         )[-self.levels[-1] :]
-        return attrs.evolve(progress, recent=tuple(times), count=len(times))
+        return Progress(p.version, len(times), p.total, p.streak, p.last_period, tuple(times))
 
     def value(self, progress: Progress) -> int:
         return progress.count
@@ -226,7 +228,8 @@ class Total:
         amount = action.data.get(self.field)
         if not v.is_int(amount) or amount <= 0:
             return progress
-        return attrs.evolve(progress, total=progress.total + amount)
+        p = progress
+        return Progress(p.version, p.count, p.total + amount, p.streak, p.last_period, p.recent)
 
     def value(self, progress: Progress) -> int:
         return progress.total
@@ -265,7 +268,8 @@ class Streak:
         if last is not None and period <= last:
             return progress  # the same period again, or a late action: no change
         streak = progress.streak + 1 if last == self.previous(local) else 1
-        return attrs.evolve(progress, streak=streak, last_period=period)
+        p = progress
+        return Progress(p.version, p.count, p.total, streak, period, p.recent)
 
     def value(self, progress: Progress) -> int:
         return progress.streak
@@ -426,6 +430,12 @@ class Badges:
             for kind in badge.criterion.kinds:
                 self.by_kind.setdefault(kind, []).append(badge)
         self.advokit_evaluates = frozenset({*self.by_kind, BADGE_REVOKED})
+        # kinds a streak counts: only they need the advocate's time zone
+        self._zoned = frozenset(
+            kind
+            for kind, found in self.by_kind.items()
+            if any(isinstance(b.criterion, Streak) for b in found)
+        )
 
     def __repr__(self) -> str:
         return f"Badges({', '.join(self.badges)})"
@@ -465,18 +475,11 @@ class Badges:
         held = holding.held
         progress: dict[str, Progress] = view.memo(_PROGRESS, advocate, _load_progress) or {}
         # the advocate's time zone, read (batched) only when a streak needs it
-        zone = next(
-            (
-                view.timezone(advocate)
-                for b in self.by_kind.get(action.kind, ())
-                if isinstance(b.criterion, Streak)
-            ),
-            "UTC",
-        )
+        zone = view.timezone(advocate) if action.kind in self._zoned else "UTC"
         effects: list[Effect] = []
         for badge in self.by_kind.get(action.kind, ()):
             criterion = badge.criterion
-            before = progress.get(badge.name, Progress())
+            before = progress.get(badge.name, _NO_PROGRESS)
             if isinstance(criterion, Predicate):
                 reached = 1 if criterion.test(ctx, action) else 0
             else:
