@@ -428,7 +428,9 @@ class _Run:
         if others:
 
             def emit(action: Action) -> None:
-                derived.extend(self.engine.validate([action], allow_derived=True))
+                self.engine.validate([action], allow_derived=True)
+                if self.hooks.evaluates(action.kind):  # else evaluating it would do nothing
+                    derived.append(action)
 
             tx = Transaction(
                 source, root_key, view, self.now, emit, self.program, work.staging, self.connection
