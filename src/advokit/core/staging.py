@@ -30,6 +30,7 @@ Three shapes cover what plugins write:
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -186,23 +187,24 @@ class Staging:
         for name, table in self._tables.items():
             saves = self._saves.get(name)
             if saves:
-                self._flush_saves(conn, table, saves.values(), memo)
+                self._flush_saves(conn, table, saves, memo)
             inserts = self._inserts.get(name)
             if inserts:
-                self._flush_inserts(conn, table, list(inserts.values()), memo)
+                self._flush_inserts(conn, table, inserts, memo)
             adds = self._adds.get(name)
             if adds:
-                self._flush_adds(conn, table, adds.values(), memo)
+                self._flush_adds(conn, table, adds, memo)
             updates = self._updates.get(name)
             if updates:
-                self._flush_updates(conn, table, updates.values(), memo)
+                self._flush_updates(conn, table, updates, memo)
 
     def _flush_inserts(
-        self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], memo: Any
+        self, conn: Connection, table: sa.Table, inserts: dict[Any, dict[str, Any]], memo: Any
     ) -> None:
+        rows = list(inserts.values())
         unique = self._unique[table.name]
         if unique is not None:
-            rows = sorted(rows, key=lambda r: _sort_key(r, unique))  # one lock order
+            rows = [row for _, row in _in_key_order(inserts)]  # one lock order
         for columns, group in _by_columns(rows).items():
 
             def build(columns: tuple[str, ...] = columns) -> BulkStatement:
@@ -220,20 +222,19 @@ class Staging:
                 raise RetryTransaction  # another transaction inserted one of these keys
 
     def _flush_saves(
-        self, conn: Connection, table: sa.Table, saves: Sequence[_Save], memo: Any
+        self, conn: Connection, table: sa.Table, saves: dict[tuple[Any, ...], _Save], memo: Any
     ) -> None:
-        saves = sorted(saves, key=lambda s: _sort_key(s.key, tuple(s.key)))  # one lock order
         new: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
         updates: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
-        for s in saves:
+        for _, s in _in_key_order(saves):  # one lock order in every transaction
             if s.read == 0:
                 row = {**s.key, **s.values, "version": 1}
                 new.setdefault((tuple(s.key), tuple(row)), []).append(row)
             else:
-                updates.setdefault((tuple(s.key), tuple(s.values)), []).append(
-                    {f"k_{c}": v for c, v in s.key.items()}
-                    | {f"v_{c}": v for c, v in s.values.items()}
-                    | {"read_version": s.read}
+                shape = (tuple(s.key), tuple(s.values))
+                names = _update_names(*shape)
+                updates.setdefault(shape, []).append(
+                    dict(zip(names, (*s.key.values(), *s.values.values(), s.read), strict=True))
                 )
         for (key_columns, columns), group in new.items():
 
@@ -277,7 +278,7 @@ class Staging:
 
     def _flush_adds(self, conn: Connection, table: sa.Table, adds: Any, memo: Any) -> None:
         shapes: dict[tuple[tuple[str, ...], ...], list[dict[str, Any]]] = {}
-        for a in adds:
+        for _, a in _in_key_order(adds):  # one lock order in every transaction
             shape = (tuple(a.key), tuple(a.totals), tuple(a.values))
             shapes.setdefault(shape, []).append({**a.key, **a.totals, **a.values})
         for (key_columns, total_columns, value_columns), group in shapes.items():
@@ -298,12 +299,11 @@ class Staging:
 
             shape = ("stage-add", table, key_columns, total_columns, value_columns)
             statement = BulkStatement.cached(conn, shape, build)
-            # sorted by key: one lock order in every transaction, no deadlocks
-            statement.run(conn, sorted(group, key=lambda r: _sort_key(r, key_columns)), memo)
+            statement.run(conn, group, memo)
 
     def _flush_updates(self, conn: Connection, table: sa.Table, updates: Any, memo: Any) -> None:
         shapes: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
-        for u in sorted(updates, key=lambda u: _sort_key(u.key, tuple(u.key))):
+        for _, u in _in_key_order(updates):
             shapes.setdefault((tuple(u.key), tuple(u.values)), []).append(
                 {f"k_{c}": v for c, v in u.key.items()} | {f"v_{c}": v for c, v in u.values.items()}
             )
@@ -370,8 +370,18 @@ def _by_columns(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, ...], list[di
     return groups
 
 
-def _sort_key(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[Any, ...]:
-    return tuple((v is None, v) for v in (row[c] for c in columns))
+def _in_key_order(rows: dict[Any, Any]) -> list[tuple[Any, Any]]:
+    """``rows.items()`` sorted by key (stored key tuples), as staged if they do not compare."""
+    try:
+        return sorted(rows.items(), key=operator.itemgetter(0))
+    except TypeError:  # a None or mixed types in a key: no order to keep
+        return list(rows.items())
+
+
+@functools.cache
+def _update_names(key: tuple[str, ...], values: tuple[str, ...]) -> tuple[str, ...]:
+    """The bind names of a versioned UPDATE, in the order rows give their values."""
+    return (*(f"k_{c}" for c in key), *(f"v_{c}" for c in values), "read_version")
 
 
 def _check_defaults(statement: BulkStatement, table: sa.Table, columns: tuple[str, ...]) -> None:
