@@ -257,6 +257,8 @@ def test_bad_boards_and_questions_are_refused(boards, make_program):
         Board("x", points="points", count="review.posted")
     with pytest.raises(ConfigurationError, match=r"Leaderboards.timezone.*'Nowhere/Land'"):
         Leaderboards(Board("x"), timezone="Nowhere/Land")
+    with pytest.raises(ConfigurationError, match=r"Leaderboards.keep_days=30.*from 366"):
+        Leaderboards(Board("x"), keep_days=30)
     with pytest.raises(ConfigurationError, match=r"Leaderboards\(boards\).*'x'.*once"):
         Leaderboards(Board("x"), Board("x"))
     with pytest.raises(PluginError, match=r"'leaderboards'.*Board\('x'\).count='no.such'"):
@@ -273,3 +275,40 @@ def test_bad_boards_and_questions_are_refused(boards, make_program):
         boards.board("points", limit=0)
     with pytest.raises(InvalidValue, match="neighbours=-1"):
         boards.board_position("points", "ann", neighbours=-1)
+
+
+def test_daily_rows_older_than_keep_days_are_pruned_and_not_asked_for(make_program, advokit_clock):
+    program = make_program(
+        plugins=[
+            Points(PointsRule("purchase.completed", points=lambda a: a.data["total_cents"] // 100)),
+            Leaderboards(Board("points"), keep_days=366),
+        ]
+    )
+    program.enroll(Advocate(external_id="ann"))
+    buy(program, "ann", "o1", 500)  # Monday 1 June 2026: 5 points
+    first_day = advokit_clock().date()
+    assert scored(program, first_day, first_day) == [("ann", 5)]
+
+    advokit_clock.advance(days=366)
+    program.tick()
+    assert scored(program, first_day, first_day) == [("ann", 5)]  # 366 days back: still kept
+    advokit_clock.advance(days=1)
+    program.tick()
+    with pytest.raises(InvalidValue, match=r"window=.*days from 2026-06-02 on.*kept 366 days"):
+        scored(program, first_day, first_day)
+    with pytest.raises(InvalidValue, match=r"window='today'.*kept 366 days"):
+        program.board("points", window="today", at=MONDAY)
+    # the day's row is gone; its week, month and all time remain
+    assert [(s.advocate, s.value) for s in program.board("points", window="week", at=MONDAY)] == [
+        ("ann", 5)
+    ]
+    assert [(s.advocate, s.value) for s in program.board("points")] == [("ann", 5)]
+    with program.engine.connect() as conn:
+        periods = sorted(
+            p for (p,) in conn.exec_driver_sql("SELECT period FROM leaderboards_scores")
+        )
+    assert periods == ["all", "m:2026-06", "w:2026-W23"]
+
+
+def scored(program, first, last):
+    return [(s.advocate, s.value) for s in program.board("points", window=(first, last))]

@@ -35,6 +35,9 @@
   the advocate who reached the score first ranks higher). Listings are always
   ordered by score, then by who reached it first.
 * **Segments**: ``segment="vip"`` ranks only advocates with that tag.
+* **Retention**: daily rows are kept ``keep_days`` (default 400) and the tick
+  deletes older ones; weekly, monthly and all-time rows are kept. A window
+  that needs a day no longer kept is refused rather than answered short.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ WINDOWS = ("all", "today", "week", "month")
 _NAME = r"[a-z][a-z0-9_]{0,62}"
 #: The largest custom range, in days: longer ones should use "all" or a month.
 MAX_RANGE_DAYS = 366
+#: Days of daily rows kept by default: a year of custom ranges, and some.
+DEFAULT_KEEP_DAYS = 400
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "leaderboards"
 
@@ -174,7 +179,9 @@ class Leaderboards:
 
     plugin_name = "leaderboards"
 
-    def __init__(self, *boards: Board, timezone: str = "UTC") -> None:
+    def __init__(
+        self, *boards: Board, timezone: str = "UTC", keep_days: int | None = DEFAULT_KEEP_DAYS
+    ) -> None:
         if not boards:
             raise ConfigurationError("Leaderboards(boards)", (), "one or more Board values")
         self.boards = v.by_name("Leaderboards(boards)", boards, Board)
@@ -183,6 +190,13 @@ class Leaderboards:
                 "Leaderboards.timezone", timezone, "an IANA time zone name such as 'Europe/Paris'"
             )
         self.zone = zoneinfo.ZoneInfo(timezone)
+        if keep_days is not None and (not v.is_int(keep_days) or keep_days < MAX_RANGE_DAYS):
+            raise ConfigurationError(
+                "Leaderboards.keep_days",
+                keep_days,
+                f"None (keep every day) or a number of days from {MAX_RANGE_DAYS}",
+            )
+        self.keep_days = keep_days
         self.by_kind: dict[str, list[Board]] = {}
         for board in boards:
             self.by_kind.setdefault(board.kind, []).append(board)
@@ -289,7 +303,29 @@ class Leaderboards:
         accounts = {b.points: b for b in self.boards.values() if b.points is not None}
         if accounts:
             database.retrying(lambda: self._take_off_expired(program, accounts))
+        if self.keep_days is not None:
+            self._prune(program, now)
         return ()
+
+    def _first_kept_day(self, now: datetime) -> date | None:
+        """The oldest day whose daily rows are kept at ``now`` (None: all of them)."""
+        if self.keep_days is None:
+            return None
+        return now.astimezone(self.zone).date() - timedelta(days=self.keep_days)
+
+    def _prune(self, program: Any, now: datetime) -> None:
+        first = self._first_kept_day(now)
+        t = scores_t
+        with database.transaction(program.engine) as conn:
+            for board in self.boards:  # the (program, board, period) index prefix
+                conn.execute(
+                    t.delete().where(
+                        t.c.program == program.name,
+                        t.c.board == board,
+                        t.c.period >= "d:",
+                        t.c.period < f"d:{first}",
+                    )
+                )
 
     def _take_off_expired(self, program: Any, boards_by_account: dict[str, Board]) -> None:
         e, award = q.entries_t, q.entries_t.alias("award")
@@ -461,10 +497,13 @@ class Leaderboards:
         where = [t.c.program == program.name, t.c.board == name]
         if isinstance(window, tuple):
             first, last = _date_range(window)
+            self._refuse_pruned(window, first, program.clock())
             where.append(t.c.period.between(f"d:{first.isoformat()}", f"d:{last.isoformat()}"))
         elif window in WINDOWS:
             all_time, day, week, month = self.periods(when)
             period = {"all": all_time, "today": day, "week": week, "month": month}[window]
+            if window == "today":
+                self._refuse_pruned(window, when.astimezone(self.zone).date(), program.clock())
             where.append(t.c.period == period)
         else:
             raise InvalidValue("window", window, f"{one_of(WINDOWS)} or a (first, last) date pair")
@@ -490,6 +529,16 @@ class Leaderboards:
             .where(*where, t.c.value > 0)
             .subquery("ranked")
         )
+
+    def _refuse_pruned(self, window: Any, first: date, now: datetime) -> None:
+        kept = self._first_kept_day(now)
+        if kept is not None and first < kept:
+            raise InvalidValue(
+                "window",
+                window,
+                f"days from {kept} on: daily scores are kept {self.keep_days} days "
+                "(Leaderboards(keep_days=...))",
+            )
 
 
 # --------------------------------------------------------------------------- helpers
