@@ -243,6 +243,22 @@ def test_calendar_year_window_resets_on_the_first_of_january(tiered, advokit_clo
     assert program.tier("ann").tier == BRONZE
 
 
+def test_calendar_year_and_rolling_windows_follow_their_time_zone(tiered, advokit_clock):
+    # 31 December 2026, 12:00 UTC is already 1 January 2027 in Auckland
+    advokit_clock.set(datetime(2026, 12, 31, 12, tzinfo=UTC))
+    program = tiered(window=CalendarYear(timezone="Pacific/Auckland"))
+    buy(program, "ann", "o1", 600)
+    assert program.tier("ann").value == 600  # counted in Auckland's 2027
+    assert program.tier("ann").kept_until == datetime(2027, 12, 31, 11, tzinfo=UTC)
+    assert Rolling(1, timezone="Pacific/Auckland").start(advokit_clock(), advokit_clock()) == (
+        datetime(2026, 12, 30, 11, tzinfo=UTC)  # local midnight of 31 December
+    )
+    with pytest.raises(ConfigurationError, match="CalendarYear.timezone='Mars/Olympus'"):
+        CalendarYear(timezone="Mars/Olympus")
+    with pytest.raises(ConfigurationError, match="Rolling.timezone=3"):
+        Rolling(7, timezone=3)
+
+
 def test_anniversary_window_counts_from_the_last_enrolment_anniversary(tiered, advokit_clock):
     program = tiered(window=Anniversary())  # enrolled 2026-06-01 12:00
     buy(program, "ann", "o1", 600)

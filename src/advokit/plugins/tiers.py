@@ -57,8 +57,9 @@ from __future__ import annotations
 import calendar
 import itertools
 import re
+import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
@@ -231,26 +232,46 @@ class Lifetime:
         return None
 
 
+def _zone_name(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or not v.is_zone(value):
+        raise ConfigurationError(
+            f"{type(instance).__name__}.{attribute.name}",
+            value,
+            "an IANA time zone name such as 'Europe/Paris'",
+        )
+
+
+def _local_midnight(day: date, zone: str) -> datetime:
+    """The UTC instant a local day begins in ``zone``."""
+    return datetime.combine(day, time(), zoneinfo.ZoneInfo(zone)).astimezone(UTC)
+
+
 @attrs.frozen
 class CalendarYear:
-    """What was earned since 1 January (UTC) counts."""
+    """What was earned since 1 January (in ``timezone``, default UTC) counts."""
+
+    timezone: str = attrs.field(default="UTC", kw_only=True, validator=_zone_name)
 
     def start(self, at: datetime, enrolled_at: datetime) -> datetime:
-        return datetime(at.year, 1, 1, tzinfo=UTC)
+        year = at.astimezone(zoneinfo.ZoneInfo(self.timezone)).year
+        return _local_midnight(date(year, 1, 1), self.timezone)
 
     def next_reset(self, at: datetime, enrolled_at: datetime) -> datetime | None:
-        return datetime(at.year + 1, 1, 1, tzinfo=UTC)
+        year = at.astimezone(zoneinfo.ZoneInfo(self.timezone)).year
+        return _local_midnight(date(year + 1, 1, 1), self.timezone)
 
 
 @attrs.frozen
 class Rolling:
-    """What was earned in the last ``days`` whole days (UTC), and today, counts."""
+    """What was earned in the last ``days`` whole days (in ``timezone``), and today, counts."""
 
     days: int = attrs.field(validator=v.integer(minimum=1))
+    timezone: str = attrs.field(default="UTC", kw_only=True, validator=_zone_name)
 
     def start(self, at: datetime, enrolled_at: datetime) -> datetime:
         # whole days: every action of a day shares one window, and one batched read
-        return datetime.combine((at - timedelta(days=self.days)).date(), datetime.min.time(), UTC)
+        local = at.astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
+        return _local_midnight(local - timedelta(days=self.days), self.timezone)
 
     def next_reset(self, at: datetime, enrolled_at: datetime) -> datetime | None:
         return None
