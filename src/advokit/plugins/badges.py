@@ -41,6 +41,7 @@ changed it runs again, so concurrent processes never lose a step.
 
 from __future__ import annotations
 
+import json
 import uuid
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
@@ -719,18 +720,24 @@ class Badges:
 
 def _load_progress(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Progress]]:
     t = progress_t
+    # ``recent`` read raw: nearly always "[]", cheaper to recognise than to parse
+    recent = sa.type_coerce(t.c.recent, sa.String)
+    columns = (t.c.advocate_id, t.c.badge, t.c.version, t.c.count, t.c.total, t.c.streak)
     found: dict[int, dict[str, Progress]] = {}
     for part in q.chunks(ids):
-        for row in conn.execute(sa.select(t).where(t.c.advocate_id.in_(part))):
-            found.setdefault(row.advocate_id, {})[row.badge] = Progress(
-                version=row.version,
-                count=row.count,
-                total=row.total,
-                streak=row.streak,
-                last_period=row.last_period,
-                recent=tuple(row.recent),
+        query = sa.select(*columns, t.c.last_period, recent).where(t.c.advocate_id.in_(part))
+        for advocate_id, badge, version, count, total, streak, last, times in conn.execute(query):
+            found.setdefault(advocate_id, {})[badge] = Progress(
+                version, count, total, streak, last, _times(times)
             )
     return found
+
+
+def _times(stored: Any) -> tuple[str, ...]:
+    """The ``recent`` column: JSON text on SQLite, already decoded by psycopg on PostgreSQL."""
+    if isinstance(stored, str):
+        return () if stored == "[]" else tuple(json.loads(stored))
+    return tuple(stored)
 
 
 def _awards(
@@ -761,17 +768,20 @@ def _holdings(conn: Connection, ids: Sequence[int], at: datetime) -> dict[int, _
     awarded: dict[int, dict[str, int]] = {}
     unrevoked: dict[int, dict[str, frozenset[int]]] = {}
     for part in q.chunks(ids):
+        # flags computed by the database: no datetime to convert per row
+        live = t.c.revoked_at.is_(None)
+        current = sa.and_(live, sa.or_(t.c.expires_at.is_(None), t.c.expires_at > at))
         rows = conn.execute(
-            sa.select(t.c.advocate_id, t.c.badge, t.c.level, t.c.expires_at, t.c.revoked_at)
+            sa.select(t.c.advocate_id, t.c.badge, t.c.level, live, current)
             .where(t.c.advocate_id.in_(part))
             .order_by(t.c.level)
         )
-        for advocate_id, badge, level, expires_at, revoked_at in rows:
+        for advocate_id, badge, level, not_revoked, is_held in rows:
             awarded.setdefault(advocate_id, {})[badge] = level
-            if revoked_at is None:
+            if not_revoked:
                 levels = unrevoked.setdefault(advocate_id, {})
                 levels[badge] = levels.get(badge, frozenset()) | {level}
-                if expires_at is None or expires_at > at:
+                if is_held:
                     held.setdefault(advocate_id, {})[badge] = level
     return {
         advocate_id: _Holding(

@@ -699,14 +699,19 @@ def _load_progress(
     t = progress_t
     found: dict[int, _State] = {}
     for part in q.chunks(ids):
+        # flags computed by the database: no datetime to convert per row
         query = sa.select(
-            t.c.advocate_id, t.c.version, t.c.counts, t.c.completed_at, t.c.closed_at
+            t.c.advocate_id,
+            t.c.version,
+            t.c.counts,
+            t.c.completed_at.is_not(None),
+            t.c.closed_at.is_not(None),
         ).where(t.c.advocate_id.in_(part), t.c.challenge == challenge, t.c.period == period)
-        for advocate_id, version, counts, completed_at, closed_at in conn.execute(query):
+        for advocate_id, version, counts, completed, closed in conn.execute(query):
             found[advocate_id] = _State(
                 version=version,
                 counts=tuple(counts),
-                completed=completed_at is not None,
-                closed=closed_at is not None,
+                completed=bool(completed),
+                closed=bool(closed),
             )
     return found
