@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from advokit import Action, Advocate, AwardPoints, ConfigurationError, Tag, hookimpl
 from advokit.core.errors import InvalidValue, PluginError
-from advokit.plugins.leaderboards import Board, Leaderboards
+from advokit.core.store import queries as q
+from advokit.plugins.leaderboards import Board, Leaderboards, taken_off_t
 from advokit.plugins.points import Points, PointsRule, redemption, reversal
 
 # the clock starts on Monday 1 June 2026, 12:00 UTC
@@ -312,3 +314,51 @@ def test_daily_rows_older_than_keep_days_are_pruned_and_not_asked_for(make_progr
 
 def scored(program, first, last):
     return [(s.advocate, s.value) for s in program.board("points", window=(first, last))]
+
+
+def test_an_expiry_committed_after_a_later_one_is_still_taken_off(
+    make_program, postgres_url, advokit_clock
+):
+    """PostgreSQL hands out ids before commit: the lower id may become visible last."""
+    plugin = Leaderboards(Board("points"))
+    program = make_program(plugins=[Expiring(), plugin], database_url=postgres_url)
+    for who in ("ann", "bob"):
+        program.enroll(Advocate(external_id=who))
+    program.tick()  # the board keeps expiries from here on
+    for who in ("ann", "bob"):
+        program.record(Action(kind="share.posted", advocate=who, key=who, data={"network": "x"}))
+    advokit_clock.advance(days=31)
+    now = advokit_clock()
+
+    def expiry(conn, who):
+        e = q.entries_t
+        award = conn.execute(sa.select(e).where(e.c.type == "award", e.c.action_key == who)).one()
+        conn.execute(
+            e.insert().values(
+                program=award.program,
+                advocate_id=award.advocate_id,
+                account="points",
+                type="expire",
+                delta=-10,
+                reason="points.expired",
+                lot_id=award.lot_id,
+                effective_at=now,
+                created_at=now,
+            )
+        )
+
+    with program.engine.connect() as first, program.engine.connect() as second:
+        with first.begin() as late:
+            expiry(first, "ann")  # the lower id, not committed yet
+            with second.begin():
+                expiry(second, "bob")  # a higher id, committed first
+            plugin.advokit_tick(program, now)  # sees bob's only
+            assert table(program.board("points")) == [(1, "ann", 10)]
+            late.commit()
+    plugin.advokit_tick(program, now)
+    assert program.board("points") == []  # ann's taken off too, bob's not twice
+    advokit_clock.advance(hours=2)  # both settled: the mark moves past them
+    plugin.advokit_tick(program, advokit_clock())
+    with program.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(taken_off_t)).scalar() == 0
+    assert program.board("points", window="month", at=MONDAY) == []

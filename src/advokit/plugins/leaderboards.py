@@ -70,6 +70,8 @@ WINDOWS = ("all", "today", "week", "month")
 _NAME = r"[a-z][a-z0-9_]{0,62}"
 #: The largest custom range, in days: longer ones should use "all" or a month.
 MAX_RANGE_DAYS = 366
+#: How old an expiry entry must be to be surely committed (transactions are far shorter).
+SETTLED = timedelta(hours=1)
 #: Days of daily rows kept by default: a year of custom ranges, and some.
 DEFAULT_KEEP_DAYS = 400
 
@@ -107,8 +109,16 @@ cursor_t = sa.Table(
     sa.Column("program", sa.String(100), primary_key=True),
     # ledger entries up to start_id were posted before any board was kept
     sa.Column("start_id", sa.BigInteger, nullable=False),
-    # expiry entries up to last_id have been taken off the boards
+    # low-water mark: expiry entries up to last_id have been taken off the boards
     sa.Column("last_id", sa.BigInteger, nullable=False),
+)
+
+taken_off_t = sa.Table(
+    "leaderboards_taken_off",
+    SQLModel.metadata,
+    # expiry entries above the mark already taken off (ids commit out of order)
+    sa.Column("entry_id", sa.BigInteger, primary_key=True),
+    sa.Column("program", sa.String(100), nullable=False),
 )
 
 
@@ -302,7 +312,7 @@ class Leaderboards:
         """Take points that expired off the periods they were earned in (no actions)."""
         accounts = {b.points: b for b in self.boards.values() if b.points is not None}
         if accounts:
-            database.retrying(lambda: self._take_off_expired(program, accounts))
+            database.retrying(lambda: self._take_off_expired(program, accounts, now))
         if self.keep_days is not None:
             self._prune(program, now)
         return ()
@@ -327,11 +337,20 @@ class Leaderboards:
                     )
                 )
 
-    def _take_off_expired(self, program: Any, boards_by_account: dict[str, Board]) -> None:
-        e, award = q.entries_t, q.entries_t.alias("award")
+    def _take_off_expired(
+        self, program: Any, boards_by_account: dict[str, Board], now: datetime
+    ) -> None:
+        """Take every expiry entry not taken off yet off the periods its points were earned in.
+
+        Entry ids are handed out before commit, so an entry may become
+        visible after others with higher ids: entries above the cursor's
+        mark are remembered one by one in ``leaderboards_taken_off``, and the
+        mark moves only past entries older than ``SETTLED`` (committed by
+        then), whose memory is then let go.
+        """
+        e, award, done = q.entries_t, q.entries_t.alias("award"), taken_off_t
         with database.transaction(program.engine) as conn:
-            cursor = _start(conn, program.name, lock=True)
-            start_id, last_id = cursor
+            start_id, last_id = _start(conn, program.name, lock=True)
             rows = conn.execute(
                 sa.select(e.c.id, e.c.advocate_id, e.c.account, e.c.delta, award.c.effective_at)
                 .outerjoin(
@@ -344,7 +363,12 @@ class Leaderboards:
                         award.c.id > start_id,  # only awards the boards counted
                     ),
                 )
-                .where(e.c.program == program.name, e.c.type == "expire", e.c.id > last_id)
+                .where(
+                    e.c.program == program.name,
+                    e.c.type == "expire",
+                    e.c.id > last_id,
+                    ~sa.exists().where(done.c.entry_id == e.c.id),
+                )
                 .order_by(e.c.id)
             ).all()
             for _, advocate_id, account, delta, earned_at in rows:
@@ -353,9 +377,24 @@ class Leaderboards:
                     self._add(conn, program.name, advocate_id, board.name, delta, earned_at)
             if rows:
                 conn.execute(
+                    done.insert(), [{"entry_id": r.id, "program": program.name} for r in rows]
+                )
+            settled = conn.execute(
+                sa.select(sa.func.max(e.c.id)).where(
+                    e.c.program == program.name,
+                    e.c.type == "expire",
+                    e.c.id > last_id,
+                    e.c.created_at < now - SETTLED,
+                )
+            ).scalar_one()
+            if settled is not None:  # all taken off: below the new mark, no memory needed
+                conn.execute(
+                    done.delete().where(done.c.program == program.name, done.c.entry_id <= settled)
+                )
+                conn.execute(
                     cursor_t.update()
                     .where(cursor_t.c.program == program.name)
-                    .values(last_id=rows[-1].id)
+                    .values(last_id=settled)
                 )
 
     # -- queries
