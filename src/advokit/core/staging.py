@@ -184,19 +184,18 @@ class Staging:
 
     def flush(self, conn: Connection, memo: dict[type, dict[datetime, Any]]) -> None:
         """Write every staged row; RetryTransaction when another transaction got there first."""
+        # per table: updates last, so that they reach rows inserted in the batch
+        steps = (
+            (self._saves, self._flush_saves),
+            (self._inserts, self._flush_inserts),
+            (self._adds, self._flush_adds),
+            (self._updates, self._flush_updates),
+        )
         for name, table in self._tables.items():
-            saves = self._saves.get(name)
-            if saves:
-                self._flush_saves(conn, table, saves, memo)
-            inserts = self._inserts.get(name)
-            if inserts:
-                self._flush_inserts(conn, table, inserts, memo)
-            adds = self._adds.get(name)
-            if adds:
-                self._flush_adds(conn, table, adds, memo)
-            updates = self._updates.get(name)
-            if updates:
-                self._flush_updates(conn, table, updates, memo)
+            for store, write in steps:
+                staged = store.get(name)
+                if staged:
+                    write(conn, table, staged, memo)
 
     def _flush_inserts(
         self, conn: Connection, table: sa.Table, inserts: dict[Any, dict[str, Any]], memo: Any
@@ -232,7 +231,7 @@ class Staging:
                 new.setdefault((tuple(s.key), tuple(row)), []).append(row)
             else:
                 shape = (tuple(s.key), tuple(s.values))
-                names = _update_names(*shape)
+                names = _update_names(*shape, versioned=True)
                 updates.setdefault(shape, []).append(
                     dict(zip(names, (*s.key.values(), *s.values.values(), s.read), strict=True))
                 )
@@ -252,27 +251,7 @@ class Staging:
             if statement.run(conn, group, memo) != len(group):
                 raise RetryTransaction  # created meanwhile by another transaction
         for (key_columns, value_columns), group in updates.items():
-
-            def build_update(
-                key_columns: tuple[str, ...] = key_columns,
-                value_columns: tuple[str, ...] = value_columns,
-            ) -> BulkStatement:
-                c = table.c
-                statement = (
-                    table.update()
-                    .where(
-                        *(c[k] == sa.bindparam(f"k_{k}", type_=c[k].type) for k in key_columns),
-                        c.version == sa.bindparam("read_version", type_=c.version.type),
-                    )
-                    .values(
-                        {v: sa.bindparam(f"v_{v}", type_=c[v].type) for v in value_columns}
-                        | {"version": c.version + sa.literal_column("1", sa.Integer)}
-                    )
-                )
-                return BulkStatement(conn, statement)
-
-            shape = ("stage-save", table, key_columns, value_columns)
-            statement = BulkStatement.cached(conn, shape, build_update)
+            statement = _update(conn, table, key_columns, value_columns, versioned=True)
             if statement.run(conn, group, memo) != len(group):
                 raise RetryTransaction  # changed meanwhile by another transaction
 
@@ -304,25 +283,36 @@ class Staging:
     def _flush_updates(self, conn: Connection, table: sa.Table, updates: Any, memo: Any) -> None:
         shapes: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
         for _, u in _in_key_order(updates):
-            shapes.setdefault((tuple(u.key), tuple(u.values)), []).append(
-                {f"k_{c}": v for c, v in u.key.items()} | {f"v_{c}": v for c, v in u.values.items()}
+            shape = (tuple(u.key), tuple(u.values))
+            names = _update_names(*shape, versioned=False)
+            shapes.setdefault(shape, []).append(
+                dict(zip(names, (*u.key.values(), *u.values.values()), strict=True))
             )
         for (key_columns, value_columns), group in shapes.items():
+            _update(conn, table, key_columns, value_columns, versioned=False).run(conn, group, memo)
 
-            def build(
-                key_columns: tuple[str, ...] = key_columns,
-                value_columns: tuple[str, ...] = value_columns,
-            ) -> BulkStatement:
-                c = table.c
-                statement = (
-                    table.update()
-                    .where(*(c[k] == sa.bindparam(f"k_{k}", type_=c[k].type) for k in key_columns))
-                    .values({v: sa.bindparam(f"v_{v}", type_=c[v].type) for v in value_columns})
-                )
-                return BulkStatement(conn, statement)
 
-            shape = ("stage-update", table, key_columns, value_columns)
-            BulkStatement.cached(conn, shape, build).run(conn, group, memo)
+def _update(
+    conn: Connection,
+    table: sa.Table,
+    key_columns: tuple[str, ...],
+    value_columns: tuple[str, ...],
+    *,
+    versioned: bool,
+) -> BulkStatement:
+    """UPDATE ``value_columns`` WHERE ``key_columns`` (and, versioned, the version read)."""
+
+    def build() -> BulkStatement:
+        c = table.c
+        where = [c[k] == sa.bindparam(f"k_{k}", type_=c[k].type) for k in key_columns]
+        values: dict[str, Any] = {v: sa.bindparam(f"v_{v}", type_=c[v].type) for v in value_columns}
+        if versioned:
+            where.append(c.version == sa.bindparam("read_version", type_=c.version.type))
+            values["version"] = c.version + sa.literal_column("1", sa.Integer)
+        return BulkStatement(conn, table.update().where(*where).values(values))
+
+    shape = ("stage-update", table, key_columns, value_columns, versioned)
+    return BulkStatement.cached(conn, shape, build)
 
 
 def _key(table: sa.Table, row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[Any, ...]:
@@ -379,9 +369,12 @@ def _in_key_order(rows: dict[Any, Any]) -> list[tuple[Any, Any]]:
 
 
 @functools.cache
-def _update_names(key: tuple[str, ...], values: tuple[str, ...]) -> tuple[str, ...]:
-    """The bind names of a versioned UPDATE, in the order rows give their values."""
-    return (*(f"k_{c}" for c in key), *(f"v_{c}" for c in values), "read_version")
+def _update_names(
+    key: tuple[str, ...], values: tuple[str, ...], *, versioned: bool
+) -> tuple[str, ...]:
+    """The bind names of an UPDATE (:func:`_update`), in the order rows give their values."""
+    names = (*(f"k_{c}" for c in key), *(f"v_{c}" for c in values))
+    return (*names, "read_version") if versioned else names
 
 
 def _check_defaults(statement: BulkStatement, table: sa.Table, columns: tuple[str, ...]) -> None:
