@@ -64,6 +64,17 @@ def levels(program, who):
 # --------------------------------------------------------------------------- criteria and levels
 
 
+def test_badges_granted_together_each_count_toward_a_badge_of_badges(badged):
+    """Sibling derived actions are evaluated in turn: each reads what the previous staged."""
+    program = badged(
+        Badge("first_review", Count("review.posted")),
+        Badge("early_bird", Count("review.posted")),
+        Badge("collector", Count("badge.granted", levels=(2,))),
+    )
+    review(program, "ann", "r1")  # grants first_review and early_bird in one action
+    assert levels(program, "ann") == {"first_review": 1, "early_bird": 1, "collector": 1}
+
+
 def test_each_level_is_granted_once_and_retries_replay(badged):
     granted = []
 

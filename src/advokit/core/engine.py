@@ -345,11 +345,17 @@ class _Run:
                 )
             effects = tuple(e for e in effects if not isinstance(e, HoldForReview))
         try:
-            pending = [(action, effects)]
+            level: list[Action] = [action]
             depth = 0
-            while pending:
+            while level:
                 derived: list[Action] = []
-                for source, source_effects in pending:
+                for source in level:
+                    # a derived action is evaluated just before it applies, after its
+                    # siblings: two badge.granted that a third badge counts read what
+                    # the first one staged
+                    source_effects = (
+                        effects if source is action else self.effects_for(source, depth)
+                    )
                     self._apply_effects(source, action.key, source_effects, derived)
                 depth += 1
                 if derived and depth > self.program.max_derivation_depth:
@@ -357,7 +363,7 @@ class _Run:
                         f"action {action.key!r} still derived {derived[0].kind!r} at depth "
                         f"{depth}; max_derivation_depth is {self.program.max_derivation_depth}"
                     )
-                pending = [(d, self.effects_for(d, depth)) for d in derived]
+                level = derived
         except _Stopped as stop:
             work.rollback(checkpoint)
             if self.savepoint is not None:
