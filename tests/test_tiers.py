@@ -250,8 +250,14 @@ def test_calendar_year_and_rolling_windows_follow_their_time_zone(tiered, advoki
     buy(program, "ann", "o1", 600)
     assert program.tier("ann").value == 600  # counted in Auckland's 2027
     assert program.tier("ann").kept_until == datetime(2027, 12, 31, 11, tzinfo=UTC)
-    assert Rolling(1, timezone="Pacific/Auckland").start(advokit_clock(), advokit_clock()) == (
+    rolling = Rolling(1, timezone="Pacific/Auckland")
+    assert rolling.start(advokit_clock(), advokit_clock()) == (
         datetime(2026, 12, 30, 11, tzinfo=UTC)  # local midnight of 31 December
+    )
+    # earned on 1 January (local): in the window on the 2nd, gone at the 3rd's midnight
+    assert rolling.leaves(advokit_clock()) == datetime(2027, 1, 2, 11, tzinfo=UTC)
+    assert rolling.start(datetime(2027, 1, 2, 10, 59, tzinfo=UTC), advokit_clock()) <= (
+        advokit_clock()
     )
     with pytest.raises(ConfigurationError, match="CalendarYear.timezone='Mars/Olympus'"):
         CalendarYear(timezone="Mars/Olympus")

@@ -276,6 +276,11 @@ class Rolling:
     def next_reset(self, at: datetime, enrolled_at: datetime) -> datetime | None:
         return None
 
+    def leaves(self, earned_at: datetime) -> datetime:
+        """When what was earned at ``earned_at`` leaves the window (a local midnight)."""
+        local = earned_at.astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
+        return _local_midnight(local + timedelta(days=self.days + 1), self.timezone)
+
 
 @attrs.frozen
 class Anniversary:
@@ -764,8 +769,7 @@ class Tiers:
         for effective_at, delta in rows:
             remaining -= delta
             if remaining < tier.retain:
-                leaves = datetime.combine(effective_at.date(), datetime.min.time(), UTC)
-                return leaves + timedelta(days=self.window.days + 1) + self.grace
+                return self.window.leaves(effective_at) + self.grace
         return None
 
     def history(self, program: Any, advocate: str) -> list[TierChange]:
