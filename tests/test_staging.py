@@ -247,6 +247,20 @@ def test_flush_refuses_stale_versions_and_existing_unique_keys(counted):
     assert list(counters(program).values()) == [(2, 9)]
 
 
+def test_a_key_given_in_another_order_is_the_same_row(counted):
+    program = counted()  # ann, bob and cy enrolled: row ids 1 to 3
+
+    def stage(staging: Staging) -> None:
+        staging.save(counters_t, {"advocate_id": 1, "name": "r"}, {"value": 1}, 0)
+        staging.save(counters_t, {"name": "r", "advocate_id": 1}, {"value": 2}, 0)
+        staging.add(totals_t, {"name": "n"}, {"n": 1})
+        staging.add(totals_t, {"name": "n"}, {"n": 2}, {"last": "x"})
+
+    _flush_alone(program, stage)
+    assert counters(program) == {1: (1, 2)}
+    assert rows(program, totals_t) == [("n", 3, "x")]
+
+
 # --------------------------------------------------------------------------- mistakes
 
 

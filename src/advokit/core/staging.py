@@ -84,15 +84,13 @@ class Staging:
         self, table: sa.Table, row: Mapping[str, Any], unique: Sequence[str] | None = None
     ) -> None:
         rows = self._rows(self._inserts, table)
-        columns = tuple(unique) if unique is not None else None
+        columns = _unique_columns(table, tuple(unique)) if unique is not None else None
         if self._unique.setdefault(table.name, columns) != columns:
             raise InvalidValue(
                 f"insert into {table.name} unique",
                 columns,
                 f"the columns its first insert named, {self._unique[table.name]}",
             )
-        if columns is not None:
-            _unique_columns(table, columns)
         if columns is None:
             self._count += 1
             key: Any = self._count
@@ -119,11 +117,11 @@ class Staging:
         if type(read) is not int or read < 0:
             raise InvalidValue("save read", read, "the version read, 0 when there was no row")
         saves = self._rows(self._saves, table)
-        _unique_columns(table, tuple(key))
+        key = {c: key[c] for c in _unique_columns(table, tuple(key))}  # one order
         row_key = tuple(key.values())
         before = saves.get(row_key)
         if before is None:
-            saves[row_key] = _Save(dict(key), dict(values), read)
+            saves[row_key] = _Save(key, dict(values), read)
             self._journal(lambda: saves.pop(row_key))
             return
         if before.read != read:
@@ -144,11 +142,11 @@ class Staging:
         values: Mapping[str, Any] | None = None,
     ) -> None:
         adds = self._rows(self._adds, table)
-        _unique_columns(table, tuple(key))
+        key = {c: key[c] for c in _unique_columns(table, tuple(key))}  # one order
         row_key = tuple(key.values())
         before = adds.get(row_key)
         if before is None:
-            adds[row_key] = _Add(dict(key), dict(totals), dict(values or {}))
+            adds[row_key] = _Add(key, dict(totals), dict(values or {}))
             self._journal(lambda: adds.pop(row_key))
             return
         previous = (before.totals, before.values)
@@ -342,7 +340,7 @@ def _versioned(table: sa.Table) -> bool:
 
 @functools.cache
 def _unique_columns(table: sa.Table, columns: tuple[str, ...]) -> tuple[str, ...]:
-    """``columns``, if they are a key of ``table`` (what ``ON CONFLICT`` can name)."""
+    """``columns`` in the table's order, if they are a key of ``table`` (``ON CONFLICT``'s)."""
     if frozenset(columns) not in _keys_of(table):
         raise InvalidValue(
             f"key of {table.name}",
@@ -350,7 +348,7 @@ def _unique_columns(table: sa.Table, columns: tuple[str, ...]) -> tuple[str, ...
             "the columns of its primary key or of a unique constraint, "
             + " or ".join(str(sorted(k)) for k in sorted(_keys_of(table), key=sorted)),
         )
-    return columns
+    return tuple(c.name for c in table.columns if c.name in columns)
 
 
 def _by_columns(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
