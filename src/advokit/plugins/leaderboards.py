@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,8 @@ WINDOWS = ("all", "today", "week", "month")
 _NAME = r"[a-z][a-z0-9_]{0,62}"
 #: The largest custom range, in days: longer ones should use "all" or a month.
 MAX_RANGE_DAYS = 366
-#: How old an expiry entry must be to be surely committed (transactions are far shorter).
+#: How long after a tick saw an id every lower id has surely committed (transactions
+#: take seconds; the margin also absorbs clock differences between hosts).
 SETTLED = timedelta(hours=1)
 #: Days of daily rows kept by default: a year of custom ranges, and some.
 DEFAULT_KEEP_DAYS = 400
@@ -111,6 +112,9 @@ cursor_t = sa.Table(
     sa.Column("start_id", sa.BigInteger, nullable=False),
     # low-water mark: expiry entries up to last_id have been taken off the boards
     sa.Column("last_id", sa.BigInteger, nullable=False),
+    # the newest expiry id a tick saw, and when (wall clock): the mark's next place
+    sa.Column("seen_id", sa.BigInteger, nullable=False, server_default=sa.text("0")),
+    sa.Column("seen_at", UTCDateTime(), nullable=True),
 )
 
 taken_off_t = sa.Table(
@@ -251,12 +255,22 @@ class Leaderboards:
         return effects
 
     @hookimpl
+    def advokit_after_commit(self, program: Any, outcomes: Any) -> None:
+        """Remember that the program's expiry cursor exists, once a commit made it."""
+        if program.name in self._started:
+            return
+        c = cursor_t
+        with database.transaction(program.engine, write=False) as conn:
+            found = conn.execute(sa.select(c.c.program).where(c.c.program == program.name))
+            if found.first() is not None:
+                self._started.add(program.name)
+
+    @hookimpl
     def advokit_apply_effect(self, tx: Transaction, effect: Effect) -> bool | None:
         if not isinstance(effect, Score) or effect.board not in self.boards:
             return None
-        if tx.program.name not in self._started:
+        if tx.program.name not in self._started:  # until a commit made the cursor
             _start(tx.connection, tx.program.name)
-            self._started.add(tx.program.name)
         advocate_id = tx.view.advocate_id(effect.advocate)
         for period in self.periods(effect.at):
             key = {
@@ -312,9 +326,9 @@ class Leaderboards:
         """Take points that expired off the periods they were earned in (no actions)."""
         accounts = {b.points: b for b in self.boards.values() if b.points is not None}
         if accounts:
-            database.retrying(lambda: self._take_off_expired(program, accounts, now))
+            database.retrying(lambda: self._take_off_expired(program, accounts))
         if self.keep_days is not None:
-            self._prune(program, now)
+            database.retrying(lambda: self._prune(program, now))
         return ()
 
     def _first_kept_day(self, now: datetime) -> date | None:
@@ -337,16 +351,15 @@ class Leaderboards:
                     )
                 )
 
-    def _take_off_expired(
-        self, program: Any, boards_by_account: dict[str, Board], now: datetime
-    ) -> None:
+    def _take_off_expired(self, program: Any, boards_by_account: dict[str, Board]) -> None:
         """Take every expiry entry not taken off yet off the periods its points were earned in.
 
         Entry ids are handed out before commit, so an entry may become
         visible after others with higher ids: entries above the cursor's
-        mark are remembered one by one in ``leaderboards_taken_off``, and the
-        mark moves only past entries older than ``SETTLED`` (committed by
-        then), whose memory is then let go.
+        mark are remembered one by one in ``leaderboards_taken_off``. The
+        mark moves only to the newest id a tick saw at least ``SETTLED``
+        before (by the wall clock): every lower id had been handed out then,
+        and has committed since, so it was taken off by now.
         """
         e, award, done = q.entries_t, q.entries_t.alias("award"), taken_off_t
         with database.transaction(program.engine) as conn:
@@ -379,23 +392,28 @@ class Leaderboards:
                 conn.execute(
                     done.insert(), [{"entry_id": r.id, "program": program.name} for r in rows]
                 )
-            settled = conn.execute(
+            wall = datetime.now(UTC)
+            c = cursor_t
+            seen_id, seen_at = conn.execute(
+                sa.select(c.c.seen_id, c.c.seen_at).where(c.c.program == program.name)
+            ).one()
+            if seen_at is not None and seen_at > wall - SETTLED:
+                return  # the last look is too recent to move the mark to
+            if seen_at is not None and seen_id > last_id:
+                conn.execute(
+                    done.delete().where(done.c.program == program.name, done.c.entry_id <= seen_id)
+                )
+                last_id = seen_id
+            newest = conn.execute(
                 sa.select(sa.func.max(e.c.id)).where(
-                    e.c.program == program.name,
-                    e.c.type == "expire",
-                    e.c.id > last_id,
-                    e.c.created_at < now - SETTLED,
+                    e.c.program == program.name, e.c.type == "expire"
                 )
             ).scalar_one()
-            if settled is not None:  # all taken off: below the new mark, no memory needed
-                conn.execute(
-                    done.delete().where(done.c.program == program.name, done.c.entry_id <= settled)
-                )
-                conn.execute(
-                    cursor_t.update()
-                    .where(cursor_t.c.program == program.name)
-                    .values(last_id=settled)
-                )
+            conn.execute(
+                c.update()
+                .where(c.c.program == program.name)
+                .values(last_id=last_id, seen_id=max(newest or 0, last_id), seen_at=wall)
+            )
 
     # -- queries
 
