@@ -261,6 +261,24 @@ def test_a_key_given_in_another_order_is_the_same_row(counted):
     assert rows(program, totals_t) == [("n", 3, "x")]
 
 
+def test_an_update_guarded_by_a_null_column_keeps_the_first_value(counted):
+    program = counted()
+    milestone = {"advocate_id": 1, "what": "x", "note": None}
+    key = {"advocate_id": 1, "what": "x"}
+
+    def first(staging: Staging) -> None:
+        staging.insert(milestones_t, milestone, ("advocate_id", "what"))
+        staging.update(milestones_t, key, {"note": "first"}, ("note",))
+
+    _flush_alone(program, first)
+    _flush_alone(program, lambda s: s.update(milestones_t, key, {"note": "second"}, ("note",)))
+    assert [r[3] for r in rows(program, milestones_t)] == ["first"]
+    _flush_alone(program, lambda s: s.update(milestones_t, key, {"note": "third"}))
+    assert [r[3] for r in rows(program, milestones_t)] == ["third"]  # unguarded: replaced
+    with pytest.raises(InvalidValue, match="where_null.*'nope'.*a column"):
+        Staging(lambda undo: None).update(milestones_t, key, {"note": "x"}, ("nope",))
+
+
 # --------------------------------------------------------------------------- mistakes
 
 

@@ -118,10 +118,19 @@ class Transaction:
         """
         self._staging.add(table, key, totals, values)
 
-    def update(self, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    def update(
+        self,
+        table: Table,
+        key: Mapping[str, Any],
+        values: Mapping[str, Any],
+        *,
+        where_null: Sequence[str] = (),
+    ) -> None:
         """Stage new ``values`` for the rows whose ``key`` columns equal the given ones.
 
         Written after the table's other staged rows, so it also reaches rows
-        inserted earlier in the batch.
+        inserted earlier in the batch. Rows where a ``where_null`` column is
+        set already are left alone: of two concurrent revocations, the first
+        keeps its time and reason.
         """
-        self._staging.update(table, key, values)
+        self._staging.update(table, key, values, where_null)

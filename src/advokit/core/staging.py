@@ -24,7 +24,8 @@ Three shapes cover what plugins write:
     theirs. Commutative, so concurrent batches need no retry.
 ``update``
     new values for the rows matching a key, written after the table's other
-    staged rows (so it also reaches rows inserted earlier in the batch).
+    staged rows (so it also reaches rows inserted earlier in the batch);
+    ``where_null`` columns must still be NULL (the first revocation stands).
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ class _Save:
 
 
 @attrs.define
+class _Update:
+    key: dict[str, Any]
+    values: dict[str, Any]
+    where_null: tuple[str, ...]  # columns that must still be NULL
+
+
+@attrs.define
 class _Add:
     key: dict[str, Any]
     totals: dict[str, int]
@@ -72,7 +80,7 @@ class Staging:
         self._unique: dict[str, tuple[str, ...] | None] = {}
         self._saves: dict[str, dict[tuple[Any, ...], _Save]] = {}
         self._adds: dict[str, dict[tuple[Any, ...], _Add]] = {}
-        self._updates: dict[str, dict[tuple[Any, ...], _Save]] = {}
+        self._updates: dict[str, dict[tuple[Any, ...], _Update]] = {}
         self._count = 0  # keys of inserts without unique columns
 
     def __bool__(self) -> bool:
@@ -160,12 +168,22 @@ class Staging:
 
         self._journal(undo)
 
-    def update(self, table: sa.Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    def update(
+        self,
+        table: sa.Table,
+        key: Mapping[str, Any],
+        values: Mapping[str, Any],
+        where_null: Sequence[str] = (),
+    ) -> None:
         updates = self._rows(self._updates, table)
-        row_key = (tuple(key), *key.values())
+        guard = tuple(where_null)
+        for column in guard:
+            if column not in table.c:
+                raise InvalidValue(f"update of {table.name} where_null", column, "a column")
+        row_key = (tuple(key), guard, *key.values())
         before = updates.get(row_key)
         if before is None:
-            updates[row_key] = _Save(dict(key), dict(values), 0)
+            updates[row_key] = _Update(dict(key), dict(values), guard)
             self._journal(lambda: updates.pop(row_key))
             return
         previous = before.values
@@ -279,15 +297,18 @@ class Staging:
             statement.run(conn, group, memo)
 
     def _flush_updates(self, conn: Connection, table: sa.Table, updates: Any, memo: Any) -> None:
-        shapes: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
+        shapes: dict[tuple[tuple[str, ...], ...], list[dict[str, Any]]] = {}
         for _, u in _in_key_order(updates):
-            shape = (tuple(u.key), tuple(u.values))
-            names = _update_names(*shape, versioned=False)
+            shape = (tuple(u.key), tuple(u.values), u.where_null)
+            names = _update_names(*shape[:2], versioned=False)
             shapes.setdefault(shape, []).append(
                 dict(zip(names, (*u.key.values(), *u.values.values()), strict=True))
             )
-        for (key_columns, value_columns), group in shapes.items():
-            _update(conn, table, key_columns, value_columns, versioned=False).run(conn, group, memo)
+        for (key_columns, value_columns, where_null), group in shapes.items():
+            statement = _update(
+                conn, table, key_columns, value_columns, versioned=False, where_null=where_null
+            )
+            statement.run(conn, group, memo)
 
 
 def _update(
@@ -297,19 +318,21 @@ def _update(
     value_columns: tuple[str, ...],
     *,
     versioned: bool,
+    where_null: tuple[str, ...] = (),
 ) -> BulkStatement:
     """UPDATE ``value_columns`` WHERE ``key_columns`` (and, versioned, the version read)."""
 
     def build() -> BulkStatement:
         c = table.c
         where = [c[k] == sa.bindparam(f"k_{k}", type_=c[k].type) for k in key_columns]
+        where.extend(c[n].is_(None) for n in where_null)
         values: dict[str, Any] = {v: sa.bindparam(f"v_{v}", type_=c[v].type) for v in value_columns}
         if versioned:
             where.append(c.version == sa.bindparam("read_version", type_=c.version.type))
             values["version"] = c.version + sa.literal_column("1", sa.Integer)
         return BulkStatement(conn, table.update().where(*where).values(values))
 
-    shape = ("stage-update", table, key_columns, value_columns, versioned)
+    shape = ("stage-update", table, key_columns, value_columns, versioned, where_null)
     return BulkStatement.cached(conn, shape, build)
 
 

@@ -607,6 +607,7 @@ class Badges:
                 awards_t,
                 {"advocate_id": advocate_id, "badge": name, "level": level},
                 {"revoked_at": tx.now, "revoked_reason": effect.reason},
+                where_null=("revoked_at",),  # a concurrent revocation that came first stands
             )
         tx.view.remember(
             _HELD,
