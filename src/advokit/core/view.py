@@ -142,6 +142,21 @@ class View:
             self._work.load_balances(ids, account)
         return state.balance
 
+    def lifetime_earned(self, advocate: str, account: str = "points") -> int:
+        """Everything ever earned in ``account``: awards less their reversals.
+
+        Spending and expiry never lower it. Read from the balance row (batched
+        with the balances), not from the ledger, and including what this
+        transaction staged.
+        """
+        row_id = self.advocate_id(advocate)
+        state = self._work.account(row_id, account)
+        if not state.loaded:
+            self._work.load_balances(
+                self._batch if row_id in self._batch_set else [row_id], account
+            )
+        return state.earned
+
     def earned(
         self,
         advocate: str,

@@ -498,6 +498,8 @@ class Tiers:
         return found
 
     def _value(self, ctx: EvaluationContext, advocate: str, at: datetime) -> int:
+        if isinstance(self.window, Lifetime):  # the balance row keeps it: no ledger read
+            return ctx.view.lifetime_earned(advocate, self.account)
         enrolled = _EPOCH
         if isinstance(self.window, Anniversary):
             enrolled = ctx.view.memo(_ENROLLED, advocate, _load_enrolment)
@@ -708,10 +710,13 @@ class Tiers:
             row_id = q.advocate_row_id(conn, program.name, advocate)
             state = self._load_states(conn, [row_id]).get(row_id)
             enrolled = _load_enrolment(conn, [row_id]).get(row_id, _EPOCH)
-            since = self.window.start(now, enrolled)
-            value = q.earned_between(
-                conn, [row_id], self.account, since, _FOREVER, None, net=True
-            ).get(row_id, 0)
+            if isinstance(self.window, Lifetime):
+                value = q.balances(conn, [row_id], self.account).get(row_id, (0, 0))[1]
+            else:
+                since = self.window.start(now, enrolled)
+                value = q.earned_between(
+                    conn, [row_id], self.account, since, _FOREVER, None, net=True
+                ).get(row_id, 0)
             tier = self.by_name[state.tier] if state else self.base
             kept_until = self._kept_until(conn, row_id, state, tier, value, now, enrolled)
         above = self.tiers[self._rank(tier) + 1 :]
