@@ -218,6 +218,10 @@ class Challenge:
         kw_only=True,
     )
     description: str = attrs.field(default="", kw_only=True)
+    # the period of each local date met so far: every action asks for its own
+    _periods: dict[date, Period] = attrs.field(
+        factory=dict, init=False, eq=False, hash=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         where = f"Challenge({self.name!r})"
@@ -263,6 +267,12 @@ class Challenge:
             return Period("once", self.starts, self.ends)  # type: ignore[arg-type]
         zone = zoneinfo.ZoneInfo(self.timezone)
         local = at.astimezone(zone).date()
+        known = self._periods.get(local)
+        if known is None:
+            known = self._periods[local] = self._period_of(local, zone)
+        return known
+
+    def _period_of(self, local: date, zone: zoneinfo.ZoneInfo) -> Period:
         if self.every == "week":
             first = local - timedelta(days=local.weekday())
             after = first + timedelta(days=7)
