@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
-from advokit import Action, Advocate, AwardPoints, ConfigurationError, Tag, hookimpl
+from advokit import (
+    Action,
+    ActionKind,
+    Advocate,
+    AwardPoints,
+    ConfigurationError,
+    DeductPoints,
+    Effect,
+    Tag,
+    hookimpl,
+)
 from advokit.core.errors import InvalidValue, PluginError
 from advokit.core.store import queries as q
 from advokit.plugins import leaderboards
@@ -364,3 +375,55 @@ def test_an_expiry_committed_after_a_later_one_is_still_taken_off(
     with program.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(taken_off_t)).scalar() == 0
     assert program.board("points", window="month", at=MONDAY) == []
+
+
+@attrs.frozen(kw_only=True)
+class SpendAll(Effect):
+    """Applied, it derives ``test.spent``, which spends more than anyone has."""
+
+    advocate: str
+
+
+class Spender:
+    """A one-star review is refused after the boards scored it (a derived deduction fails)."""
+
+    plugin_name = "spender"
+    advokit_evaluates = frozenset({"review.posted", "test.spent"})
+
+    @hookimpl
+    def advokit_register_action_kinds(self, register):
+        register(ActionKind(name="test.spent", derived=True))
+
+    @hookimpl
+    def advokit_evaluate(self, action):
+        if action.kind == "test.spent":
+            return [DeductPoints(advocate=action.advocate, points=1000, reason="test.spent")]
+        return [SpendAll(advocate=action.advocate)] if action.data["rating"] == 1 else []
+
+    @hookimpl
+    def advokit_apply_effect(self, tx, effect):
+        if not isinstance(effect, SpendAll):
+            return None
+        tx.emit(Action(kind="test.spent", advocate=effect.advocate, key=f"{tx.root_key}>spent"))
+        return True
+
+
+def test_the_expiry_cursor_is_made_by_an_action_that_stays(make_program):
+    """The first scoring action of a program makes the cursor; refused, it takes it back."""
+    program = make_program(
+        plugins=[Leaderboards(Board("reviewers", count="review.posted")), Spender()]
+    )
+    program.enroll(Advocate(external_id="ann"))
+    outcomes = program.record_many(
+        [
+            Action(kind="review.posted", advocate="ann", key="r1", data={"rating": 1}),
+            Action(kind="review.posted", advocate="ann", key="r2", data={"rating": 5}),
+        ]
+    )
+    assert [o.status.value for o in outcomes] == ["rejected", "applied"]
+    with program.engine.connect() as conn:
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(leaderboards.cursor_t)).scalar()
+            == 1
+        )
+    assert table(program.board("reviewers")) == [(1, "ann", 1)]
