@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from advokit import Action, ActionKind, Advocate, AwardPoints, ConfigurationError, hookimpl
+from advokit.core import codec
 from advokit.core.errors import InvalidValue, PluginError
 from advokit.plugins.points import Points, PointsRule, redemption
 from advokit.plugins.tiers import (
@@ -15,6 +16,7 @@ from advokit.plugins.tiers import (
     CalendarYear,
     Lifetime,
     Rolling,
+    SetTierGrace,
     Tier,
     Tiers,
     override,
@@ -396,3 +398,9 @@ def test_kinds_and_policy_are_registered(tiered):
     assert kinds["tier.changed"].derived and kinds["tier.reviewed"].derived
     assert not kinds["tier.overridden"].derived
     assert isinstance(kinds["tier.overridden"], ActionKind)
+
+
+def test_effects_stored_under_the_old_module_name_still_decode():
+    """Outcomes recorded when the plugin was one module name it as ``advokit.plugins.tiers``."""
+    stored = {"type": "advokit.plugins.tiers:SetTierGrace", "fields": {"advocate": "ann"}}
+    assert codec.decode_effect(stored) == SetTierGrace(advocate="ann")

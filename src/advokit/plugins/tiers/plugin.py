@@ -1,77 +1,20 @@
-"""Tiers: status levels qualified on points earned in a window, kept predictably.
-
-::
-
-    from datetime import timedelta
-    from advokit.plugins.tiers import CalendarYear, Tier, Tiers
-
-    Program(
-        "coffee",
-        plugins=[
-            Points(PointsRule("purchase.completed", points=lambda a: a.data["total_cents"] // 100)),
-            Tiers(
-                Tier("bronze", 0),
-                Tier("silver", 500, retain=400, multiplier=1.25),
-                Tier("gold", 2000, retain=1500, multiplier=1.5, benefits={"free_drink": True}),
-                window=CalendarYear(),
-                grace=timedelta(days=30),
-            ),
-        ],
-        policies=["tier_multiplier"],
-    )
-
-The rules, in the order the issue trackers of loyalty programs ask for them:
-
-* **Qualify on points earned, never on the balance.** The qualifying value is
-  what the ``account`` earned inside the window (awards, less the reversals of
-  refunded awards); spending and expiry never lower it, so redeeming points
-  never demotes anyone. To qualify on a count of actions, award one point per
-  action to an account of its own (``PointsRule("purchase.completed", 1,
-  account="purchases")``) and qualify on that account.
-* **Promotion is immediate**: the moment an action earns enough for a higher
-  tier's ``threshold`` (through the derived ``points.changed``).
-* **Demotion is predictable**: only on a review, which ``program.tick()`` runs
-  once a day for everyone above the first tier. An advocate keeps a tier while
-  the value in the window stays at or above its ``retain`` threshold (lower
-  than ``threshold``, so a tier is not lost on the first quiet month). Below
-  it, a ``grace`` period starts; earning back to ``retain`` ends it, otherwise
-  the advocate moves down, when it is over, to the highest tier whose
-  ``retain`` their value meets.
-* **A manual override** (:func:`override`) sets a tier until an end date. When
-  that date has passed, the next review returns the advocate to the tier their
-  points earn (by entry threshold), never leaving the override behind as a
-  floor.
-* Every change is a :class:`~advokit.ChangeTier` effect, kept in the
-  ``tiers_changes`` history, and emits the derived action ``tier.changed``
-  (data: ``tier``, ``previous``, ``reason``) that other rules react to.
-* ``program.tier(advocate)`` tells the tier, its benefits, progress to the
-  next one and the date the tier is kept until.
-
-Reviews are daily: a tick later on the same day replays the day's review
-instead of running it again, so a grace period ends at the first tick of the
-day after it is over.
-"""
+"""The tiers plugin: promotion and demotion decided, tier changes applied, the daily review."""
 
 from __future__ import annotations
 
-import calendar
 import itertools
 import re
-import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from fractions import Fraction
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
 from advokit import (
     Action,
-    ActionKind,
     AwardPoints,
     ChangeTier,
     Effect,
@@ -79,276 +22,40 @@ from advokit import (
     Transaction,
     hookimpl,
 )
-from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, InvalidValue, one_of
 from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
-from advokit.core.store.types import BigIntegerPK, UTCDateTime
+from advokit.plugins.tiers.model import (
+    _NAME,
+    KINDS,
+    POINTS_CHANGED,
+    TIER_CHANGED,
+    TIER_OVERRIDDEN,
+    TIER_REVIEWED,
+    SetTierGrace,
+    SetTierOverride,
+    Tier,
+    TierChange,
+    TierStatus,
+)
+from advokit.plugins.tiers.tables import changes_t, states_t
+from advokit.plugins.tiers.windows import (
+    _EPOCH,
+    _FOREVER,
+    Anniversary,
+    Lifetime,
+    Rolling,
+    Window,
+)
 
-__all__ = [
-    "TIER_CHANGED",
-    "TIER_OVERRIDDEN",
-    "TIER_REVIEWED",
-    "Anniversary",
-    "CalendarYear",
-    "Lifetime",
-    "Rolling",
-    "SetTierGrace",
-    "SetTierOverride",
-    "Tier",
-    "TierChange",
-    "TierStatus",
-    "Tiers",
-    "Window",
-    "override",
-]
+__all__ = ["Tiers"]
 
-TIER_CHANGED = "tier.changed"
-TIER_OVERRIDDEN = "tier.overridden"
-TIER_REVIEWED = "tier.reviewed"
-POINTS_CHANGED = "points.changed"
-
-#: The end of every window: what is earned up to now, whenever "now" is.
-_FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STATE = ("tiers", "state")
 _ENROLLED = ("tiers", "enrolled_at")
 
-_NAME = r"[a-z][a-z0-9_]{0,62}"
-
-# --------------------------------------------------------------------------- tables
-
-states_t = sa.Table(
-    "tiers_states",
-    SQLModel.metadata,
-    sa.Column(
-        "advocate_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), primary_key=True
-    ),
-    sa.Column("program", sa.String(100), nullable=False),
-    sa.Column("tier", sa.String(63), nullable=False),
-    sa.Column("since", UTCDateTime(), nullable=False),
-    sa.Column("grace_until", UTCDateTime(), nullable=True),
-    sa.Column("override_tier", sa.String(63), nullable=True),
-    sa.Column("override_until", UTCDateTime(), nullable=True),
-    # optimistic concurrency: a state is saved only over the version it was decided from
-    sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
-    sa.Index("ix_tiers_states_review", "program", "tier"),
-)
-
-changes_t = sa.Table(
-    "tiers_changes",
-    SQLModel.metadata,
-    sa.Column("id", BigIntegerPK, primary_key=True),
-    sa.Column("program", sa.String(100), nullable=False),
-    sa.Column("advocate_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), nullable=False),
-    sa.Column("previous", sa.String(63), nullable=False),
-    sa.Column("tier", sa.String(63), nullable=False),
-    sa.Column("reason", sa.String(100), nullable=False),
-    sa.Column("action_key", sa.String(255), nullable=False),
-    sa.Column("changed_at", UTCDateTime(), nullable=False),
-    sa.Index("ix_tiers_changes_advocate", "advocate_id", "id"),
-)
-
-MIGRATIONS = Path(__file__).parent / "migrations" / "tiers"
-
-# --------------------------------------------------------------------------- values
-
-
-def _multiplier(value: Any) -> Fraction:
-    if isinstance(value, bool) or not isinstance(value, int | float | Fraction):
-        return value  # type: ignore[no-any-return]  # refused by the validator
-    return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
-
-
-def _positive_fraction(instance: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, Fraction) or value <= 0:
-        raise ConfigurationError(
-            f"Tier({instance.name!r}).multiplier", value, "a positive number such as 1.5"
-        )
-
-
-@attrs.frozen
-class Tier:
-    """One tier.
-
-    Args:
-        name: ``bronze``, ``gold``... (lower case).
-        threshold: the value (points earned in the window) that enters it.
-        retain: the value that keeps it once held; at most ``threshold``
-            (default: ``threshold``).
-        multiplier: scales the points an advocate in this tier earns, through
-            the ``tier_multiplier`` effect policy.
-        benefits: anything the program wants to read back (``free_drink``...),
-            as JSON values.
-    """
-
-    name: str = attrs.field(validator=v.matches(_NAME, "a lower-case tier name such as 'gold'"))
-    threshold: int = attrs.field(validator=v.integer(minimum=0))
-    retain: int = attrs.field(
-        default=attrs.Factory(lambda self: self.threshold, takes_self=True),
-        kw_only=True,
-        validator=v.integer(minimum=0),
-    )
-    multiplier: Fraction = attrs.field(
-        default=Fraction(1), kw_only=True, converter=_multiplier, validator=_positive_fraction
-    )
-    benefits: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        kw_only=True,
-        converter=v.frozen_json_mapping,
-        validator=v.json_mapping,
-        hash=False,
-    )
-
-    def __attrs_post_init__(self) -> None:
-        if self.retain > self.threshold:
-            raise ConfigurationError(
-                f"Tier({self.name!r}).retain",
-                self.retain,
-                f"at most its threshold ({self.threshold})",
-            )
-
-
-class Window(Protocol):
-    """Which earnings count at a given time."""
-
-    def start(self, at: datetime, enrolled_at: datetime) -> datetime:
-        """Earnings from this instant on (up to ``at``) count at ``at``."""
-
-    def next_reset(self, at: datetime, enrolled_at: datetime) -> datetime | None:
-        """When the window next starts again from nothing (None: it slides or never does)."""
-
-
-@attrs.frozen
-class Lifetime:
-    """Everything ever earned counts."""
-
-    def start(self, at: datetime, enrolled_at: datetime) -> datetime:
-        return _EPOCH
-
-    def next_reset(self, at: datetime, enrolled_at: datetime) -> datetime | None:
-        return None
-
-
-def _zone_name(instance: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, str) or not v.is_zone(value):
-        raise ConfigurationError(
-            f"{type(instance).__name__}.{attribute.name}",
-            value,
-            "an IANA time zone name such as 'Europe/Paris'",
-        )
-
-
-def _local_midnight(day: date, zone: str) -> datetime:
-    """The UTC instant a local day begins in ``zone``."""
-    return datetime.combine(day, time(), zoneinfo.ZoneInfo(zone)).astimezone(UTC)
-
-
-@attrs.frozen
-class CalendarYear:
-    """What was earned since 1 January (in ``timezone``, default UTC) counts."""
-
-    timezone: str = attrs.field(default="UTC", kw_only=True, validator=_zone_name)
-
-    def start(self, at: datetime, enrolled_at: datetime) -> datetime:
-        year = at.astimezone(zoneinfo.ZoneInfo(self.timezone)).year
-        return _local_midnight(date(year, 1, 1), self.timezone)
-
-    def next_reset(self, at: datetime, enrolled_at: datetime) -> datetime | None:
-        year = at.astimezone(zoneinfo.ZoneInfo(self.timezone)).year
-        return _local_midnight(date(year + 1, 1, 1), self.timezone)
-
-
-@attrs.frozen
-class Rolling:
-    """What was earned in the last ``days`` whole days (in ``timezone``), and today, counts."""
-
-    days: int = attrs.field(validator=v.integer(minimum=1))
-    timezone: str = attrs.field(default="UTC", kw_only=True, validator=_zone_name)
-
-    def start(self, at: datetime, enrolled_at: datetime) -> datetime:
-        # whole days: every action of a day shares one window, and one batched read
-        local = at.astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
-        return _local_midnight(local - timedelta(days=self.days), self.timezone)
-
-    def next_reset(self, at: datetime, enrolled_at: datetime) -> datetime | None:
-        return None
-
-    def leaves(self, earned_at: datetime) -> datetime:
-        """When what was earned at ``earned_at`` leaves the window (a local midnight)."""
-        local = earned_at.astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
-        return _local_midnight(local + timedelta(days=self.days + 1), self.timezone)
-
-
-@attrs.frozen
-class Anniversary:
-    """What was earned since the advocate's last enrolment anniversary counts."""
-
-    def start(self, at: datetime, enrolled_at: datetime) -> datetime:
-        this_year = _anniversary(enrolled_at, at.year)
-        return this_year if this_year <= at else _anniversary(enrolled_at, at.year - 1)
-
-    def next_reset(self, at: datetime, enrolled_at: datetime) -> datetime | None:
-        return _anniversary(enrolled_at, self.start(at, enrolled_at).year + 1)
-
-
-def _anniversary(enrolled_at: datetime, year: int) -> datetime:
-    day = min(enrolled_at.day, calendar.monthrange(year, enrolled_at.month)[1])  # 29 Feb
-    return enrolled_at.replace(year=year, day=day)
-
-
-@attrs.frozen(kw_only=True)
-class SetTierGrace(Effect):
-    """Start (``until``) or end (None) an advocate's grace period before demotion."""
-
-    advocate: str = attrs.field(validator=v.text())
-    until: datetime | None = attrs.field(
-        default=None, converter=v.to_utc, validator=v.aware_datetime(optional=True)
-    )
-
-
-@attrs.frozen(kw_only=True)
-class SetTierOverride(Effect):
-    """Set (``tier`` and ``until``) or clear (None) an advocate's manual tier override."""
-
-    advocate: str = attrs.field(validator=v.text())
-    tier: str | None = attrs.field(default=None, validator=v.text(optional=True))
-    until: datetime | None = attrs.field(
-        default=None, converter=v.to_utc, validator=v.aware_datetime(optional=True)
-    )
-
-
-@attrs.frozen(kw_only=True)
-class TierStatus:
-    """An advocate's standing, as ``program.tier(advocate)`` tells it.
-
-    ``value`` is what counts in the current window; ``to_next`` what is still
-    missing for ``next_tier`` (None at the top); ``kept_until`` when the tier
-    would be lost if nothing more were earned (None: kept indefinitely).
-    """
-
-    advocate: str
-    tier: Tier
-    since: datetime | None
-    value: int
-    next_tier: Tier | None
-    to_next: int | None
-    kept_until: datetime | None
-    grace_until: datetime | None = None
-    override_until: datetime | None = None
-
-
-@attrs.frozen(kw_only=True)
-class TierChange:
-    """One entry of an advocate's tier history."""
-
-    previous: str
-    tier: str
-    reason: str
-    action_key: str
-    changed_at: datetime
+MIGRATIONS = Path(__file__).parent.parent / "migrations" / "tiers"
 
 
 @attrs.frozen(kw_only=True)
@@ -359,44 +66,6 @@ class _State:
     override_tier: str | None
     override_until: datetime | None
     version: int = 0  # 0: no row stored yet
-
-
-def override(advocate: str, tier: str, *, until: datetime, reason: str, key: str) -> Action:
-    """The action that puts ``advocate`` in ``tier`` by hand until ``until``.
-
-    Record it like any action (``program.record(override(...))``). Once
-    ``until`` has passed, the advocate returns to the tier their points earn.
-    """
-    until = v.instant("until", until)
-    return Action(
-        kind=TIER_OVERRIDDEN,
-        advocate=advocate,
-        key=key,
-        data={"tier": tier, "until": until.isoformat(), "reason": reason},
-    )
-
-
-KINDS = (
-    ActionKind(
-        name=TIER_CHANGED,
-        required={"tier": str, "previous": str, "reason": str},
-        description="Derived: an advocate moved to another tier.",
-        derived=True,
-    ),
-    ActionKind(
-        name=TIER_OVERRIDDEN,
-        required={"tier": str, "until": str, "reason": str},
-        description="A person put an advocate in a tier until a date (ISO 8601).",
-    ),
-    ActionKind(
-        name=TIER_REVIEWED,
-        description="Derived, by the daily tick: an advocate's tier is reviewed for demotion.",
-        derived=True,
-    ),
-)
-
-
-# --------------------------------------------------------------------------- the plugin
 
 
 class Tiers:
