@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from advokit import Action, Advocate, AwardPoints, ConfigurationError, hookimpl
+from advokit.core import codec
 from advokit.core.errors import InvalidValue, PluginError
 from advokit.plugins.badges import (
     BADGE_GRANTED,
@@ -15,6 +16,7 @@ from advokit.plugins.badges import (
     Badges,
     Count,
     Predicate,
+    SetBadgeProgress,
     Streak,
     Total,
     awards_t,
@@ -322,3 +324,14 @@ def test_levels_once_and_no_lost_progress_under_four_processes(database_url):
     assert count == 80  # every one of the 80 distinct reviews counted once
     assert [s.level for s in program.badges(ADVOCATE)] == [3]
     program.close()
+
+
+def test_effects_stored_under_the_old_module_name_still_decode():
+    """Outcomes recorded when the plugin was one module name it as ``advokit.plugins.badges``."""
+    stored = {
+        "type": "advokit.plugins.badges:SetBadgeProgress",
+        "fields": {"advocate": "ann", "badge": "reviewer", "count": 2, "recent": [], "read": 1},
+    }
+    assert codec.decode_effect(stored) == SetBadgeProgress(
+        advocate="ann", badge="reviewer", count=2, read=1
+    )

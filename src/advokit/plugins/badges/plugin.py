@@ -1,62 +1,20 @@
-"""Badges: achievements earned by what advocates do, with levels, exported as Open Badges 3.0.
-
-::
-
-    from advokit.plugins.badges import Badge, Badges, Count, Streak, Total
-
-    Badges(
-        Badge("first_referral", Count("referral.converted"), title="First referral"),
-        Badge("reviewer", Count("review.posted", levels=(1, 5, 20)), title="Reviewer"),
-        Badge("regular", Streak("purchase.completed", levels=(3, 7), unit="day")),
-        Badge("big_spender", Total("purchase.completed", "total_cents", levels=(100_000,))),
-        Badge("busy_week", Count("review.posted", levels=(3,), within=timedelta(days=7))),
-        Badge("ambassador", Count("referral.converted", levels=(10,)), requires=("reviewer",),
-              hidden=True, expires_after=timedelta(days=365)),
-    )
-
-* **Criteria**: :class:`Count` (the Nth action of a kind; with ``within``, N
-  of them inside a sliding window), :class:`Streak` (N consecutive days or
-  ISO weeks with at least one such action, in the advocate's own time zone),
-  :class:`Total` (the sum of a data field), :class:`Predicate` (any test of
-  the action and the advocate's state through ``ctx.view``).
-* **Levels**: ``levels=(1, 5, 20)`` makes bronze/silver/gold of one badge;
-  each level is granted once, whatever the retries or the number of
-  processes: the database's unique ``(advocate, badge, level)`` decides.
-* **Prerequisites** (``requires``) must be held (not expired, not revoked)
-  before a badge is granted; a cycle is refused when the program is built.
-* **Hidden** badges are left out of ``program.badges(advocate)`` until earned.
-* **Expiry** (``expires_after``) and **revocation** (:func:`revoke`, the
-  ``badge.revoked`` action): the badge no longer counts as held. A level is
-  granted once only: an expired or revoked badge is not earned again.
-* Every grant is a :class:`~advokit.GrantBadge` effect recording the action
-  that earned it, and emits the derived action ``badge.granted`` (``badge``,
-  ``level``) other rules react to.
-* ``program.badge_credential(advocate, badge, issuer=...)`` returns the
-  award as an unsigned Open Badges 3.0 ``OpenBadgeCredential``.
-
-Progress is kept per advocate and badge in ``badges_progress`` and written
-with an optimistic check: a transaction that read it before another one
-changed it runs again, so concurrent processes never lose a step.
-"""
+"""The badges plugin: progress and awards decided and applied, status and credentials."""
 
 from __future__ import annotations
 
 import json
 import uuid
-import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
 from advokit import (
     Action,
-    ActionKind,
     Effect,
     EvaluationContext,
     GrantBadge,
@@ -69,82 +27,24 @@ from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
-from advokit.core.store.types import BigIntegerPK, UTCDateTime
+from advokit.plugins.badges.criteria import Predicate, Progress, Streak
+from advokit.plugins.badges.model import (
+    BADGE_GRANTED,
+    BADGE_REVOKED,
+    KINDS,
+    Badge,
+    BadgeStatus,
+    RevokeBadge,
+    SetBadgeProgress,
+)
+from advokit.plugins.badges.tables import awards_t, progress_t
 
-__all__ = [
-    "BADGE_GRANTED",
-    "BADGE_REVOKED",
-    "Badge",
-    "BadgeStatus",
-    "Badges",
-    "Count",
-    "Predicate",
-    "Progress",
-    "RevokeBadge",
-    "SetBadgeProgress",
-    "Streak",
-    "Total",
-    "revoke",
-]
+__all__ = ["Badges"]
 
-BADGE_GRANTED = "badge.granted"
-BADGE_REVOKED = "badge.revoked"
-
-_NAME = r"[a-z][a-z0-9_]{0,62}"
 _PROGRESS = ("badges", "progress")
 _HELD = ("badges", "held")
-_ZONE = ("badges", "timezone")
 
-MIGRATIONS = Path(__file__).parent / "migrations" / "badges"
-
-# --------------------------------------------------------------------------- tables
-
-progress_t = sa.Table(
-    "badges_progress",
-    SQLModel.metadata,
-    sa.Column(
-        "advocate_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), primary_key=True
-    ),
-    sa.Column("badge", sa.String(63), primary_key=True),
-    sa.Column("program", sa.String(100), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("count", sa.BigInteger, nullable=False),
-    sa.Column("total", sa.BigInteger, nullable=False),
-    sa.Column("streak", sa.Integer, nullable=False),
-    sa.Column("last_period", sa.String(10), nullable=True),
-    sa.Column("recent", sa.JSON, nullable=False),
-)
-
-awards_t = sa.Table(
-    "badges_awards",
-    SQLModel.metadata,
-    sa.Column("id", BigIntegerPK, primary_key=True),
-    sa.Column("program", sa.String(100), nullable=False),
-    sa.Column("advocate_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), nullable=False),
-    sa.Column("badge", sa.String(63), nullable=False),
-    sa.Column("level", sa.Integer, nullable=False),
-    sa.Column("action_key", sa.String(255), nullable=False),
-    sa.Column("awarded_at", UTCDateTime(), nullable=False),
-    sa.Column("expires_at", UTCDateTime(), nullable=True),
-    sa.Column("revoked_at", UTCDateTime(), nullable=True),
-    sa.Column("revoked_reason", sa.String(500), nullable=True),
-    sa.UniqueConstraint("advocate_id", "badge", "level", name="uq_badges_award_level"),
-)
-
-
-# --------------------------------------------------------------------------- progress
-
-
-@attrs.frozen
-class Progress:
-    """An advocate's progress toward one badge (what the criteria keep)."""
-
-    version: int = 0
-    count: int = 0
-    total: int = 0
-    streak: int = 0
-    last_period: str | None = None
-    recent: tuple[str, ...] = ()  # ISO times of the latest actions, for Count(within=)
+MIGRATIONS = Path(__file__).parent.parent / "migrations" / "badges"
 
 
 @attrs.frozen
@@ -158,258 +58,6 @@ class _Holding:
 
 _NO_AWARDS = _Holding()
 _NO_PROGRESS = Progress()
-
-
-def _levels(instance: Any, attribute: Any, value: Any) -> None:
-    if (
-        not isinstance(value, tuple)
-        or not value
-        or not all(v.is_int(x) and x >= 1 for x in value)
-        or list(value) != sorted(set(value))
-    ):
-        raise ConfigurationError(
-            f"{type(instance).__name__}.levels",
-            value,
-            "increasing positive integers, one per level, such as (1, 5, 20)",
-        )
-
-
-_KIND = v.matches(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+", "an action kind name")
-
-
-@attrs.frozen
-class Count:
-    """The Nth action of ``kind``; with ``within``, N of them inside that sliding window."""
-
-    kind: str = attrs.field(validator=_KIND)
-    levels: tuple[int, ...] = attrs.field(default=(1,), converter=tuple, validator=_levels)
-    within: timedelta | None = attrs.field(default=None, kw_only=True)
-
-    def __attrs_post_init__(self) -> None:
-        if self.within is not None and (
-            not isinstance(self.within, timedelta) or self.within <= timedelta(0)
-        ):
-            raise ConfigurationError("Count.within", self.within, "a positive timedelta or None")
-
-    @property
-    def kinds(self) -> frozenset[str]:
-        return frozenset({self.kind})
-
-    def advance(self, progress: Progress, action: Action, at: datetime, zone: str) -> Progress:
-        p = progress  # progress moves on every action: constructors, cheaper than evolve
-        if self.within is None:
-            return Progress(p.version, p.count + 1, p.total, p.streak, p.last_period, p.recent)
-        start = at - self.within
-        times = sorted(
-            [t for t in progress.recent if datetime.fromisoformat(t) > start] + [at.isoformat()]
-        )[-self.levels[-1] :]
-        return Progress(p.version, len(times), p.total, p.streak, p.last_period, tuple(times))
-
-    def value(self, progress: Progress) -> int:
-        return progress.count
-
-    def describe(self) -> str:
-        window = f" within {self.within}" if self.within else ""
-        return f"{{n}} {self.kind} actions{window}"
-
-
-@attrs.frozen
-class Total:
-    """The sum of the integer data field ``field`` over actions of ``kind``."""
-
-    kind: str = attrs.field(validator=_KIND)
-    field: str = attrs.field(validator=v.text(max_length=100))
-    levels: tuple[int, ...] = attrs.field(converter=tuple, validator=_levels)
-
-    @property
-    def kinds(self) -> frozenset[str]:
-        return frozenset({self.kind})
-
-    def advance(self, progress: Progress, action: Action, at: datetime, zone: str) -> Progress:
-        amount = action.data.get(self.field)
-        if not v.is_int(amount) or amount <= 0:
-            return progress
-        p = progress
-        return Progress(p.version, p.count, p.total + amount, p.streak, p.last_period, p.recent)
-
-    def value(self, progress: Progress) -> int:
-        return progress.total
-
-    def describe(self) -> str:
-        return f"a total {self.field} of {{n}} over {self.kind} actions"
-
-
-@attrs.frozen
-class Streak:
-    """``levels`` consecutive days (or ISO weeks) with an action of ``kind``, in local time."""
-
-    kind: str = attrs.field(validator=_KIND)
-    levels: tuple[int, ...] = attrs.field(converter=tuple, validator=_levels)
-    unit: str = attrs.field(
-        default="day", kw_only=True, validator=v.matches("day|week", "'day' or 'week'")
-    )
-
-    @property
-    def kinds(self) -> frozenset[str]:
-        return frozenset({self.kind})
-
-    def period(self, local: date) -> str:
-        if self.unit == "day":
-            return local.isoformat()
-        year, week, _ = local.isocalendar()
-        return f"{year}-W{week:02d}"
-
-    def previous(self, local: date) -> str:
-        return self.period(local - timedelta(days=1 if self.unit == "day" else 7))
-
-    def advance(self, progress: Progress, action: Action, at: datetime, zone: str) -> Progress:
-        local = at.astimezone(zoneinfo.ZoneInfo(zone)).date()
-        period = self.period(local)
-        last = progress.last_period
-        if last is not None and period <= last:
-            return progress  # the same period again, or a late action: no change
-        streak = progress.streak + 1 if last == self.previous(local) else 1
-        p = progress
-        return Progress(p.version, p.count, p.total, streak, period, p.recent)
-
-    def value(self, progress: Progress) -> int:
-        return progress.streak
-
-    def describe(self) -> str:
-        return f"{self.kind} on {{n}} consecutive {self.unit}s"
-
-
-@attrs.frozen
-class Predicate:
-    """Level 1 when ``test(ctx, action)`` is true for an action of one of ``kinds``."""
-
-    kinds: frozenset[str] = attrs.field(converter=frozenset)
-    test: Callable[[EvaluationContext, Action], bool] = attrs.field()
-    description: str = "a condition of the program's"
-    levels: tuple[int, ...] = attrs.field(default=(1,), init=False)
-
-    def advance(self, progress: Progress, action: Action, at: datetime, zone: str) -> Progress:
-        return progress  # the test decides, in Badges.advokit_evaluate
-
-    def value(self, progress: Progress) -> int:
-        return 0
-
-    def describe(self) -> str:
-        return self.description
-
-
-Criterion = Count | Total | Streak | Predicate
-
-
-@attrs.frozen
-class Badge:
-    """One badge, possibly with several levels.
-
-    Args:
-        name: the badge's id (lower case).
-        criterion: :class:`Count`, :class:`Total`, :class:`Streak` or :class:`Predicate`.
-        title: the name people read (default: from ``name``).
-        description: what it recognises.
-        image: the URL of its image (exported with the credential).
-        requires: badges that must be held first.
-        hidden: left out of ``program.badges()`` until earned.
-        expires_after: how long a granted level counts as held.
-    """
-
-    name: str = attrs.field(validator=v.matches(_NAME, "a lower-case badge name"))
-    criterion: Criterion = attrs.field()
-    title: str = attrs.field(
-        default=attrs.Factory(
-            lambda self: self.name.replace("_", " ").capitalize(), takes_self=True
-        ),
-        kw_only=True,
-    )
-    description: str = attrs.field(default="", kw_only=True)
-    image: str | None = attrs.field(default=None, kw_only=True)
-    requires: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
-    hidden: bool = attrs.field(default=False, kw_only=True)
-    expires_after: timedelta | None = attrs.field(default=None, kw_only=True)
-
-    def __attrs_post_init__(self) -> None:
-        if not isinstance(self.criterion, Count | Total | Streak | Predicate):
-            raise ConfigurationError(
-                f"Badge({self.name!r}).criterion",
-                self.criterion,
-                "Count(...), Total(...), Streak(...) or Predicate(...)",
-            )
-        if self.expires_after is not None and (
-            not isinstance(self.expires_after, timedelta) or self.expires_after <= timedelta(0)
-        ):
-            raise ConfigurationError(
-                f"Badge({self.name!r}).expires_after", self.expires_after, "a positive timedelta"
-            )
-
-    def level_reached(self, value: int) -> int:
-        """How many levels ``value`` reaches."""
-        return sum(1 for threshold in self.criterion.levels if value >= threshold)
-
-
-# --------------------------------------------------------------------------- effects and values
-
-
-@attrs.frozen(kw_only=True)
-class SetBadgeProgress(Effect):
-    """Store an advocate's new progress toward a badge (``read`` is the version it came from)."""
-
-    advocate: str = attrs.field(validator=v.text())
-    badge: str = attrs.field(validator=v.text())
-    count: int = 0
-    total: int = 0
-    streak: int = 0
-    last_period: str | None = None
-    recent: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    read: int = 0
-
-
-@attrs.frozen(kw_only=True)
-class RevokeBadge(Effect):
-    """Revoke every level of a badge an advocate holds."""
-
-    advocate: str = attrs.field(validator=v.text())
-    badge: str = attrs.field(validator=v.text())
-    reason: str = attrs.field(validator=v.text(max_length=500))
-
-
-@attrs.frozen(kw_only=True)
-class BadgeStatus:
-    """A badge as ``program.badges(advocate)`` shows it to the advocate."""
-
-    badge: Badge
-    level: int
-    value: int
-    next_threshold: int | None
-    awarded_at: datetime | None
-    expires_at: datetime | None
-
-
-def revoke(advocate: str, badge: str, *, reason: str, key: str) -> Action:
-    """The action that revokes ``badge`` from ``advocate`` (record it)."""
-    return Action(
-        kind=BADGE_REVOKED, advocate=advocate, key=key, data={"badge": badge, "reason": reason}
-    )
-
-
-KINDS = (
-    ActionKind(
-        name=BADGE_GRANTED,
-        required={"badge": str, "level": int},
-        description="Derived: an advocate was granted a badge level.",
-        derived=True,
-    ),
-    ActionKind(
-        name=BADGE_REVOKED,
-        required={"badge": str, "reason": str},
-        description="A person revoked a badge from an advocate.",
-    ),
-)
-
-
-# --------------------------------------------------------------------------- the plugin
 
 
 class Badges:
