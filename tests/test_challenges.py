@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from advokit import Action, Advocate, ConfigurationError, hookimpl
+from advokit.core import codec
 from advokit.core.errors import InvalidValue, PluginError
 from advokit.plugins.badges import Badge, Badges, Predicate
 from advokit.plugins.challenges import (
@@ -15,6 +16,7 @@ from advokit.plugins.challenges import (
     CHALLENGE_MISSED,
     Challenge,
     Challenges,
+    JoinChallenge,
     Step,
     join,
     progress_t,
@@ -291,3 +293,12 @@ def test_four_processes_complete_a_challenge_once_without_losing_a_step(database
     assert [s.done for s in shown.steps] == [12] and shown.completed
     assert program.balance(ADVOCATE) == 100
     program.close()
+
+
+def test_effects_stored_under_the_old_module_name_still_decode():
+    """Outcomes recorded when the plugin was one module name ``advokit.plugins.challenges``."""
+    stored = {
+        "type": "advokit.plugins.challenges:JoinChallenge",
+        "fields": {"advocate": "ann", "challenge": "june"},
+    }
+    assert codec.decode_effect(stored) == JoinChallenge(advocate="ann", challenge="june")
