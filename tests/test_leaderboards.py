@@ -19,10 +19,11 @@ from advokit import (
     Tag,
     hookimpl,
 )
+from advokit.core import codec
 from advokit.core.errors import InvalidValue, PluginError
 from advokit.core.store import queries as q
 from advokit.plugins import leaderboards
-from advokit.plugins.leaderboards import Board, Leaderboards, taken_off_t
+from advokit.plugins.leaderboards import Board, Leaderboards, Score, taken_off_t
 from advokit.plugins.points import Points, PointsRule, redemption, reversal
 
 # the clock starts on Monday 1 June 2026, 12:00 UTC
@@ -369,7 +370,7 @@ def test_an_expiry_committed_after_a_later_one_is_still_taken_off(
             late.commit()
     plugin.advokit_tick(program, now)
     assert program.board("points") == []  # ann's taken off too, bob's not twice
-    monkeypatch.setattr(leaderboards, "SETTLED", timedelta(0))  # as if an hour went by
+    monkeypatch.setattr(leaderboards.plugin, "SETTLED", timedelta(0))  # as if an hour went by
     plugin.advokit_tick(program, now)  # looks at the newest id
     plugin.advokit_tick(program, now)  # moves the mark there, forgets what is below
     with program.engine.connect() as conn:
@@ -427,3 +428,18 @@ def test_the_expiry_cursor_is_made_by_an_action_that_stays(make_program):
             == 1
         )
     assert table(program.board("reviewers")) == [(1, "ann", 1)]
+
+
+def test_effects_stored_under_the_old_module_name_still_decode():
+    """Outcomes recorded when the plugin was one module name ``advokit.plugins.leaderboards``."""
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    stored = {
+        "type": "advokit.plugins.leaderboards:Score",
+        "fields": {
+            "advocate": "ann",
+            "board": "points",
+            "amount": 5,
+            "at": {"$datetime": at.isoformat()},
+        },
+    }
+    assert codec.decode_effect(stored) == Score(advocate="ann", board="points", amount=5, at=at)

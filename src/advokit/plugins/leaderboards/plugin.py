@@ -1,57 +1,15 @@
-"""Leaderboards: all-time, today, this week, this month or any range of days.
-
-::
-
-    from advokit.plugins.leaderboards import Board, Leaderboards
-
-    Leaderboards(
-        Board("points"),                                 # points earned, account "points"
-        Board("reviewers", count="review.posted"),       # how many reviews
-        timezone="Europe/Paris",                         # where days, weeks, months begin
-    )
-
-    program.board("points", window="week", limit=10)              # this week's top 10
-    program.board("points", window="week", at=last_monday)        # last week's
-    program.board("reviewers", window=(date(2026, 6, 1), date(2026, 6, 14)))
-    program.board("points", segment="vip", ranking="dense")
-    program.board_position("points", "ann", window="month", neighbours=2)
-
-* A board ranks **points earned** in an account (awards less reversals:
-  spending never lowers it) or a **count** of actions of a kind (``where``
-  narrows them).
-* **Expired points never count**: when the tick finds points that expired,
-  it takes them off the day, week and month they were earned in and off the
-  all-time total, so this week's board is not lowered by old points expiring.
-* **Windows** reset on their own: ``"today"``, ``"week"`` (from Monday) and
-  ``"month"`` in the plugin's time zone, ``"all"``, or a ``(first, last)``
-  pair of dates (inclusive). ``at`` looks at the window containing another
-  time (last week's winners).
-* **Fast at scale**: each score change updates one row per advocate for its
-  day, week, month and all time (``leaderboards_scores``), indexed by
-  score, so a top 10 is an index read whatever the size of the ledger. A
-  custom range sums the daily rows it covers.
-* **Ties** (``ranking=``): ``"competition"`` (1, 2, 2, 4: equal scores share
-  a rank, the default), ``"dense"`` (1, 2, 2, 3) or ``"ordinal"`` (1, 2, 3, 4:
-  the advocate who reached the score first ranks higher). Listings are always
-  ordered by score, then by who reached it first.
-* **Segments**: ``segment="vip"`` ranks only advocates with that tag.
-* **Retention**: daily rows are kept ``keep_days`` (default 400) and the tick
-  deletes older ones; weekly, monthly and all-time rows are kept. A window
-  that needs a day no longer kept is refused rather than answered short.
-"""
+"""The leaderboards plugin: scores kept per period, expiries taken off, boards ranked."""
 
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
 from advokit import Action, Effect, EvaluationContext, Standing, Transaction, hookimpl
 from advokit.core import validation as v
@@ -60,132 +18,24 @@ from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert
-from advokit.core.store.types import UTCDateTime
+from advokit.plugins.leaderboards.model import (
+    DEFAULT_KEEP_DAYS,
+    MAX_RANGE_DAYS,
+    RANKINGS,
+    WINDOWS,
+    Board,
+    BoardPosition,
+    Score,
+)
+from advokit.plugins.leaderboards.tables import cursor_t, scores_t, taken_off_t
 
-__all__ = ["RANKINGS", "Board", "BoardPosition", "Leaderboards", "Score"]
+__all__ = ["Leaderboards"]
 
-POINTS_CHANGED = "points.changed"
-RANKINGS = ("competition", "dense", "ordinal")
-WINDOWS = ("all", "today", "week", "month")
-_NAME = r"[a-z][a-z0-9_]{0,62}"
-#: The largest custom range, in days: longer ones should use "all" or a month.
-MAX_RANGE_DAYS = 366
 #: How long after a tick saw an id every lower id has surely committed (transactions
 #: take seconds; the margin also absorbs clock differences between hosts).
 SETTLED = timedelta(hours=1)
-#: Days of daily rows kept by default: a year of custom ranges, and some.
-DEFAULT_KEEP_DAYS = 400
 
-MIGRATIONS = Path(__file__).parent / "migrations" / "leaderboards"
-
-# --------------------------------------------------------------------------- tables
-
-scores_t = sa.Table(
-    "leaderboards_scores",
-    SQLModel.metadata,
-    sa.Column("program", sa.String(100), primary_key=True),
-    sa.Column("board", sa.String(63), primary_key=True),
-    # "all", "d:2026-06-01", "w:2026-W23" or "m:2026-06"
-    sa.Column("period", sa.String(16), primary_key=True),
-    sa.Column(
-        "advocate_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), primary_key=True
-    ),
-    sa.Column("value", sa.BigInteger, nullable=False),
-    sa.Column("reached_at", UTCDateTime(), nullable=False),
-)
-# the listing order, so that a top 10 is the first 10 entries of an index range
-sa.Index(
-    "ix_leaderboards_rank",
-    scores_t.c.program,
-    scores_t.c.board,
-    scores_t.c.period,
-    scores_t.c.value.desc(),
-    scores_t.c.reached_at,
-    scores_t.c.advocate_id,
-)
-
-cursor_t = sa.Table(
-    "leaderboards_cursor",
-    SQLModel.metadata,
-    sa.Column("program", sa.String(100), primary_key=True),
-    # ledger entries up to start_id were posted before any board was kept
-    sa.Column("start_id", sa.BigInteger, nullable=False),
-    # low-water mark: expiry entries up to last_id have been taken off the boards
-    sa.Column("last_id", sa.BigInteger, nullable=False),
-    # the newest expiry id a tick saw, and when (wall clock): the mark's next place
-    sa.Column("seen_id", sa.BigInteger, nullable=False, server_default=sa.text("0")),
-    sa.Column("seen_at", UTCDateTime(), nullable=True),
-)
-
-taken_off_t = sa.Table(
-    "leaderboards_taken_off",
-    SQLModel.metadata,
-    # expiry entries above the mark already taken off (ids commit out of order)
-    sa.Column("entry_id", sa.BigInteger, primary_key=True),
-    sa.Column("program", sa.String(100), nullable=False),
-)
-
-
-# --------------------------------------------------------------------------- values
-
-
-@attrs.frozen
-class Board:
-    """One leaderboard: points earned in ``points`` (an account), or a ``count`` of a kind."""
-
-    name: str = attrs.field(validator=v.matches(_NAME, "a lower-case board name"))
-    points: str | None = attrs.field(default=None, kw_only=True)
-    count: str | None = attrs.field(default=None, kw_only=True)
-    where: Callable[[Action], bool] | None = attrs.field(default=None, kw_only=True)
-    title: str = attrs.field(
-        default=attrs.Factory(
-            lambda self: self.name.replace("_", " ").capitalize(), takes_self=True
-        ),
-        kw_only=True,
-    )
-
-    def __attrs_post_init__(self) -> None:
-        if self.points is None and self.count is None:
-            object.__setattr__(self, "points", "points")
-        if self.points is not None and self.count is not None:
-            raise ConfigurationError(
-                f"Board({self.name!r}).count", self.count, "None when points= is given"
-            )
-        if self.points is not None and (not isinstance(self.points, str) or not self.points):
-            raise ConfigurationError(f"Board({self.name!r}).points", self.points, "an account")
-        if self.count is not None and not isinstance(self.count, str):
-            raise ConfigurationError(f"Board({self.name!r}).count", self.count, "an action kind")
-        if self.where is not None and (self.count is None or not callable(self.where)):
-            raise ConfigurationError(
-                f"Board({self.name!r}).where", self.where, "a function of the action, with count="
-            )
-
-    @property
-    def kind(self) -> str:
-        """The action kind the board listens to."""
-        return self.count if self.count is not None else POINTS_CHANGED
-
-
-@attrs.frozen(kw_only=True)
-class Score(Effect):
-    """Add ``amount`` (may be negative) to an advocate's score on a board, at ``at``."""
-
-    advocate: str = attrs.field(validator=v.text())
-    board: str = attrs.field(validator=v.text())
-    amount: int = attrs.field(validator=v.integer())
-    at: datetime = attrs.field(converter=v.to_utc, validator=v.aware_datetime())
-
-
-@attrs.frozen(kw_only=True)
-class BoardPosition:
-    """Where an advocate stands: their standing (None when unranked) and their neighbours."""
-
-    standing: Standing | None
-    above: tuple[Standing, ...] = ()
-    below: tuple[Standing, ...] = ()
-
-
-# --------------------------------------------------------------------------- the plugin
+MIGRATIONS = Path(__file__).parent.parent / "migrations" / "leaderboards"
 
 
 class Leaderboards:
