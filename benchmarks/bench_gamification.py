@@ -27,6 +27,10 @@ Everything runs in one process on fresh SQLite files in a temporary directory.
    badge and challenge progress): the time of one ``program.tick()`` and what
    it did, and of a second tick at the same instant (which posts nothing).
 
+``--breakdown`` also times where a gamified action's microseconds go (the
+engine's steps and each plugin's hooks, wrapped with ``perf_counter``: the
+wrapping itself adds a little).
+
 Targets are printed as PASS/FAIL lines; the exit status is 1 when one fails.
 """
 
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import platform
 import random
@@ -212,6 +217,40 @@ def part_recording(workdir: Path, args: argparse.Namespace) -> bool:
     return ok
 
 
+def part_breakdown(workdir: Path, args: argparse.Namespace) -> None:
+    """Where a gamified action's time goes: engine steps and each plugin's hooks."""
+    from advokit.core import codec
+    from advokit.core.engine import _Run
+    from advokit.core.ledger import Work
+    from advokit.plugins.badges import Badges
+    from advokit.plugins.challenges import Challenges
+
+    parts: dict[str, float] = {}
+    wrapped = [
+        (_Run, "effects_for", "evaluating (all plugins, policies)"),
+        (_Run, "_apply_effects", "applying (ledger and plugin effects)"),
+        (Work, "flush", "writing the batch (flush)"),
+        (codec, "effects_json", "encoding outcomes' effects"),
+    ]
+    for plugin in (Tiers, Badges, Challenges):
+        for hook in ("advokit_evaluate", "advokit_apply_effect"):
+            wrapped.append((plugin, hook, f"  {plugin.__name__}.{hook}"))
+    actions = make_actions(args.actions, args.advocates, seed=args.seed)
+    with contextlib.ExitStack() as stack:
+        for owner, method, name in wrapped:
+            stack.enter_context(timed(owner, method, parts, name))
+        rate = record_all(
+            workdir / "breakdown.db",
+            [points_rules(), *gamification()],
+            actions,
+            args.advocates,
+            args.batch,
+        )
+    print(f"gamified, timed: {1e6 / rate:.0f} µs per action in all")
+    for name, seconds in parts.items():
+        print(f"  {name}: {1e6 * seconds / len(actions):.1f} µs per action")
+
+
 # --------------------------------------------------------------------------- 2. leaderboard
 
 
@@ -374,10 +413,16 @@ def part_tick(workdir: Path, args: argparse.Namespace) -> None:
 
 
 @contextlib.contextmanager
-def timed(cls: type, method: str, parts: dict[str, float], name: str) -> Iterator[None]:
-    """Add the seconds ``cls.method`` runs to ``parts[name]`` (the class: Program is frozen)."""
-    run = getattr(cls, method)
+def timed(cls: Any, method: str, parts: dict[str, float], name: str) -> Iterator[None]:
+    """Add the seconds ``cls.method`` runs to ``parts[name]`` (the class: Program is frozen).
 
+    ``cls`` may be a module. A plugin's hook implementation keeps its pluggy
+    marker (``functools.wraps``), so wrap before the program is built.
+    """
+    run = getattr(cls, method)
+    parts.setdefault(name, 0.0)
+
+    @functools.wraps(run)
     def timing(*args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
         try:
@@ -424,6 +469,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tick-advocates", type=int, default=1_000_000, help="T (0: skip)")
     parser.add_argument("--tick-sample", type=int, default=20_000, help="S actions before it")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also time part 1's steps and plugin hooks"
+    )
     args = parser.parse_args(argv)
     if min(args.actions, args.advocates, args.batch, args.rounds, args.board_calls) < 1:
         parser.error("counts must be positive")
@@ -437,6 +485,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         workdir = Path(tmp)
         print(f"--- 1. record_many: N={args.actions:,}, M={args.advocates:,}, B={args.batch}")
         ok &= part_recording(workdir, args)
+        if args.breakdown:
+            part_breakdown(workdir, args)
         if args.board_advocates:
             print("--- 2. 'this week' top 10")
             ok &= part_board(workdir, args)
