@@ -28,7 +28,6 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from advokit.core.errors import ConfigurationError, DatabaseNotReady
-from advokit.core.store.driver import dialect_insert
 
 __all__ = [
     "DEFAULT_URL",
@@ -38,7 +37,6 @@ __all__ = [
     "is_retryable",
     "parse_url",
     "retrying",
-    "save_versioned",
     "transaction",
 ]
 
@@ -181,38 +179,6 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and (
         getattr(error.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
     )
-
-
-def save_versioned(
-    conn: Connection,
-    table: sa.Table,
-    key: dict[str, Any],
-    values: dict[str, Any],
-    read: int,
-) -> None:
-    """Write a row guarded by its ``version`` column (optimistic concurrency).
-
-    ``read`` is the version the caller decided from (0: no row yet). The row
-    identified by ``key`` is inserted (``read == 0``) or updated only if its
-    version is still ``read``; it is saved as ``read + 1``. When another
-    transaction got there first, :class:`RetryTransaction` rolls ours back so
-    that it runs again on what the other one wrote: no step is ever lost.
-    """
-    version = table.c.version
-    if read == 0:
-        statement = (
-            dialect_insert(conn, table)
-            .on_conflict_do_nothing(index_elements=list(key))
-            .values(**key, **values, version=1)
-        )
-    else:
-        statement = (
-            table.update()
-            .where(*(table.c[name] == value for name, value in key.items()), version == read)
-            .values(**values, version=read + 1)
-        )
-    if conn.execute(statement.returning(version)).first() is None:
-        raise RetryTransaction
 
 
 def retrying(run: Callable[[], T], *, attempts: int = 10) -> T:
