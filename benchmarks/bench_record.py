@@ -312,10 +312,10 @@ def bench_sql_floor(workdir: Path, source: Path, advocates: int, batch: int) -> 
         enroll(program, advocates)
         # the very INSERTs record_many compiles (columns in their bound order)
         with program.engine.connect() as sa_conn:
-            insert_actions = driver.BulkInsert.for_table(
+            insert_actions = driver.bulk_insert(
                 sa_conn, q.actions_t, ignore_conflicts=True, serialized=ACTION_JSON_COLUMNS
             )
-            insert_entries = driver.BulkInsert.for_table(sa_conn, q.entries_t)
+            insert_entries = driver.bulk_insert(sa_conn, q.entries_t)
     read = sqlite3.connect(source)
     actions = read.execute(
         f"SELECT {', '.join('x.' + c for c in insert_actions.names)}, a.external_id"

@@ -429,12 +429,12 @@ class Work:
         if self.action_rows:
             # ON CONFLICT DO NOTHING: the unique key decides; the caller compares
             # the count with what it meant to insert
-            insert = driver.BulkInsert.for_table(
+            insert = driver.bulk_insert(
                 conn, q.actions_t, ignore_conflicts=True, serialized=ACTION_JSON_COLUMNS
             )
             inserted = insert.run(conn, self.action_rows, times)
         if self.entries:
-            driver.BulkInsert.for_table(conn, q.entries_t).run(conn, self.entries, times)
+            driver.bulk_insert(conn, q.entries_t).run(conn, self.entries, times)
         if self.new_lots:
             conn.execute(
                 q.lots_t.insert(),

@@ -30,12 +30,12 @@ from sqlalchemy.engine import Connection
 from advokit.core.errors import ConfigurationError
 
 __all__ = [
-    "BulkInsert",
     "BulkStatement",
     "Recorded",
     "advocate_ids",
     "advocates_and_balances",
     "balances",
+    "bulk_insert",
     "cursor",
     "dialect_insert",
     "recorded_actions",
@@ -296,29 +296,28 @@ class BulkStatement:
             cur.close()
 
 
-class BulkInsert:
-    """INSERTs of whole rows (every column but the autoincrement id) in bulk."""
+def bulk_insert(
+    conn: Connection,
+    table: sa.Table,
+    *,
+    ignore_conflicts: bool = False,
+    serialized: frozenset[str] = frozenset(),
+) -> BulkStatement:
+    """The INSERT of whole rows (every column but the autoincrement id) into ``table``.
 
-    @staticmethod
-    def for_table(
-        conn: Connection,
-        table: sa.Table,
-        *,
-        ignore_conflicts: bool = False,
-        serialized: frozenset[str] = frozenset(),
-    ) -> BulkStatement:
-        """The INSERT for ``table``; ``ignore_conflicts``: ``ON CONFLICT DO NOTHING``
-        on its unique constraint (the caller compares the count it returns)."""
+    ``ignore_conflicts``: ``ON CONFLICT DO NOTHING`` on its unique constraint
+    (the caller compares the count :meth:`BulkStatement.run` returns).
+    """
 
-        def build() -> BulkStatement:
-            statement: Any = dialect_insert(conn, table) if ignore_conflicts else table.insert()
-            if ignore_conflicts:
-                unique = next(c for c in table.constraints if isinstance(c, sa.UniqueConstraint))
-                statement = statement.on_conflict_do_nothing(
-                    index_elements=[c.name for c in unique.columns]
-                )
-            columns = [c.key for c in table.columns if c is not table.autoincrement_column]
-            return BulkStatement(conn, statement, column_keys=columns, serialized=serialized)
+    def build() -> BulkStatement:
+        statement: Any = dialect_insert(conn, table) if ignore_conflicts else table.insert()
+        if ignore_conflicts:
+            unique = next(c for c in table.constraints if isinstance(c, sa.UniqueConstraint))
+            statement = statement.on_conflict_do_nothing(
+                index_elements=[c.name for c in unique.columns]
+            )
+        columns = [c.key for c in table.columns if c is not table.autoincrement_column]
+        return BulkStatement(conn, statement, column_keys=columns, serialized=serialized)
 
-        shape = ("insert", table.name, ignore_conflicts, serialized)
-        return BulkStatement.cached(conn, shape, build)
+    shape = ("insert", table.name, ignore_conflicts, serialized)
+    return BulkStatement.cached(conn, shape, build)
