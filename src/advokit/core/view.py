@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from advokit.core.errors import UnknownAdvocate
-from advokit.core.ledger import Work
+from advokit.core.ledger import Account, Work
 from advokit.core.model import Advocate
 from advokit.core.store import queries as q
 
@@ -135,12 +135,7 @@ class View:
 
     def balance(self, advocate: str, account: str = "points") -> int:
         """The current balance, including what this transaction staged."""
-        row_id = self.advocate_id(advocate)
-        state = self._work.account(row_id, account)
-        if not state.loaded:
-            ids = self._batch if row_id in self._batch_set else [row_id]
-            self._work.load_balances(ids, account)
-        return state.balance
+        return self._account(advocate, account).balance
 
     def lifetime_earned(self, advocate: str, account: str = "points") -> int:
         """Everything ever earned in ``account``: awards less their reversals.
@@ -149,13 +144,16 @@ class View:
         with the balances), not from the ledger, and including what this
         transaction staged.
         """
+        return self._account(advocate, account).earned
+
+    def _account(self, advocate: str, account: str) -> Account:
+        """The advocate's staged account, its stored row read (batched) first if need be."""
         row_id = self.advocate_id(advocate)
         state = self._work.account(row_id, account)
         if not state.loaded:
-            self._work.load_balances(
-                self._batch if row_id in self._batch_set else [row_id], account
-            )
-        return state.earned
+            ids = self._batch if row_id in self._batch_set else [row_id]
+            self._work.load_balances(ids, account)
+        return state
 
     def earned(
         self,
