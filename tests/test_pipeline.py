@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
 from advokit import (
     Action,
     Advocate,
+    AdvokitError,
     ConfigurationError,
     DerivationTooDeep,
     Effect,
@@ -467,3 +469,126 @@ def test_batches_larger_than_one_read_chunk(program):
     assert count(program, "advokit_ledger_entries") == size
     assert program.balance(f"c-{size - 1}") == 10
     assert program.verify_ledger() == []
+
+
+# -- how per-action hooks are called: routed, and directly unless pluggy must see them
+
+
+@attrs.frozen
+class Stamp(Effect):
+    advocate: str
+    mark: str
+
+
+@attrs.frozen
+class Other(Effect):
+    advocate: str
+
+
+class Stamper:
+    """Emits a Stamp and an Other for each purchase; takes only the kinds it declares."""
+
+    plugin_name = "stamper"
+    advokit_evaluates = frozenset({"purchase.completed"})
+
+    @hookimpl
+    def advokit_evaluate(self, action, ctx):  # the arguments in another order
+        assert ctx.now is not None
+        return [Stamp(advocate=action.advocate, mark=action.key), Other(advocate=action.advocate)]
+
+
+class StampApplier:
+    """Applies Stamp only (declared): never offered an Other."""
+
+    plugin_name = "stamp_applier"
+    advokit_applies = (Stamp,)
+
+    def __init__(self):
+        self.offered = []
+
+    @hookimpl
+    def advokit_apply_effect(self, effect):  # takes only the effect
+        self.offered.append(type(effect).__name__)
+        return True
+
+
+class CatchAll:
+    """Declares nothing: offered every effect type the core does not apply."""
+
+    plugin_name = "catch_all"
+
+    def __init__(self):
+        self.offered = []
+
+    @hookimpl
+    def advokit_apply_effect(self, tx, effect):
+        self.offered.append(type(effect).__name__)
+        return True if isinstance(effect, Other) else None
+
+
+def test_apply_effect_offers_each_effect_type_to_the_plugins_that_take_it(program):
+    stamps, everything = StampApplier(), CatchAll()
+    with register_plugin(program, Stamper()), register_plugin(program, everything):
+        with register_plugin(program, stamps):  # registered last: asked first (pluggy's order)
+            outcome = program.record(purchase("o-1"))
+    assert outcome.status is Status.APPLIED
+    assert stamps.offered == ["Stamp"]
+    assert everything.offered == ["Other"]
+
+
+def test_an_effect_type_nobody_applies_is_an_error(program):
+    with register_plugin(program, Stamper()), register_plugin(program, StampApplier()):
+        with pytest.raises(AdvokitError, match="no plugin applies Other effects"):
+            program.record(purchase("o-1"))
+    assert count(program, "advokit_actions") == 0
+
+
+@pytest.mark.parametrize("declared", [Stamp, "Stamp", (Stamp, int)])
+def test_a_bad_applies_declaration_is_refused(make_program, declared):
+    class Bad(StampApplier):
+        plugin_name = "bad"
+        advokit_applies = declared
+
+    with pytest.raises(ConfigurationError, match=r"bad\.advokit_applies.*Effect subclasses"):
+        make_program(plugins=[Bad()])
+
+
+def test_a_plugin_failing_in_apply_effect_is_named(program):
+    class Failing(StampApplier):
+        plugin_name = "failing"
+
+        @hookimpl
+        def advokit_apply_effect(self, tx, effect):
+            raise RuntimeError("stamp pad dry")
+
+    with register_plugin(program, Stamper()), register_plugin(program, CatchAll()):
+        with register_plugin(program, Failing()), pytest.raises(PluginError) as caught:
+            program.record(purchase("o-1"))
+    assert (caught.value.plugin, caught.value.hook) == ("failing", "advokit_apply_effect")
+    assert count(program, "advokit_actions") == 0
+
+
+class Wrapper:
+    """A new-style wrapper around advokit_evaluate: its calls go through pluggy."""
+
+    plugin_name = "wrapper"
+
+    def __init__(self):
+        self.wrapped = []
+
+    @hookimpl(wrapper=True)
+    def advokit_evaluate(self, ctx, action):
+        results = yield
+        self.wrapped.append((action.kind, len(results)))
+        return results
+
+
+def test_a_wrapper_sees_every_evaluate_call(program):
+    wrapper = Wrapper()
+    with register_plugin(program, Stamper()), register_plugin(program, wrapper):
+        with register_plugin(program, StampApplier()), register_plugin(program, CatchAll()):
+            outcome = program.record(purchase("o-1"))
+    # the points rule and the stamper answered; the wrapper takes every kind, so
+    # points.changed is derived too
+    assert wrapper.wrapped == [("purchase.completed", 2), ("points.changed", 0)]
+    assert {type(e).__name__ for e in outcome.effects} == {"AwardPoints", "Stamp", "Other"}

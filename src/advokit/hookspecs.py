@@ -326,7 +326,9 @@ def advokit_apply_effect(tx: Transaction, effect: Effect) -> bool | None:
 
     When called:
         Once per such effect, in the recording transaction, after the action's
-        core effects were checked.
+        core effects were checked. A plugin with an ``advokit_applies``
+        attribute (a collection of ``Effect`` subclasses) is offered only
+        effects of those types; without it, every type.
 
     Args:
         tx: write your own tables with ``tx.insert`` (a new row; with

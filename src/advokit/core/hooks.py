@@ -22,17 +22,70 @@ if TYPE_CHECKING:
     from advokit.core.program import Program
     from advokit.core.registry import Registries, Registry
 
-__all__ = ["EVALUATES", "Hooks", "plugin_evaluates"]
+__all__ = ["APPLIES", "EVALUATES", "Hooks", "plugin_applies", "plugin_evaluates"]
 
 #: The attribute a plugin sets to the action kinds its ``advokit_evaluate``
 #: takes; plugins without it are called for every kind.
 EVALUATES = "advokit_evaluates"
+
+#: The attribute a plugin sets to the effect types its ``advokit_apply_effect``
+#: takes (subclasses included); plugins without it are offered every type.
+APPLIES = "advokit_applies"
 
 
 def plugin_evaluates(plugin: object, kind: str) -> bool:
     """Whether ``plugin``'s ``advokit_evaluate`` is called for actions of ``kind``."""
     kinds = getattr(plugin, EVALUATES, None)
     return kinds is None or kind in kinds
+
+
+def plugin_applies(plugin: object, effect_type: type) -> bool:
+    """Whether ``plugin``'s ``advokit_apply_effect`` is offered effects of ``effect_type``."""
+    types = getattr(plugin, APPLIES, None)
+    return types is None or issubclass(effect_type, tuple(types))
+
+
+class _Route:
+    """The implementations of a per-action hook that take one kind (or effect type).
+
+    ``calls`` are called directly, in pluggy's order: a pluggy call costs more
+    than most implementations do, and these hooks run several times per
+    action. ``caller`` (a pluggy subset caller) is used instead when one of the
+    hook's implementations is a wrapper, or while pluggy's call monitoring or
+    tracing is on (``HookRecorder``), so that they see every call.
+    """
+
+    __slots__ = ("caller", "calls", "empty", "impls", "wrapped")
+
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        hook_name: str,
+        spec: tuple[str, ...],
+        impls: list[Any],
+        keep: Any,
+    ) -> None:
+        self.impls = impls
+        taken = [impl for impl in impls if keep(impl.plugin)]
+        self.empty = not taken
+        self.wrapped = any(impl.hookwrapper or impl.wrapper for impl in impls)
+        others = [impl.plugin for impl in impls if impl not in taken]
+        self.caller = pm.subset_hook_caller(hook_name, others)
+        # pluggy calls the last registered first (tryfirst/trylast already sorted)
+        self.calls = tuple((impl.plugin_name, _positional(impl, spec)) for impl in reversed(taken))
+
+
+def _positional(impl: Any, spec: tuple[str, ...]) -> Any:
+    """``impl``'s function, called with the hook's arguments in ``spec`` order.
+
+    Implementations may take fewer arguments, in any order (as with pluggy).
+    """
+    function = impl.function
+    names = tuple(impl.argnames)
+    if names == spec:
+        return function
+    picks = [spec.index(name) for name in names]
+    return lambda *args: function(*[args[i] for i in picks])
 
 
 _REGISTRATIONS = (
@@ -56,8 +109,11 @@ class Hooks:
         self._screen = relay.advokit_screen
         self._evaluate = relay.advokit_evaluate
         self._apply_effect = relay.advokit_apply_effect
-        # kind -> (the implementations it was made for, the caller or None)
-        self._routes: dict[str, tuple[list[Any], Any]] = {}
+        # pluggy's plain call; monitoring and tracing replace it (a private attribute:
+        # without it, every call goes through pluggy)
+        self._plain_hookexec = getattr(pm, "_inner_hookexec", None)
+        self._evaluators: dict[str, _Route] = {}  # by action kind
+        self._appliers: dict[type, _Route] = {}  # by effect type
 
     # -- registration: each implementation is called with a ``register`` bound to
     # its own plugin name, so that a conflict names both plugins.
@@ -102,19 +158,35 @@ class Hooks:
             raise self._blame("advokit_screen", error) from error
 
     def evaluate(self, ctx: EvaluationContext, action: Action) -> list[Iterable[Effect]]:
-        caller = self._evaluator(action.kind)
-        if caller is None:
-            return []
-        try:
-            return caller(ctx=ctx, action=action)  # type: ignore[no-any-return]
-        except Exception as error:
-            if database.is_retryable(error):
-                raise  # lost a race: the transaction runs again
-            raise self._blame("advokit_evaluate", error) from error
+        route = self._evaluator(action.kind)
+        if self._through_pluggy(route):
+            try:
+                return route.caller(ctx=ctx, action=action)  # type: ignore[no-any-return]
+            except Exception as error:
+                raise self._failed("advokit_evaluate", error) from error
+        results = []
+        for name, call in route.calls:
+            try:
+                result = call(ctx, action)
+            except Exception as error:
+                raise self._failed("advokit_evaluate", error, name) from error
+            if result is not None:
+                results.append(result)
+        return results
 
     def check_routes(self, kinds: Collection[str]) -> None:
-        """Refuse an ``advokit_evaluates`` that is not a collection of registered kinds."""
+        """Refuse an ``advokit_evaluates`` that is not a collection of registered kinds,
+        and an ``advokit_applies`` that is not a collection of effect types."""
         for name, plugin in self.pm.list_name_plugin():
+            types = getattr(plugin, APPLIES, None)
+            if types is not None and (
+                not isinstance(types, Collection)
+                or isinstance(types, str | type)
+                or not all(isinstance(t, type) and issubclass(t, Effect) for t in types)
+            ):
+                raise ConfigurationError(
+                    f"{name}.{APPLIES}", types, "a collection of advokit.Effect subclasses"
+                )
             declared = getattr(plugin, EVALUATES, None)
             if declared is None:
                 continue
@@ -131,32 +203,64 @@ class Hooks:
 
     def evaluates(self, kind: str) -> bool:
         """Whether some plugin evaluates actions of ``kind`` (see ``EVALUATES``)."""
-        return self._evaluator(kind) is not None
+        return not self._evaluator(kind).empty
 
-    def _evaluator(self, kind: str) -> Any:
-        """The ``advokit_evaluate`` caller for ``kind``: only plugins that take it.
+    def _evaluator(self, kind: str) -> _Route:
+        """The ``advokit_evaluate`` route for ``kind``: only plugins that take it.
 
         Made again when plugins were registered or removed since.
         """
         impls = self._evaluate.get_hookimpls()
-        route = self._routes.get(kind)
-        if route is None or route[0] != impls:
-            others = [impl.plugin for impl in impls if not plugin_evaluates(impl.plugin, kind)]
-            caller = (
-                None
-                if len(others) == len(impls)
-                else self.pm.subset_hook_caller("advokit_evaluate", others)
+        route = self._evaluators.get(kind)
+        if route is None or route.impls != impls:
+            route = self._evaluators[kind] = _Route(
+                self.pm,
+                "advokit_evaluate",
+                ("ctx", "action"),
+                impls,
+                lambda plugin: plugin_evaluates(plugin, kind),
             )
-            route = self._routes[kind] = (impls, caller)
-        return route[1]
+        return route
 
     def apply_effect(self, tx: Transaction, effect: Effect) -> bool | None:
-        try:
-            return self._apply_effect(tx=tx, effect=effect)  # type: ignore[no-any-return]
-        except Exception as error:
-            if database.is_retryable(error):
-                raise  # lost a race: the transaction runs again
-            raise self._blame("advokit_apply_effect", error) from error
+        effect_type = type(effect)
+        impls = self._apply_effect.get_hookimpls()
+        route = self._appliers.get(effect_type)
+        if route is None or route.impls != impls:
+            route = self._appliers[effect_type] = _Route(
+                self.pm,
+                "advokit_apply_effect",
+                ("tx", "effect"),
+                impls,
+                lambda plugin: plugin_applies(plugin, effect_type),
+            )
+        if self._through_pluggy(route):
+            try:
+                return route.caller(tx=tx, effect=effect)  # type: ignore[no-any-return]
+            except Exception as error:
+                raise self._failed("advokit_apply_effect", error) from error
+        for name, call in route.calls:  # firstresult: the first that answers applies it
+            try:
+                result = call(tx, effect)
+            except Exception as error:
+                raise self._failed("advokit_apply_effect", error, name) from error
+            if result is not None:
+                return result  # type: ignore[no-any-return]
+        return None
+
+    def _through_pluggy(self, route: _Route) -> bool:
+        plain = self._plain_hookexec
+        return (
+            route.wrapped or plain is None or getattr(self.pm, "_inner_hookexec", None) is not plain
+        )
+
+    def _failed(self, hook_name: str, error: Exception, plugin: str | None = None) -> Exception:
+        """What a per-action hook raises for ``error``: a lost race stays itself."""
+        if database.is_retryable(error) or isinstance(error, PluginError):
+            return error
+        if plugin is not None:
+            return PluginError(plugin, hook_name, error)
+        return self._blame(hook_name, error)
 
     # -- time
 

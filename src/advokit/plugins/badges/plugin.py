@@ -79,6 +79,7 @@ class Badges:
             for kind in badge.criterion.kinds:
                 self.by_kind.setdefault(kind, []).append(badge)
         self.advokit_evaluates = frozenset({*self.by_kind, BADGE_REVOKED})
+        self.advokit_applies = (SetBadgeProgress, GrantBadge, RevokeBadge)
         # kinds a streak counts: only they need the advocate's time zone
         self._zoned = frozenset(
             kind

@@ -65,6 +65,7 @@ class Challenges:
             for kind in challenge.kinds:
                 self.by_kind.setdefault(kind, []).append(challenge)
         self.advokit_evaluates = frozenset({*self.by_kind, CHALLENGE_JOINED, CHALLENGE_MISSED})
+        self.advokit_applies = (SetChallengeProgress, JoinChallenge, CloseChallenge)
 
     def __repr__(self) -> str:
         return f"Challenges({', '.join(self.challenges)})"

@@ -65,6 +65,7 @@ class Leaderboards:
         for board in boards:
             self.by_kind.setdefault(board.kind, []).append(board)
         self.advokit_evaluates = frozenset(self.by_kind)
+        self.advokit_applies = (Score,)
         self._started: set[str] = set()  # programs whose cursor row exists
 
     def __repr__(self) -> str:

@@ -109,6 +109,7 @@ class Tiers:
         self.window = window
         self.grace = grace
         self.advokit_evaluates = frozenset({POINTS_CHANGED, TIER_OVERRIDDEN, TIER_REVIEWED})
+        self.advokit_applies = (ChangeTier, SetTierGrace, SetTierOverride)
 
     def __repr__(self) -> str:
         return f"Tiers({', '.join(t.name for t in self.tiers)}, window={self.window!r})"
