@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import ClassVar
 
 import attrs
 import pytest
@@ -592,3 +593,40 @@ def test_a_wrapper_sees_every_evaluate_call(program):
     # points.changed is derived too
     assert wrapper.wrapped == [("purchase.completed", 2), ("points.changed", 0)]
     assert {type(e).__name__ for e in outcome.effects} == {"AwardPoints", "Stamp", "Other"}
+
+
+@attrs.frozen
+class Tally(Effect):
+    """A plugin's own bookkeeping: applied, but not part of the outcome."""
+
+    recorded: ClassVar[bool] = False
+
+    advocate: str
+
+
+class Tallier:
+    plugin_name = "tallier"
+    advokit_evaluates = frozenset({"purchase.completed"})
+    advokit_applies = (Tally,)
+
+    def __init__(self):
+        self.applied = 0
+
+    @hookimpl
+    def advokit_evaluate(self, ctx, action):
+        return [Tally(advocate=action.advocate), Tag(advocate=action.advocate, tag="buyer")]
+
+    @hookimpl
+    def advokit_apply_effect(self, tx, effect):
+        self.applied += 1
+        return True
+
+
+def test_an_unrecorded_effect_is_applied_but_left_out_of_the_outcome(program):
+    tallier = Tallier()
+    with register_plugin(program, tallier):
+        first = program.record(purchase("o-1"))
+        again = program.record(purchase("o-1"))
+    assert tallier.applied == 1
+    assert sorted(type(e).__name__ for e in first.effects) == ["AwardPoints", "Tag"]
+    assert again.replayed and again.effects == first.effects

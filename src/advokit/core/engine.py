@@ -381,12 +381,13 @@ class _Run:
         if self.savepoint is not None:
             self.savepoint.commit()
         work.keep(checkpoint)
+        recorded = [e for e in effects if e.recorded]
         return Outcome(
             key=action.key,
             kind=action.kind,
             advocate=action.advocate,
             status=Status.APPLIED,
-            effects=effects,
+            effects=effects if len(recorded) == len(effects) else tuple(recorded),
         )
 
     def _apply_effects(

@@ -342,9 +342,17 @@ class Effect:
     ``advokit_evaluate`` and the engine applies them, all of one action in one
     transaction. Plugins may define their own effect classes (attrs frozen,
     subclassing ``Effect``) and apply them in ``advokit_apply_effect``.
+
+    An effect class that sets ``recorded: ClassVar[bool] = False`` is applied
+    like any other but left out of the action's outcome and of the record a
+    retry replays: state a plugin keeps for itself (progress toward a badge),
+    which says nothing the recorded effects and the plugin's tables do not.
     """
 
     __slots__ = ()
+
+    #: Whether the effect is part of the outcome (and of the stored record).
+    recorded: ClassVar[bool] = True
 
 
 _POINTS = v.integer(minimum=1)

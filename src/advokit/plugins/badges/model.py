@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 import attrs
 
@@ -83,6 +84,8 @@ class Badge:
 @attrs.frozen(kw_only=True)
 class SetBadgeProgress(Effect):
     """Store an advocate's new progress toward a badge (``read`` is the version it came from)."""
+
+    recorded: ClassVar[bool] = False  # the plugin's own bookkeeping
 
     advocate: str = attrs.field(validator=v.text())
     badge: str = attrs.field(validator=v.text())

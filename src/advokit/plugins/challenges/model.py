@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -220,6 +220,8 @@ def _local_midnight(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
 @attrs.frozen(kw_only=True)
 class SetChallengeProgress(Effect):
     """Store an advocate's step counts for one period (``read``: the version decided from)."""
+
+    recorded: ClassVar[bool] = False  # the plugin's own bookkeeping
 
     advocate: str = attrs.field(validator=v.text())
     challenge: str = attrs.field(validator=v.text())
