@@ -406,7 +406,9 @@ class _Run:
         earned: dict[tuple[int, str], int] = {}  # awards less reversals: what leaderboards rank
         others = []
         for effect in effects:
-            if isinstance(effect, AwardPoints):
+            if not isinstance(effect, _CORE_TYPES):
+                others.append(effect)  # a plugin's effect: one check, not five
+            elif isinstance(effect, AwardPoints):
                 row_id = view.advocate_id(effect.advocate)
                 work.award(row_id, effect, root_key, effective_at)
                 _add(changed, (row_id, effect.account), effect.points)
@@ -469,6 +471,10 @@ class _Run:
                         },
                     )
                 )
+
+
+#: The effect types the engine applies itself (subclasses too).
+_CORE_TYPES = (AwardPoints, DeductPoints, ReversePoints, HoldForReview, Tag)
 
 
 def _add(totals: dict[tuple[int, str], int], key: tuple[int, str], delta: int) -> None:

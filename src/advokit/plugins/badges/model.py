@@ -87,8 +87,9 @@ class SetBadgeProgress(Effect):
 
     recorded: ClassVar[bool] = False  # the plugin's own bookkeeping
 
-    advocate: str = attrs.field(validator=v.text())
-    badge: str = attrs.field(validator=v.text())
+    # built by the plugin from a checked action and its own badges: not checked again
+    advocate: str
+    badge: str
     count: int = 0
     total: int = 0
     streak: int = 0

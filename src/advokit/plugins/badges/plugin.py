@@ -160,12 +160,14 @@ class Badges:
     # -- applying
 
     @hookimpl
-    def advokit_apply_effect(self, tx: Transaction, effect: Effect) -> bool | None:
+    def advokit_apply_effect(
+        self, tx: Transaction, effect: SetBadgeProgress | GrantBadge | RevokeBadge
+    ) -> bool | None:
+        if effect.badge not in self.badges:
+            return None  # another plugin's badge, if any
         if isinstance(effect, SetBadgeProgress):
             self._save_progress(tx, effect)
         elif isinstance(effect, GrantBadge):
-            if effect.badge not in self.badges:
-                return None  # another plugin's badge, if any
             self._grant(tx, effect)
         elif isinstance(effect, RevokeBadge):
             self._revoke(tx, effect)

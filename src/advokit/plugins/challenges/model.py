@@ -223,10 +223,11 @@ class SetChallengeProgress(Effect):
 
     recorded: ClassVar[bool] = False  # the plugin's own bookkeeping
 
-    advocate: str = attrs.field(validator=v.text())
-    challenge: str = attrs.field(validator=v.text())
-    period: str = attrs.field(validator=v.text())
-    ends_at: datetime = attrs.field()
+    # built by the plugin from a checked action and its own challenges: not checked again
+    advocate: str
+    challenge: str
+    period: str
+    ends_at: datetime
     counts: tuple[int, ...] = attrs.field(converter=tuple)
     completed: bool = False
     read: int = 0

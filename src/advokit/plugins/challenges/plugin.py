@@ -149,7 +149,11 @@ class Challenges:
     # -- applying
 
     @hookimpl
-    def advokit_apply_effect(self, tx: Transaction, effect: Effect) -> bool | None:
+    def advokit_apply_effect(
+        self, tx: Transaction, effect: SetChallengeProgress | JoinChallenge | CloseChallenge
+    ) -> bool | None:
+        if effect.challenge not in self.challenges:
+            return None  # another plugin's challenge, if any
         if isinstance(effect, SetChallengeProgress):
             self._save_progress(tx, effect)
         elif isinstance(effect, JoinChallenge):
