@@ -16,7 +16,7 @@ from advokit.plugins.badges import (
     Badges,
     Count,
     Predicate,
-    SetBadgeProgress,
+    RevokeBadge,
     Streak,
     Total,
     awards_t,
@@ -329,9 +329,9 @@ def test_levels_once_and_no_lost_progress_under_four_processes(database_url):
 def test_effects_stored_under_the_old_module_name_still_decode():
     """Outcomes recorded when the plugin was one module name it as ``advokit.plugins.badges``."""
     stored = {
-        "type": "advokit.plugins.badges:SetBadgeProgress",
-        "fields": {"advocate": "ann", "badge": "reviewer", "count": 2, "recent": [], "read": 1},
+        "type": "advokit.plugins.badges:RevokeBadge",
+        "fields": {"advocate": "ann", "badge": "reviewer", "reason": "fake reviews"},
     }
-    assert codec.decode_effect(stored) == SetBadgeProgress(
-        advocate="ann", badge="reviewer", count=2, read=1
+    assert codec.decode_effect(stored) == RevokeBadge(
+        advocate="ann", badge="reviewer", reason="fake reviews"
     )

@@ -22,7 +22,6 @@ from advokit import (
     Tag,
 )
 from advokit.core import codec, jsontext
-from advokit.plugins.badges import SetBadgeProgress
 from advokit.plugins.challenges import SetChallengeProgress
 
 
@@ -111,9 +110,6 @@ EFFECTS = [
     HoldForReview(reason="velocity: 9 referrals in an hour"),
     Tag(advocate="cust-1", tag="vip", remove=True),
     # plugin effects with tuples and datetimes: written directly too
-    SetBadgeProgress(
-        advocate="cust-1", badge="sharer", count=2, recent=("2026-06-01T10:00:00+00:00", "é")
-    ),
     SetChallengeProgress(
         advocate="cust-1",
         challenge="june",

@@ -14,7 +14,7 @@ from advokit import (
 )
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError
-from advokit.plugins.badges.criteria import Count, Criterion, Predicate, Streak, Total
+from advokit.plugins.badges.criteria import Count, Criterion, Predicate, Progress, Streak, Total
 
 __all__ = [
     "BADGE_GRANTED",
@@ -83,19 +83,17 @@ class Badge:
 
 @attrs.frozen(kw_only=True)
 class SetBadgeProgress(Effect):
-    """Store an advocate's new progress toward a badge (``read`` is the version it came from)."""
+    """Store an advocate's new progress toward badges, as ``(badge, progress)`` pairs.
+
+    Each progress carries the version it was decided from (``Progress.version``).
+    One effect per action for every badge the action moved.
+    """
 
     recorded: ClassVar[bool] = False  # the plugin's own bookkeeping
 
     # built by the plugin from a checked action and its own badges: not checked again
     advocate: str
-    badge: str
-    count: int = 0
-    total: int = 0
-    streak: int = 0
-    last_period: str | None = None
-    recent: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    read: int = 0
+    progress: tuple[tuple[str, Progress], ...]
 
 
 @attrs.frozen(kw_only=True)

@@ -127,30 +127,22 @@ class Badges:
         # the advocate's time zone, read (batched) only when a streak needs it
         zone = view.timezone(advocate) if action.kind in self._zoned else "UTC"
         effects: list[Effect] = []
+        changed: list[tuple[str, Progress]] = []
         for badge in self.by_kind.get(action.kind, ()):
             criterion = badge.criterion
-            before = progress.get(badge.name, _NO_PROGRESS)
             if isinstance(criterion, Predicate):
                 reached = 1 if criterion.test(ctx, action) else 0
             else:
-                after = criterion.advance(before, action, at, zone)
-                if after != before:
-                    effects.append(
-                        SetBadgeProgress(
-                            advocate=advocate,
-                            badge=badge.name,
-                            count=after.count,
-                            total=after.total,
-                            streak=after.streak,
-                            last_period=after.last_period,
-                            recent=after.recent,
-                            read=before.version,
-                        )
-                    )
+                before = progress.get(badge.name, _NO_PROGRESS)
+                after = criterion.advance(before, action, at, zone)  # ``before`` if unchanged
+                if after is not before:
+                    changed.append((badge.name, after))  # its version: the one read
                 reached = badge.level_reached(criterion.value(after))
             if reached and all(r in held for r in badge.requires):
                 for level in range(holding.awarded.get(badge.name, 0) + 1, reached + 1):
                     effects.append(GrantBadge(advocate=advocate, badge=badge.name, level=level))
+        if changed:  # one effect for all of them, before the grants they earn
+            effects.insert(0, SetBadgeProgress(advocate=advocate, progress=tuple(changed)))
         return effects
 
     def _holding(self, view: Any, advocate: str, at: datetime) -> _Holding:
@@ -163,10 +155,10 @@ class Badges:
     def advokit_apply_effect(
         self, tx: Transaction, effect: SetBadgeProgress | GrantBadge | RevokeBadge
     ) -> bool | None:
-        if effect.badge not in self.badges:
-            return None  # another plugin's badge, if any
         if isinstance(effect, SetBadgeProgress):
             self._save_progress(tx, effect)
+        elif effect.badge not in self.badges:
+            return None  # another plugin's badge, if any
         elif isinstance(effect, GrantBadge):
             self._grant(tx, effect)
         elif isinstance(effect, RevokeBadge):
@@ -177,29 +169,24 @@ class Badges:
 
     def _save_progress(self, tx: Transaction, effect: SetBadgeProgress) -> None:
         advocate = effect.advocate
-        tx.save(
-            progress_t,
-            {"advocate_id": tx.view.advocate_id(advocate), "badge": effect.badge},
-            {
-                "program": tx.program.name,
-                "count": effect.count,
-                "total": effect.total,
-                "streak": effect.streak,
-                "last_period": effect.last_period,
-                "recent": list(effect.recent),
-            },
-            read=effect.read,
-        )
+        advocate_id = tx.view.advocate_id(advocate)
+        program = tx.program.name
+        for badge, p in effect.progress:
+            tx.save(
+                progress_t,
+                {"advocate_id": advocate_id, "badge": badge},
+                {
+                    "program": program,
+                    "count": p.count,
+                    "total": p.total,
+                    "streak": p.streak,
+                    "last_period": p.last_period,
+                    "recent": list(p.recent),
+                },
+                read=p.version,  # the stored version, until the batch is written
+            )
         progress = tx.view.memo(_PROGRESS, advocate, _load_progress) or {}
-        saved = Progress(
-            version=effect.read,  # the stored version, until the batch is written
-            count=effect.count,
-            total=effect.total,
-            streak=effect.streak,
-            last_period=effect.last_period,
-            recent=effect.recent,
-        )
-        tx.view.remember(_PROGRESS, advocate, {**progress, effect.badge: saved})
+        tx.view.remember(_PROGRESS, advocate, {**progress, **dict(effect.progress)})
 
     def _grant(self, tx: Transaction, effect: GrantBadge) -> None:
         badge = self.badges[effect.badge]
