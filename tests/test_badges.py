@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,11 +21,12 @@ from advokit.plugins.badges import (
     Streak,
     Total,
     awards_t,
-    progress_t,
     revoke,
+    states_t,
 )
 from helpers import ADVOCATE, build_badges_program, count_rows, post_reviews, run_processes
 
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 REVIEWER = Badge("reviewer", Count("review.posted", levels=(1, 3, 5)), title="Reviewer")
 
 
@@ -319,9 +321,12 @@ def test_levels_once_and_no_lost_progress_under_four_processes(database_url):
             .scalars()
             .all()
         )
-        count = conn.execute(sa.select(progress_t.c.count)).scalar_one()
+        stored = conn.execute(sa.select(states_t.c.progress)).scalar_one()
+    progress = json.loads(stored) if isinstance(stored, str) else stored
+    count, awarded_level = progress["reviewer"][0], progress["reviewer"][5]
     assert awarded == [1, 2, 3]
     assert count == 80  # every one of the 80 distinct reviews counted once
+    assert awarded_level == 3
     assert [s.level for s in program.badges(ADVOCATE)] == [3]
     program.close()
 
@@ -335,3 +340,72 @@ def test_effects_stored_under_the_old_module_name_still_decode():
     assert codec.decode_effect(stored) == RevokeBadge(
         advocate="ann", badge="reviewer", reason="fake reviews"
     )
+
+
+# --------------------------------------------------------------------------- migration
+
+
+def test_badges_0002_moves_progress_and_awarded_levels_into_one_row_per_advocate(database_url):
+    """Rows of badges_progress (and the awards' highest level) survive the upgrade and back."""
+    from alembic import command
+
+    from advokit.core.store import migrate
+    from advokit.core.store import queries as q
+    from advokit.core.store.database import connect, transaction
+    from advokit.plugins.badges.plugin import MIGRATIONS
+
+    engine = connect(database_url)
+    migrate.upgrade(engine, [MIGRATIONS], revision="badges_0001")
+    now = "2026-06-01 12:00:00.000000"  # as UTCDateTime stores it on both databases
+    with transaction(engine) as conn:
+        conn.execute(
+            q.advocates_t.insert(),
+            {
+                "id": 7,
+                "program": "p",
+                "external_id": "ann",
+                "kind": "customer",
+                "locale": "en",
+                "timezone": "UTC",
+                "attributes": {},
+                "consent": {},
+                "enrolled_at": NOW,
+                "updated_at": NOW,
+            },
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO badges_progress (advocate_id, badge, program, version, count, total,"
+            " streak, last_period, recent) VALUES"
+            " (7, 'reviewer', 'p', 4, 3, 0, 0, NULL, '[]'),"
+            " (7, 'sharer', 'p', 2, 2, 0, 0, NULL, '[\"2026-06-01T10:00:00+00:00\"]')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO badges_awards (program, advocate_id, badge, level, action_key,"
+            f" awarded_at) VALUES ('p', 7, 'reviewer', 1, 'r1', '{now}'),"
+            f" ('p', 7, 'reviewer', 2, 'r3', '{now}'), ('p', 7, 'first', 1, 'x', '{now}')"
+        )
+    migrate.upgrade(engine, [MIGRATIONS])
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(states_t)).one()
+    progress = json.loads(row.progress) if isinstance(row.progress, str) else row.progress
+    assert (row.advocate_id, row.program, row.version) == (7, "p", 1)
+    assert progress == {
+        "reviewer": [3, 0, 0, None, [], 2],
+        "sharer": [2, 0, 0, None, ["2026-06-01T10:00:00+00:00"], 0],
+        "first": [0, 0, 0, None, [], 1],  # awarded before any progress was kept
+    }
+
+    config = migrate.alembic_config(engine, [MIGRATIONS])
+    with migrate._migrating(engine) as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "badges_0001")
+    with engine.connect() as conn:
+        back = conn.exec_driver_sql(
+            "SELECT badge, count, recent FROM badges_progress ORDER BY badge"
+        ).all()
+    engine.dispose()
+    assert [(badge, count) for badge, count, _ in back] == [
+        ("first", 0),
+        ("reviewer", 3),
+        ("sharer", 2),
+    ]

@@ -34,9 +34,10 @@
 * ``program.badge_credential(advocate, badge, issuer=...)`` returns the
   award as an unsigned Open Badges 3.0 ``OpenBadgeCredential``.
 
-Progress is kept per advocate and badge in ``badges_progress`` and written
-with an optimistic check: a transaction that read it before another one
-changed it runs again, so concurrent processes never lose a step.
+Progress toward every badge is kept in one row per advocate
+(``badges_states``), read and written once per batch, with an optimistic
+check: a transaction that read it before another one changed it runs again,
+so concurrent processes never lose a step.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from advokit.plugins.badges.model import (
     revoke,
 )
 from advokit.plugins.badges.plugin import Badges
-from advokit.plugins.badges.tables import awards_t, progress_t
+from advokit.plugins.badges.tables import awards_t, states_t
 
 __all__ = [
     "BADGE_GRANTED",
@@ -68,6 +69,6 @@ __all__ = [
     "Streak",
     "Total",
     "awards_t",
-    "progress_t",
     "revoke",
+    "states_t",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,12 +23,28 @@ __all__ = ["Count", "Criterion", "Predicate", "Progress", "Streak", "Total"]
 class Progress:
     """An advocate's progress toward one badge (what the criteria keep)."""
 
-    version: int = 0
     count: int = 0
     total: int = 0
     streak: int = 0
     last_period: str | None = None
     recent: tuple[str, ...] = ()  # ISO times of the latest actions, for Count(within=)
+    awarded: int = 0  # the highest level ever awarded: a level is granted once
+
+    def encode(self) -> list[Any]:
+        """The stored form (``badges_states.progress`` holds one per badge)."""
+        return [
+            self.count,
+            self.total,
+            self.streak,
+            self.last_period,
+            list(self.recent),
+            self.awarded,
+        ]
+
+    @classmethod
+    def decode(cls, stored: Sequence[Any]) -> Progress:
+        count, total, streak, last_period, recent, awarded = stored
+        return cls(count, total, streak, last_period, tuple(recent), awarded)
 
 
 def _levels(instance: Any, attribute: Any, value: Any) -> None:
@@ -69,12 +85,12 @@ class Count:
     def advance(self, progress: Progress, action: Action, at: datetime, zone: str) -> Progress:
         p = progress  # progress moves on every action: constructors, cheaper than evolve
         if self.within is None:
-            return Progress(p.version, p.count + 1, p.total, p.streak, p.last_period, p.recent)
+            return Progress(p.count + 1, p.total, p.streak, p.last_period, p.recent, p.awarded)
         start = at - self.within
         times = sorted(
             [t for t in progress.recent if datetime.fromisoformat(t) > start] + [at.isoformat()]
         )[-self.levels[-1] :]
-        return Progress(p.version, len(times), p.total, p.streak, p.last_period, tuple(times))
+        return Progress(len(times), p.total, p.streak, p.last_period, tuple(times), p.awarded)
 
     def value(self, progress: Progress) -> int:
         return progress.count
@@ -101,7 +117,7 @@ class Total:
         if not v.is_int(amount) or amount <= 0:
             return progress
         p = progress
-        return Progress(p.version, p.count, p.total + amount, p.streak, p.last_period, p.recent)
+        return Progress(p.count, p.total + amount, p.streak, p.last_period, p.recent, p.awarded)
 
     def value(self, progress: Progress) -> int:
         return progress.total
@@ -141,7 +157,7 @@ class Streak:
             return progress  # the same period again, or a late action: no change
         streak = progress.streak + 1 if last == self.previous(local) else 1
         p = progress
-        return Progress(p.version, p.count, p.total, streak, period, p.recent)
+        return Progress(p.count, p.total, streak, period, p.recent, p.awarded)
 
     def value(self, progress: Progress) -> int:
         return progress.streak

@@ -85,8 +85,9 @@ class Badge:
 class SetBadgeProgress(Effect):
     """Store an advocate's new progress toward badges, as ``(badge, progress)`` pairs.
 
-    Each progress carries the version it was decided from (``Progress.version``).
-    One effect per action for every badge the action moved.
+    One effect per action for every badge the action moved; saved (with the
+    advocate's other badges) only if nobody changed them since this
+    transaction read them.
     """
 
     recorded: ClassVar[bool] = False  # the plugin's own bookkeeping

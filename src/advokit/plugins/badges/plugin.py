@@ -37,26 +37,25 @@ from advokit.plugins.badges.model import (
     RevokeBadge,
     SetBadgeProgress,
 )
-from advokit.plugins.badges.tables import awards_t, progress_t
+from advokit.plugins.badges.tables import awards_t, states_t
 
 __all__ = ["Badges"]
 
-_PROGRESS = ("badges", "progress")
+_STATE = ("badges", "state")
 _HELD = ("badges", "held")
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations" / "badges"
 
 
 @attrs.frozen
-class _Holding:
-    """An advocate's badge awards, as the plugin decides on them."""
+class _State:
+    """An advocate's progress toward every badge, and the version of its row (0: none)."""
 
-    held: Mapping[str, int] = {}  # highest level held now (not revoked, not expired)
-    awarded: Mapping[str, int] = {}  # highest level ever awarded: a level is granted once
-    unrevoked: Mapping[str, frozenset[int]] = {}  # levels a revocation would take back
+    version: int = 0
+    progress: Mapping[str, Progress] = {}
 
 
-_NO_AWARDS = _Holding()
+_NO_STATE = _State()
 _NO_PROGRESS = Progress()
 
 
@@ -80,6 +79,8 @@ class Badges:
                 self.by_kind.setdefault(kind, []).append(badge)
         self.advokit_evaluates = frozenset({*self.by_kind, BADGE_REVOKED})
         self.advokit_applies = (SetBadgeProgress, GrantBadge, RevokeBadge)
+        # what is held (not expired, not revoked) is read only when a prerequisite asks
+        self._prerequisites = any(badge.requires for badge in badges)
         # kinds a streak counts: only they need the advocate's time zone
         self._zoned = frozenset(
             kind
@@ -121,33 +122,35 @@ class Badges:
             return [RevokeBadge(advocate=action.advocate, badge=name, reason=action.data["reason"])]
         view, advocate = ctx.view, action.advocate
         at = action.occurred_at or ctx.now
-        holding = self._holding(view, advocate, at)
-        held = holding.held
-        progress: dict[str, Progress] = view.memo(_PROGRESS, advocate, _load_progress) or {}
+        progress = self._state(view, advocate).progress
+        held = self._held(view, advocate, at) if self._prerequisites else {}
         # the advocate's time zone, read (batched) only when a streak needs it
         zone = view.timezone(advocate) if action.kind in self._zoned else "UTC"
         effects: list[Effect] = []
         changed: list[tuple[str, Progress]] = []
         for badge in self.by_kind.get(action.kind, ()):
             criterion = badge.criterion
+            before = progress.get(badge.name, _NO_PROGRESS)
             if isinstance(criterion, Predicate):
                 reached = 1 if criterion.test(ctx, action) else 0
             else:
-                before = progress.get(badge.name, _NO_PROGRESS)
                 after = criterion.advance(before, action, at, zone)  # ``before`` if unchanged
                 if after is not before:
-                    changed.append((badge.name, after))  # its version: the one read
+                    changed.append((badge.name, after))
                 reached = badge.level_reached(criterion.value(after))
-            if reached and all(r in held for r in badge.requires):
-                for level in range(holding.awarded.get(badge.name, 0) + 1, reached + 1):
+            if reached > before.awarded and all(r in held for r in badge.requires):
+                for level in range(before.awarded + 1, reached + 1):
                     effects.append(GrantBadge(advocate=advocate, badge=badge.name, level=level))
         if changed:  # one effect for all of them, before the grants they earn
             effects.insert(0, SetBadgeProgress(advocate=advocate, progress=tuple(changed)))
         return effects
 
-    def _holding(self, view: Any, advocate: str, at: datetime) -> _Holding:
-        found = view.memo(_HELD, advocate, lambda conn, ids: _holdings(conn, ids, at))
-        return found or _NO_AWARDS  # type: ignore[no-any-return]
+    def _state(self, view: Any, advocate: str) -> _State:
+        return view.memo(_STATE, advocate, _load_states) or _NO_STATE  # type: ignore[no-any-return]
+
+    def _held(self, view: Any, advocate: str, at: datetime) -> Mapping[str, int]:
+        found = view.memo(_HELD, advocate, lambda conn, ids: _held_levels(conn, ids, at))
+        return found or {}  # type: ignore[no-any-return]
 
     # -- applying
 
@@ -168,25 +171,29 @@ class Badges:
         return True
 
     def _save_progress(self, tx: Transaction, effect: SetBadgeProgress) -> None:
-        advocate = effect.advocate
-        advocate_id = tx.view.advocate_id(advocate)
-        program = tx.program.name
-        for badge, p in effect.progress:
-            tx.save(
-                progress_t,
-                {"advocate_id": advocate_id, "badge": badge},
-                {
-                    "program": program,
-                    "count": p.count,
-                    "total": p.total,
-                    "streak": p.streak,
-                    "last_period": p.last_period,
-                    "recent": list(p.recent),
-                },
-                read=p.version,  # the stored version, until the batch is written
-            )
-        progress = tx.view.memo(_PROGRESS, advocate, _load_progress) or {}
-        tx.view.remember(_PROGRESS, advocate, {**progress, **dict(effect.progress)})
+        state = self._state(tx.view, effect.advocate)
+        progress = dict(state.progress)
+        for name, after in effect.progress:
+            before = progress.get(name, _NO_PROGRESS)
+            if after.awarded < before.awarded:  # a grant applied since it was decided
+                after = attrs.evolve(after, awarded=before.awarded)
+            progress[name] = after
+        self._stage(tx, effect.advocate, state, progress)
+
+    def _stage(
+        self, tx: Transaction, advocate: str, state: _State, progress: dict[str, Progress]
+    ) -> None:
+        """Save the advocate's row (written once per batch) and remember what it holds."""
+        tx.save(
+            states_t,
+            {"advocate_id": tx.view.advocate_id(advocate)},
+            {
+                "program": tx.program.name,
+                "progress": {name: p.encode() for name, p in progress.items()},
+            },
+            read=state.version,  # the stored version, until the batch is written
+        )
+        tx.view.remember(_STATE, advocate, _State(state.version, progress))
 
     def _grant(self, tx: Transaction, effect: GrantBadge) -> None:
         badge = self.badges[effect.badge]
@@ -194,17 +201,19 @@ class Badges:
             raise InvalidValue(
                 "GrantBadge.level", effect.level, f"1 to {len(badge.criterion.levels)}"
             )
-        when = tx.action.occurred_at or tx.now
-        holding = self._holding(tx.view, effect.advocate, when)
-        if effect.level <= holding.awarded.get(effect.badge, 0):
+        name, level, advocate = effect.badge, effect.level, effect.advocate
+        state = self._state(tx.view, advocate)
+        before = state.progress.get(name, _NO_PROGRESS)
+        if level <= before.awarded:
             return  # granted once per level, ever
+        when = tx.action.occurred_at or tx.now
         tx.insert(
             awards_t,
             {
                 "program": tx.program.name,
-                "advocate_id": tx.view.advocate_id(effect.advocate),
-                "badge": effect.badge,
-                "level": effect.level,
+                "advocate_id": tx.view.advocate_id(advocate),
+                "badge": name,
+                "level": level,
                 "action_key": tx.root_key,
                 "awarded_at": when,
                 "expires_at": when + badge.expires_after if badge.expires_after else None,
@@ -213,49 +222,32 @@ class Badges:
             },
             unique=("advocate_id", "badge", "level"),
         )
-        name, level = effect.badge, effect.level
-        tx.view.remember(
-            _HELD,
-            effect.advocate,
-            _Holding(
-                held={**holding.held, name: max(level, holding.held.get(name, 0))},
-                awarded={**holding.awarded, name: level},
-                unrevoked={
-                    **holding.unrevoked,
-                    name: holding.unrevoked.get(name, frozenset()) | {level},
-                },
-            ),
-        )
+        progress = {**state.progress, name: attrs.evolve(before, awarded=level)}
+        self._stage(tx, advocate, state, progress)
+        if self._prerequisites:
+            held = self._held(tx.view, advocate, when)
+            tx.view.remember(_HELD, advocate, {**held, name: max(level, held.get(name, 0))})
         tx.emit(
             Action(
                 kind=BADGE_GRANTED,
-                advocate=effect.advocate,
-                key=derived_key(tx.root_key, f"{BADGE_GRANTED}:{effect.badge}:{effect.level}"),
+                advocate=advocate,
+                key=derived_key(tx.root_key, f"{BADGE_GRANTED}:{name}:{level}"),
                 occurred_at=tx.action.occurred_at,
-                data={"badge": effect.badge, "level": effect.level},
+                data={"badge": name, "level": level},
             )
         )
 
     def _revoke(self, tx: Transaction, effect: RevokeBadge) -> None:
-        holding = self._holding(tx.view, effect.advocate, tx.now)
         name = effect.badge
-        advocate_id = tx.view.advocate_id(effect.advocate)
-        for level in sorted(holding.unrevoked.get(name, ())):
-            tx.update(
-                awards_t,
-                {"advocate_id": advocate_id, "badge": name, "level": level},
-                {"revoked_at": tx.now, "revoked_reason": effect.reason},
-                where_null=("revoked_at",),  # a concurrent revocation that came first stands
-            )
-        tx.view.remember(
-            _HELD,
-            effect.advocate,
-            attrs.evolve(
-                holding,
-                held={b: n for b, n in holding.held.items() if b != name},
-                unrevoked={b: n for b, n in holding.unrevoked.items() if b != name},
-            ),
+        tx.update(  # every level, those granted earlier in this batch too
+            awards_t,
+            {"advocate_id": tx.view.advocate_id(effect.advocate), "badge": name},
+            {"revoked_at": tx.now, "revoked_reason": effect.reason},
+            where_null=("revoked_at",),  # a concurrent revocation that came first stands
         )
+        if self._prerequisites:
+            held = self._held(tx.view, effect.advocate, tx.now)
+            tx.view.remember(_HELD, effect.advocate, {b: n for b, n in held.items() if b != name})
 
     # -- queries
 
@@ -265,7 +257,7 @@ class Badges:
         with database.transaction(program.engine, write=False) as conn:
             row_id = q.advocate_row_id(conn, program.name, advocate)
             awards = _awards(conn, [row_id], now).get(row_id, {})
-            progress = _load_progress(conn, [row_id]).get(row_id, {})
+            progress = (_load_states(conn, [row_id]).get(row_id) or _NO_STATE).progress
         shown = []
         for badge in self.badges.values():
             level, awarded_at, expires_at = awards.get(badge.name, (0, None, None))
@@ -357,26 +349,24 @@ class Badges:
 # --------------------------------------------------------------------------- reads
 
 
-def _load_progress(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Progress]]:
-    t = progress_t
-    # ``recent`` read raw: nearly always "[]", cheaper to recognise than to parse
-    recent = sa.type_coerce(t.c.recent, sa.String)
-    columns = (t.c.advocate_id, t.c.badge, t.c.version, t.c.count, t.c.total, t.c.streak)
-    found: dict[int, dict[str, Progress]] = {}
+def _load_states(conn: Connection, ids: Sequence[int]) -> dict[int, _State]:
+    t = states_t
+    # read as text and decoded here: the same on SQLite (JSON text) and PostgreSQL
+    stored = sa.type_coerce(t.c.progress, sa.String)
+    found: dict[int, _State] = {}
+    decode = Progress.decode
     for part in q.chunks(ids):
-        query = sa.select(*columns, t.c.last_period, recent).where(t.c.advocate_id.in_(part))
-        for advocate_id, badge, version, count, total, streak, last, times in conn.execute(query):
-            found.setdefault(advocate_id, {})[badge] = Progress(
-                version, count, total, streak, last, _times(times)
+        query = sa.select(t.c.advocate_id, t.c.version, stored).where(t.c.advocate_id.in_(part))
+        for advocate_id, version, progress in conn.execute(query):
+            found[advocate_id] = _State(
+                version, {name: decode(p) for name, p in _json(progress).items()}
             )
     return found
 
 
-def _times(stored: Any) -> tuple[str, ...]:
-    """The ``recent`` column: JSON text on SQLite, already decoded by psycopg on PostgreSQL."""
-    if isinstance(stored, str):
-        return () if stored == "[]" else tuple(json.loads(stored))
-    return tuple(stored)
+def _json(stored: Any) -> Any:
+    """A JSON column read as text: a str on SQLite; psycopg may have decoded it already."""
+    return json.loads(stored) if isinstance(stored, str) else stored
 
 
 def _awards(
@@ -400,35 +390,11 @@ def _awards(
     return found
 
 
-def _holdings(conn: Connection, ids: Sequence[int], at: datetime) -> dict[int, _Holding]:
-    """Every advocate's awards: what is held at ``at``, what was ever awarded, what is revocable."""
-    t = awards_t
-    held: dict[int, dict[str, int]] = {}
-    awarded: dict[int, dict[str, int]] = {}
-    unrevoked: dict[int, dict[str, frozenset[int]]] = {}
-    for part in q.chunks(ids):
-        # flags computed by the database: no datetime to convert per row
-        live = t.c.revoked_at.is_(None)
-        current = sa.and_(live, sa.or_(t.c.expires_at.is_(None), t.c.expires_at > at))
-        rows = conn.execute(
-            sa.select(t.c.advocate_id, t.c.badge, t.c.level, live, current)
-            .where(t.c.advocate_id.in_(part))
-            .order_by(t.c.level)
-        )
-        for advocate_id, badge, level, not_revoked, is_held in rows:
-            awarded.setdefault(advocate_id, {})[badge] = level
-            if not_revoked:
-                levels = unrevoked.setdefault(advocate_id, {})
-                levels[badge] = levels.get(badge, frozenset()) | {level}
-                if is_held:
-                    held.setdefault(advocate_id, {})[badge] = level
+def _held_levels(conn: Connection, ids: Sequence[int], at: datetime) -> dict[int, dict[str, int]]:
+    """The highest level of each badge held at ``at`` (not revoked, not expired)."""
     return {
-        advocate_id: _Holding(
-            held=held.get(advocate_id, {}),
-            awarded=levels,
-            unrevoked=unrevoked.get(advocate_id, {}),
-        )
-        for advocate_id, levels in awarded.items()
+        advocate_id: {badge: level for badge, (level, _, _) in awards.items()}
+        for advocate_id, awards in _awards(conn, ids, at).items()
     }
 
 

@@ -1,4 +1,4 @@
-"""The badges plugin's tables: progress toward each badge, and the awards."""
+"""The badges plugin's tables: each advocate's progress toward every badge, and the awards."""
 
 from __future__ import annotations
 
@@ -7,22 +7,19 @@ from sqlmodel import SQLModel
 
 from advokit.core.store.types import BigIntegerPK, UTCDateTime
 
-__all__ = ["awards_t", "progress_t"]
+__all__ = ["awards_t", "states_t"]
 
-progress_t = sa.Table(
-    "badges_progress",
+states_t = sa.Table(
+    "badges_states",
     SQLModel.metadata,
     sa.Column(
         "advocate_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), primary_key=True
     ),
-    sa.Column("badge", sa.String(63), primary_key=True),
     sa.Column("program", sa.String(100), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("count", sa.BigInteger, nullable=False),
-    sa.Column("total", sa.BigInteger, nullable=False),
-    sa.Column("streak", sa.Integer, nullable=False),
-    sa.Column("last_period", sa.String(10), nullable=True),
-    sa.Column("recent", sa.JSON, nullable=False),
+    # {badge: [count, total, streak, last_period, recent, awarded]}: one row an advocate,
+    # read and written once a batch whatever the number of badges
+    sa.Column("progress", sa.JSON, nullable=False),
 )
 
 awards_t = sa.Table(
