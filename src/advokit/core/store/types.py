@@ -38,3 +38,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def utc(value: Any) -> datetime | None:
+    """A :class:`UTCDateTime` column's value as the driver returns it, as an aware UTC datetime.
+
+    For rows read with :func:`advokit.core.store.driver.fetch` (no SQLAlchemy
+    type processing): SQLite gives naive UTC text, psycopg an aware datetime.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+    return value.astimezone(UTC)  # type: ignore[no-any-return]

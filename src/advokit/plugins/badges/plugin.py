@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -27,6 +26,7 @@ from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
+from advokit.core.store.driver import fetch, json_value
 from advokit.plugins.badges.criteria import Predicate, Progress, Streak
 from advokit.plugins.badges.model import (
     BADGE_GRANTED,
@@ -46,17 +46,35 @@ _HELD = ("badges", "held")
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations" / "badges"
 
+_STATES = f"SELECT advocate_id, version, progress FROM {states_t.name} WHERE advocate_id IN (*)"
+
 
 @attrs.frozen
 class _State:
-    """An advocate's progress toward every badge, and the version of its row (0: none)."""
+    """An advocate's progress toward every badge, and the version of its row (0: none).
+
+    ``stored`` is the row as read, each badge decoded only when asked for (an
+    action moves one or two of them); ``changed`` what this batch changed.
+    """
 
     version: int = 0
-    progress: Mapping[str, Progress] = {}
+    stored: Mapping[str, list[Any]] = {}
+    changed: Mapping[str, Progress] = {}
+
+    def get(self, badge: str) -> Progress:
+        found = self.changed.get(badge)
+        if found is not None:
+            return found
+        stored = self.stored.get(badge)
+        return _NO_PROGRESS if stored is None else Progress.decode(stored)
+
+    def encode(self) -> dict[str, list[Any]]:
+        """The row's ``progress`` column."""
+        return {**self.stored, **{name: p.encode() for name, p in self.changed.items()}}
 
 
-_NO_STATE = _State()
 _NO_PROGRESS = Progress()
+_NO_STATE = _State()
 
 
 class Badges:
@@ -122,7 +140,7 @@ class Badges:
             return [RevokeBadge(advocate=action.advocate, badge=name, reason=action.data["reason"])]
         view, advocate = ctx.view, action.advocate
         at = action.occurred_at or ctx.now
-        progress = self._state(view, advocate).progress
+        state = self._state(view, advocate)
         held = self._held(view, advocate, at) if self._prerequisites else {}
         # the advocate's time zone, read (batched) only when a streak needs it
         zone = view.timezone(advocate) if action.kind in self._zoned else "UTC"
@@ -130,7 +148,7 @@ class Badges:
         changed: list[tuple[str, Progress]] = []
         for badge in self.by_kind.get(action.kind, ()):
             criterion = badge.criterion
-            before = progress.get(badge.name, _NO_PROGRESS)
+            before = state.get(badge.name)
             if isinstance(criterion, Predicate):
                 reached = 1 if criterion.test(ctx, action) else 0
             else:
@@ -172,28 +190,23 @@ class Badges:
 
     def _save_progress(self, tx: Transaction, effect: SetBadgeProgress) -> None:
         state = self._state(tx.view, effect.advocate)
-        progress = dict(state.progress)
+        changed = dict(state.changed)
         for name, after in effect.progress:
-            before = progress.get(name, _NO_PROGRESS)
-            if after.awarded < before.awarded:  # a grant applied since it was decided
-                after = attrs.evolve(after, awarded=before.awarded)
-            progress[name] = after
-        self._stage(tx, effect.advocate, state, progress)
+            awarded = state.get(name).awarded
+            if after.awarded < awarded:  # a grant applied since it was decided
+                after = attrs.evolve(after, awarded=awarded)
+            changed[name] = after
+        self._stage(tx, effect.advocate, attrs.evolve(state, changed=changed))
 
-    def _stage(
-        self, tx: Transaction, advocate: str, state: _State, progress: dict[str, Progress]
-    ) -> None:
+    def _stage(self, tx: Transaction, advocate: str, state: _State) -> None:
         """Save the advocate's row (written once per batch) and remember what it holds."""
         tx.save(
             states_t,
             {"advocate_id": tx.view.advocate_id(advocate)},
-            {
-                "program": tx.program.name,
-                "progress": {name: p.encode() for name, p in progress.items()},
-            },
+            {"program": tx.program.name, "progress": state.encode()},
             read=state.version,  # the stored version, until the batch is written
         )
-        tx.view.remember(_STATE, advocate, _State(state.version, progress))
+        tx.view.remember(_STATE, advocate, state)
 
     def _grant(self, tx: Transaction, effect: GrantBadge) -> None:
         badge = self.badges[effect.badge]
@@ -203,7 +216,7 @@ class Badges:
             )
         name, level, advocate = effect.badge, effect.level, effect.advocate
         state = self._state(tx.view, advocate)
-        before = state.progress.get(name, _NO_PROGRESS)
+        before = state.get(name)
         if level <= before.awarded:
             return  # granted once per level, ever
         when = tx.action.occurred_at or tx.now
@@ -222,8 +235,8 @@ class Badges:
             },
             unique=("advocate_id", "badge", "level"),
         )
-        progress = {**state.progress, name: attrs.evolve(before, awarded=level)}
-        self._stage(tx, advocate, state, progress)
+        changed = {**state.changed, name: attrs.evolve(before, awarded=level)}
+        self._stage(tx, advocate, attrs.evolve(state, changed=changed))
         if self._prerequisites:
             held = self._held(tx.view, advocate, when)
             tx.view.remember(_HELD, advocate, {**held, name: max(level, held.get(name, 0))})
@@ -257,13 +270,13 @@ class Badges:
         with database.transaction(program.engine, write=False) as conn:
             row_id = q.advocate_row_id(conn, program.name, advocate)
             awards = _awards(conn, [row_id], now).get(row_id, {})
-            progress = (_load_states(conn, [row_id]).get(row_id) or _NO_STATE).progress
+            state = _load_states(conn, [row_id]).get(row_id) or _NO_STATE
         shown = []
         for badge in self.badges.values():
             level, awarded_at, expires_at = awards.get(badge.name, (0, None, None))
             if badge.hidden and not level:
                 continue
-            value = badge.criterion.value(progress.get(badge.name, Progress()))
+            value = badge.criterion.value(state.get(badge.name))
             levels = badge.criterion.levels
             shown.append(
                 BadgeStatus(
@@ -350,23 +363,10 @@ class Badges:
 
 
 def _load_states(conn: Connection, ids: Sequence[int]) -> dict[int, _State]:
-    t = states_t
-    # read as text and decoded here: the same on SQLite (JSON text) and PostgreSQL
-    stored = sa.type_coerce(t.c.progress, sa.String)
-    found: dict[int, _State] = {}
-    decode = Progress.decode
-    for part in q.chunks(ids):
-        query = sa.select(t.c.advocate_id, t.c.version, stored).where(t.c.advocate_id.in_(part))
-        for advocate_id, version, progress in conn.execute(query):
-            found[advocate_id] = _State(
-                version, {name: decode(p) for name, p in _json(progress).items()}
-            )
-    return found
-
-
-def _json(stored: Any) -> Any:
-    """A JSON column read as text: a str on SQLite; psycopg may have decoded it already."""
-    return json.loads(stored) if isinstance(stored, str) else stored
+    return {
+        advocate_id: _State(version, json_value(progress))
+        for advocate_id, version, progress in fetch(conn, _STATES, (), ids)
+    }
 
 
 def _awards(

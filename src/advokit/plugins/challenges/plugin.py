@@ -24,6 +24,7 @@ from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
+from advokit.core.store.driver import fetch, json_value
 from advokit.plugins.challenges.model import (
     CHALLENGE_COMPLETED,
     CHALLENGE_JOINED,
@@ -43,6 +44,11 @@ __all__ = ["Challenges"]
 _JOINED = ("challenges", "joined")
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations" / "challenges"
+
+_PROGRESS = (
+    "SELECT advocate_id, version, counts, completed_at, closed_at"
+    f" FROM {progress_t.name} WHERE challenge = ? AND period = ? AND advocate_id IN (*)"
+)
 
 
 @attrs.frozen
@@ -355,22 +361,14 @@ def _remember(tx: Transaction, advocate: str, challenge: str, period: str, state
 def _load_progress(
     conn: Connection, ids: Sequence[int], challenge: str, period: str
 ) -> dict[int, _State]:
-    t = progress_t
-    found: dict[int, _State] = {}
-    for part in q.chunks(ids):
-        # flags computed by the database: no datetime to convert per row
-        query = sa.select(
-            t.c.advocate_id,
-            t.c.version,
-            t.c.counts,
-            t.c.completed_at.is_not(None),
-            t.c.closed_at.is_not(None),
-        ).where(t.c.advocate_id.in_(part), t.c.challenge == challenge, t.c.period == period)
-        for advocate_id, version, counts, completed, closed in conn.execute(query):
-            found[advocate_id] = _State(
-                version=version,
-                counts=tuple(counts),
-                completed=bool(completed),
-                closed=bool(closed),
-            )
-    return found
+    return {
+        advocate_id: _State(
+            version=version,
+            counts=tuple(json_value(counts)),
+            completed=completed_at is not None,
+            closed=closed_at is not None,
+        )
+        for advocate_id, version, counts, completed_at, closed_at in fetch(
+            conn, _PROGRESS, (challenge, period), ids
+        )
+    }

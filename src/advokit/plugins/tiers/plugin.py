@@ -27,6 +27,8 @@ from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
+from advokit.core.store.driver import fetch
+from advokit.core.store.types import utc
 from advokit.plugins.tiers.model import (
     _NAME,
     KINDS,
@@ -56,6 +58,11 @@ _STATE = ("tiers", "state")
 _ENROLLED = ("tiers", "enrolled_at")
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations" / "tiers"
+
+_STATES = (
+    "SELECT advocate_id, tier, since, grace_until, override_tier, override_until, version"
+    f" FROM {states_t.name} WHERE advocate_id IN (*)"
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -153,18 +160,18 @@ class Tiers:
         return ctx.view.memo(_STATE, advocate, self._load_states)  # type: ignore[no-any-return]
 
     def _load_states(self, conn: Connection, ids: list[int]) -> dict[int, _State]:
-        t = states_t
         found = {}
-        for part in q.chunks(ids):
-            for row in conn.execute(sa.select(t).where(t.c.advocate_id.in_(part))):
-                found[row.advocate_id] = _State(
-                    tier=row.tier,
-                    since=row.since,
-                    grace_until=row.grace_until,
-                    override_tier=row.override_tier,
-                    override_until=row.override_until,
-                    version=row.version,
-                )
+        for advocate_id, tier, since, grace_until, override_tier, override_until, version in fetch(
+            conn, _STATES, (), ids
+        ):
+            found[advocate_id] = _State(
+                tier=tier,
+                since=utc(since),
+                grace_until=utc(grace_until),
+                override_tier=override_tier,
+                override_until=utc(override_until),
+                version=version,
+            )
         return found
 
     def _value(self, ctx: EvaluationContext, advocate: str, at: datetime) -> int:
