@@ -27,6 +27,14 @@ Everything runs in one process on fresh SQLite files in a temporary directory.
    badge and challenge progress): the time of one ``program.tick()`` and what
    it did, and of a second tick at the same instant (which posts nothing).
 
+``--floor`` also measures what the plugin API itself costs, next to part 1:
+points plus K plugins that each keep one row of state per advocate through
+the public hooks (``advokit_evaluate`` returns one effect,
+``advokit_apply_effect`` stages it with ``tx.save``) and decide nothing, for K
+= 3 (as many plugins as part 1's gamified program) and K = 7 (one per
+rule: tiers, 5 badges, 1 challenge). Their ratio to points-only bounds what
+plugins doing real work can reach.
+
 ``--breakdown`` also times where a gamified action's microseconds go (the
 engine's steps and each plugin's hooks, wrapped with ``perf_counter``: the
 wrapping itself adds a little).
@@ -49,12 +57,14 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import attrs
 import sqlalchemy as sa
 
-from advokit import Action, Advocate, ManualClock, Program
+from advokit import Action, Advocate, Effect, ManualClock, Program, hookimpl
 from advokit.core.hooks import Hooks
+from advokit.core.store.driver import fetch
 from advokit.plugins.badges import Badge, Badges, Count, Streak, Total
 from advokit.plugins.challenges import Challenge, Challenges, Step
 from advokit.plugins.leaderboards import Board, Leaderboards
@@ -249,6 +259,86 @@ def part_breakdown(workdir: Path, args: argparse.Namespace) -> None:
     print(f"gamified, timed: {1e6 / rate:.0f} µs per action in all")
     for name, seconds in parts.items():
         print(f"  {name}: {1e6 * seconds / len(actions):.1f} µs per action")
+
+
+# --------------------------------------------------------------------------- 1b. the floor
+
+
+@attrs.frozen
+class Counted(Effect):
+    """The floor plugins' one effect: an advocate's new count (bookkeeping, not recorded)."""
+
+    recorded: ClassVar[bool] = False
+
+    advocate: str
+    count: int
+    read: int
+
+
+class Floor:
+    """Keeps a per-advocate count of actions in its own table, and decides nothing else."""
+
+    def __init__(self, number: int) -> None:
+        self.plugin_name = f"floor{number}"
+        self.table = sa.Table(
+            f"floor{number}_counts",
+            sa.MetaData(),
+            sa.Column("advocate_id", sa.BigInteger, primary_key=True),
+            sa.Column("program", sa.String(100), nullable=False),
+            sa.Column("version", sa.Integer, nullable=False),
+            sa.Column("count", sa.Integer, nullable=False),
+        )
+        self.shape = (self.plugin_name, "count")
+        self.read_sql = (
+            f"SELECT advocate_id, version, count FROM {self.table.name} WHERE advocate_id IN (*)"
+        )
+        self.advokit_evaluates = frozenset({"purchase.completed", "review.posted", "share.posted"})
+        # an effect type of its own, so that each effect is offered to its plugin only
+        self.effect = attrs.frozen(type(f"Counted{number}", (Counted,), {}))
+        self.advokit_applies = (self.effect,)
+
+    def load(self, conn: Any, ids: list[int]) -> dict[int, tuple[int, int]]:
+        return {row_id: (version, n) for row_id, version, n in fetch(conn, self.read_sql, (), ids)}
+
+    @hookimpl
+    def advokit_evaluate(self, ctx: Any, action: Action) -> list[Effect]:
+        version, count = ctx.view.memo(self.shape, action.advocate, self.load) or (0, 0)
+        return [self.effect(action.advocate, count + 1, version)]
+
+    @hookimpl
+    def advokit_apply_effect(self, tx: Any, effect: Counted) -> bool:
+        tx.save(
+            self.table,
+            {"advocate_id": tx.view.advocate_id(effect.advocate)},
+            {"program": PROGRAM, "count": effect.count},
+            read=effect.read,
+        )
+        tx.view.remember(self.shape, effect.advocate, (effect.read, effect.count))
+        return True
+
+
+def floor_rate(path: Path, plugins: int, actions: list[Action], args: argparse.Namespace) -> float:
+    floors = [Floor(number) for number in range(plugins)]
+    program = build(path, [points_rules(), *floors])
+    for floor in floors:
+        floor.table.create(program.engine)
+    program.close()
+    return record_all(path, [points_rules(), *floors], actions, args.advocates, args.batch)
+
+
+def part_floor(workdir: Path, args: argparse.Namespace) -> None:
+    actions = make_actions(args.actions, args.advocates, seed=args.seed)
+    base = record_all(
+        workdir / "floor-points.db", [points_rules()], actions, args.advocates, args.batch
+    )
+    for plugins in (3, 7):
+        rate = floor_rate(workdir / f"floor-{plugins}.db", plugins, actions, args)
+        extra = (1e6 / rate - 1e6 / base) / plugins
+        print(
+            f"floor: points + {plugins} plugins keeping a row each and deciding nothing "
+            f"{rate:,.0f} actions/s, ratio {rate / base:.3f} ({extra:.1f} µs per plugin "
+            f"per action; points only {base:,.0f} actions/s)"
+        )
 
 
 # --------------------------------------------------------------------------- 2. leaderboard
@@ -472,6 +562,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--breakdown", action="store_true", help="also time part 1's steps and plugin hooks"
     )
+    parser.add_argument(
+        "--floor", action="store_true", help="also measure the plugin API's own cost"
+    )
     args = parser.parse_args(argv)
     if min(args.actions, args.advocates, args.batch, args.rounds, args.board_calls) < 1:
         parser.error("counts must be positive")
@@ -485,6 +578,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         workdir = Path(tmp)
         print(f"--- 1. record_many: N={args.actions:,}, M={args.advocates:,}, B={args.batch}")
         ok &= part_recording(workdir, args)
+        if args.floor:
+            part_floor(workdir, args)
         if args.breakdown:
             part_breakdown(workdir, args)
         if args.board_advocates:

@@ -42,9 +42,10 @@ def test_bench_gamification_runs_every_part_and_prints_its_verdicts():
         "bench_gamification.py",
         *("--actions", "400", "--advocates", "60", "--batch", "100", "--rounds", "1"),
         *("--board-advocates", "300", "--board-actions", "1000,3000", "--board-calls", "3"),
-        *("--tick-advocates", "400", "--tick-sample", "300", "--breakdown"),
+        *("--tick-advocates", "400", "--tick-sample", "300", "--breakdown", "--floor"),
     )
     assert "gamified / points-only" in out
+    assert "floor: points + 3 plugins" in out and "floor: points + 7 plugins" in out
     assert "Badges.advokit_apply_effect:" in out and "writing the batch (flush):" in out
     assert "'this week' top 10" in out and "USING COVERING INDEX ix_leaderboards_rank" in out
     assert "scaling 1,000 -> 3,000 actions" in out
