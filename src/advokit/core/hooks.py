@@ -11,14 +11,13 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
 from advokit.core.errors import ConfigurationError, InvalidValue, PluginError, one_of
 from advokit.core.model import Action, Effect, Outcome, Verdict
 from advokit.core.store import database
 
 if TYPE_CHECKING:
     from advokit.core.context import EvaluationContext, Transaction
+    from advokit.core.plugins import PluginManager
     from advokit.core.program import Program
     from advokit.core.registry import Registries, Registry
 
@@ -55,17 +54,11 @@ class _Route:
     tracing is on (``HookRecorder``), so that they see every call.
     """
 
-    __slots__ = ("caller", "calls", "empty", "impls", "wrapped")
+    __slots__ = ("caller", "calls", "empty", "generation", "wrapped")
 
-    def __init__(
-        self,
-        pm: pluggy.PluginManager,
-        hook_name: str,
-        spec: tuple[str, ...],
-        impls: list[Any],
-        keep: Any,
-    ) -> None:
-        self.impls = impls
+    def __init__(self, pm: PluginManager, hook_name: str, spec: tuple[str, ...], keep: Any) -> None:
+        self.generation = pm.generation  # made again when plugins change
+        impls = getattr(pm.hook, hook_name).get_hookimpls()
         taken = [impl for impl in impls if keep(impl.plugin)]
         self.empty = not taken
         self.wrapped = any(impl.hookwrapper or impl.wrapper for impl in impls)
@@ -103,12 +96,11 @@ _REGISTRATIONS = (
 class Hooks:
     """One typed method per hook."""
 
-    def __init__(self, pm: pluggy.PluginManager) -> None:
+    def __init__(self, pm: PluginManager) -> None:
         self.pm = pm
         relay = pm.hook
         self._screen = relay.advokit_screen
-        self._evaluate = relay.advokit_evaluate
-        self._apply_effect = relay.advokit_apply_effect
+        self._screening = (-1, False)  # (generation, whether any plugin screens)
         # pluggy's plain call; monitoring and tracing replace it (a private attribute:
         # without it, every call goes through pluggy)
         self._plain_hookexec = getattr(pm, "_inner_hookexec", None)
@@ -148,7 +140,9 @@ class Hooks:
     # -- pipeline
 
     def screen(self, ctx: EvaluationContext, action: Action) -> list[Verdict]:
-        if not self._screen.get_hookimpls():  # the common case; saves a pluggy call
+        if self._screening[0] != self.pm.generation:
+            self._screening = (self.pm.generation, bool(self._screen.get_hookimpls()))
+        if not self._screening[1]:  # the common case; saves a pluggy call
             return []
         try:
             return self._screen(ctx=ctx, action=action)  # type: ignore[no-any-return]
@@ -206,32 +200,25 @@ class Hooks:
         return not self._evaluator(kind).empty
 
     def _evaluator(self, kind: str) -> _Route:
-        """The ``advokit_evaluate`` route for ``kind``: only plugins that take it.
-
-        Made again when plugins were registered or removed since.
-        """
-        impls = self._evaluate.get_hookimpls()
+        """The ``advokit_evaluate`` route for ``kind``: only plugins that take it."""
         route = self._evaluators.get(kind)
-        if route is None or route.impls != impls:
+        if route is None or route.generation != self.pm.generation:
             route = self._evaluators[kind] = _Route(
                 self.pm,
                 "advokit_evaluate",
                 ("ctx", "action"),
-                impls,
                 lambda plugin: plugin_evaluates(plugin, kind),
             )
         return route
 
     def apply_effect(self, tx: Transaction, effect: Effect) -> bool | None:
         effect_type = type(effect)
-        impls = self._apply_effect.get_hookimpls()
         route = self._appliers.get(effect_type)
-        if route is None or route.impls != impls:
+        if route is None or route.generation != self.pm.generation:
             route = self._appliers[effect_type] = _Route(
                 self.pm,
                 "advokit_apply_effect",
                 ("tx", "effect"),
-                impls,
                 lambda plugin: plugin_applies(plugin, effect_type),
             )
         if self._through_pluggy(route):

@@ -121,6 +121,35 @@ def plugin_name(plugin: object) -> str:
     return type(plugin).__name__.lower()
 
 
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, counting the changes to its registrations.
+
+    The per-action hooks keep routes (which implementations take an action
+    kind or an effect type); ``generation`` tells them, in one comparison,
+    when a plugin was registered, removed or blocked since they were made.
+    """
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.generation = 0
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        self.generation += 1
+        return super().register(plugin, name)
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
+        self.generation += 1
+        return super().unregister(plugin, name)
+
+    def set_blocked(self, name: str) -> None:
+        self.generation += 1
+        super().set_blocked(name)
+
+    def add_hookspecs(self, module_or_class: object) -> None:
+        self.generation += 1
+        super().add_hookspecs(module_or_class)
+
+
 def load_plugins(
     plugins: Sequence[object] = (),
     *,
@@ -129,7 +158,7 @@ def load_plugins(
 ) -> LoadedPlugins:
     """Build a plugin manager holding ``plugins``, the built-ins and installed plugins."""
     env = os.environ if environ is None else environ
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm = PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     loaded = LoadedPlugins(pm)
     disabled = _names(env.get("ADVOKIT_DISABLE_PLUGINS"))

@@ -79,6 +79,8 @@ class Staging:
         self._inserts: dict[str, dict[Any, dict[str, Any]]] = {}
         self._unique: dict[str, tuple[str, ...] | None] = {}
         self._saves: dict[str, dict[tuple[Any, ...], _Save]] = {}
+        # (table, key names) -> (its saves, the key columns in table order)
+        self._save_slots: dict[tuple[sa.Table, tuple[str, ...]], tuple[Any, tuple[str, ...]]] = {}
         self._adds: dict[str, dict[tuple[Any, ...], _Add]] = {}
         self._updates: dict[str, dict[tuple[Any, ...], _Update]] = {}
         self._count = 0  # keys of inserts without unique columns
@@ -120,16 +122,22 @@ class Staging:
         values: Mapping[str, Any],
         read: int,
     ) -> None:
-        if not _versioned(table):
-            raise InvalidValue("save table", table.name, "a table with a version column")
         if type(read) is not int or read < 0:
             raise InvalidValue("save read", read, "the version read, 0 when there was no row")
-        saves = self._rows(self._saves, table)
-        key = {c: key[c] for c in _unique_columns(table, tuple(key))}  # one order
+        names = tuple(key)
+        slot = self._save_slots.get((table, names))
+        if slot is None:  # first save of this table and key shape: check them once
+            if not _versioned(table):
+                raise InvalidValue("save table", table.name, "a table with a version column")
+            columns = _unique_columns(table, names)
+            slot = self._save_slots[table, names] = (self._rows(self._saves, table), columns)
+        saves, columns = slot
+        if columns != names:
+            key = {c: key[c] for c in columns}  # one order
         row_key = tuple(key.values())
         before = saves.get(row_key)
         if before is None:
-            saves[row_key] = _Save(key, dict(values), read)
+            saves[row_key] = _Save(dict(key), dict(values), read)
             self._journal(lambda: saves.pop(row_key))
             return
         if before.read != read:
