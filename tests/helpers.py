@@ -246,3 +246,33 @@ def post_challenge_reviews(
 ) -> None:
     """Process target: post reviews toward the twelve-review challenge."""
     _work(_review_once, database_url, barrier, results, worker, calls, build_challenges_program)
+
+
+def build_referrals_program(database_url: str) -> Program:
+    from advokit.plugins.referrals import Referrals
+
+    return Program(
+        name=PROGRAM,
+        database_url=database_url,
+        plugins=[Referrals(link="https://bakery.example/r/{code}")],
+        load_entrypoints=False,
+    )
+
+
+def ask_referral_code(
+    database_url: str, barrier: Any, results: Any, worker: int, calls: int
+) -> None:
+    """Process target: ask for the codes of advocates ``friend-0`` to ``friend-{calls-1}``."""
+    report: dict[str, Any] = {"worker": worker, "outcomes": [], "errors": [], "fatal": None}
+    try:
+        program = build_referrals_program(database_url)
+        barrier.wait(timeout=60)
+        for call in range(calls):
+            try:
+                report["outcomes"].append(program.referral_code(f"friend-{call}").code)
+            except Exception as error:  # reported, not raised: the parent asserts
+                report["errors"].append(f"{type(error).__name__}: {error}")
+        program.close()
+    except Exception as error:
+        report["fatal"] = f"{type(error).__name__}: {error}"
+    results.put(report)

@@ -153,3 +153,48 @@ def test_plugin_version_location(engine: sa.Engine, tmp_path: Path) -> None:
     assert not migrate.is_up_to_date(engine)
     with pytest.raises(DatabaseNotReady, match="exampleplugin_0001"):
         migrate.upgrade(engine)
+
+
+def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.Engine) -> None:
+    """Each plugin's alembic branch ends at exactly the tables its ``tables.py`` declares."""
+    from advokit.plugins import badges, challenges, leaderboards, referrals, tiers
+    from advokit.plugins.badges.plugin import MIGRATIONS as BADGES
+    from advokit.plugins.challenges.plugin import MIGRATIONS as CHALLENGES
+    from advokit.plugins.leaderboards.plugin import MIGRATIONS as LEADERBOARDS
+    from advokit.plugins.referrals.plugin import MIGRATIONS as REFERRALS
+    from advokit.plugins.tiers.plugin import MIGRATIONS as TIERS
+
+    plugin_tables = [
+        badges.states_t,
+        badges.awards_t,
+        challenges.progress_t,
+        challenges.enrolments_t,
+        leaderboards.scores_t,
+        leaderboards.cursor_t,
+        leaderboards.taken_off_t,
+        referrals.codes_t,
+        tiers.states_t,
+        tiers.changes_t,
+    ]
+    migrate.upgrade(engine, [BADGES, CHALLENGES, LEADERBOARDS, REFERRALS, TIERS])
+    metadata = sa.MetaData()
+    for table in [*core_tables(), *plugin_tables]:
+        table.to_metadata(metadata)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "version_table": migrate.VERSION_TABLE,
+            },
+        )
+        differences = compare_metadata(context, metadata)
+    # the one object a plugin adds to a core table: leaderboards' index for its expiry scan
+    leaderboards_index = [
+        d
+        for d in differences
+        if d[0] == "remove_index" and d[1].name == "ix_leaderboards_entry_type"
+    ]
+    assert len(leaderboards_index) == 1
+    assert [d for d in differences if d not in leaderboards_index] == []
