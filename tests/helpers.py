@@ -276,3 +276,27 @@ def ask_referral_code(
     except Exception as error:
         report["fatal"] = f"{type(error).__name__}: {error}"
     results.put(report)
+
+
+def _signup_or_purchase(worker: int, call: int) -> Action:
+    # alice signs up with her worker's referrer code, and buys, again and again
+    if call % 2 == 0:
+        return Action(
+            kind="referral.signed_up",
+            advocate=ADVOCATE,
+            key=f"signup-{worker}-{call}",
+            data={"code": f"REFERRER{worker}"},
+        )
+    return Action(
+        kind="purchase.completed",
+        advocate=ADVOCATE,
+        key=f"order-{worker}-{call}",
+        data={"order_id": f"order-{worker}-{call}", "total_cents": 2000},
+    )
+
+
+def refer_alice(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
+    """Process target: attribute and convert alice, concurrently with the other workers."""
+    _work(
+        _signup_or_purchase, database_url, barrier, results, worker, calls, build_referrals_program
+    )

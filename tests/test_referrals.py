@@ -10,9 +10,23 @@ import sqlalchemy as sa
 from advokit import Action, Advocate, AdvokitError, ConfigurationError, InvalidValue, Status
 from advokit.core.errors import UnknownAdvocate
 from advokit.plugins.points import Points, PointsRule
-from advokit.plugins.referrals import ALPHABET, REFERRAL_SHARED, Referrals, codes_t
+from advokit.plugins.referrals import (
+    ALPHABET,
+    REFERRAL_SHARED,
+    REFERRAL_SIGNED_UP,
+    Referrals,
+    ReferralState,
+    codes_t,
+    referrals_t,
+)
 from advokit.plugins.referrals import codes as code_module
-from helpers import ask_referral_code, build_referrals_program, run_processes
+from helpers import (
+    ADVOCATE,
+    ask_referral_code,
+    build_referrals_program,
+    refer_alice,
+    run_processes,
+)
 
 LINK = "https://bakery.example/r/{code}"
 
@@ -195,4 +209,216 @@ def test_four_processes_asking_at_once_get_one_code_per_advocate(database_url):
     # every process was handed the same code for each advocate, the only one in use
     assert all(r["outcomes"] == reports[0]["outcomes"] for r in reports)
     assert sorted(codes_in_use(program)) == sorted(reports[0]["outcomes"])
+    program.close()
+
+
+# --------------------------------------------------------------------------- referrals
+
+HOLD = timedelta(days=15)
+
+
+@pytest.fixture
+def referring(make_program, database_url):
+    program = make_program(
+        database_url=database_url,
+        plugins=[
+            Referrals(
+                link=LINK,
+                referrer_points=100,
+                friend_points=50,
+                minimum_cents=1000,
+                refund_window=timedelta(days=14),  # the hold defaults to a day more
+            ),
+            Points(PointsRule("review.posted", points=10)),
+        ],
+    )
+    program.enroll_many(Advocate(external_id=name) for name in ("ann", "bob", "zoe"))
+    return program
+
+
+def signup(friend, key, **data):
+    return Action(kind=REFERRAL_SIGNED_UP, advocate=friend, key=key, data=data)
+
+
+def purchase(friend, order, cents=2500):
+    return Action(
+        kind="purchase.completed",
+        advocate=friend,
+        key=order,
+        data={"order_id": order, "total_cents": cents},
+    )
+
+
+def refund(friend, order, key):
+    return Action(kind="purchase.refunded", advocate=friend, key=key, data={"order_id": order})
+
+
+def test_a_referral_goes_from_signup_to_both_sides_rewarded(referring, advokit_clock):
+    code = referring.referral_code("ann").code
+    assert referring.record(signup("zoe", "s-1", code=code.lower())).status is Status.APPLIED
+    referral = referring.referral("zoe")
+    assert (referral.referrer, referral.code, referral.source, referral.state) == (
+        "ann",
+        code,
+        "code",
+        ReferralState.SIGNED_UP,
+    )
+    start = advokit_clock.now
+    referring.record(purchase("zoe", "o-1"))
+    referral = referring.referral("zoe")
+    assert referral.state is ReferralState.PENDING
+    assert (referral.order_id, referral.amount_cents) == ("o-1", 2500)
+    assert referral.hold_until == start + HOLD
+    referring.record(purchase("zoe", "o-2"))  # a second purchase converts nothing more
+    assert referring.referral("zoe").order_id == "o-1"
+
+    advokit_clock.advance(days=14)
+    assert referring.tick().applied == 0  # still held
+    advokit_clock.advance(days=1)
+    report = referring.tick()
+    assert report.applied == 1
+    assert (referring.balance("ann"), referring.balance("zoe")) == (100, 50)
+    rewarded = referring.referral("zoe")
+    assert rewarded.state is ReferralState.REWARDED
+    assert rewarded.rewarded_at == advokit_clock.now and rewarded.reward_key
+    assert referring.tick().applied == 0  # rewarded once
+    assert referring.referrals("ann") == [rewarded]
+    assert referring.referrals("bob") == []
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"code": "NOPE2345"}, "referral.unknown_code"),
+        ({"referrer": "nobody"}, "referral.unknown_referrer"),
+        ({}, "referral.no_referrer"),
+    ],
+)
+def test_a_signup_nobody_can_have_referred_is_recorded_as_rejected(referring, data, reason):
+    outcome = referring.record(signup("zoe", "s-1", **data))
+    assert (outcome.status, outcome.reasons) == (Status.REJECTED, (reason,))
+    assert referring.referral("zoe") is None
+
+
+def test_self_referral_is_rejected_with_its_reason(referring):
+    code = referring.referral_code("zoe").code
+    outcome = referring.record(signup("zoe", "s-1", code=code))
+    assert (outcome.status, outcome.reasons) == (Status.REJECTED, ("referral.self",))
+
+
+def test_expired_and_deactivated_codes_do_not_attribute(referring, advokit_clock):
+    soon = referring.referral_code("ann", vanity="ANN-SOON", expires_at=advokit_clock.now + HOLD)
+    gone = referring.referral_code("bob", vanity="BOB-GONE")
+    referring.deactivate_referral_code(gone.code)
+    advokit_clock.advance(days=15)
+    assert referring.record(signup("zoe", "s-1", code=soon.code)).reasons == (
+        "referral.expired_code",
+    )
+    assert referring.record(signup("zoe", "s-2", code=gone.code)).reasons == (
+        "referral.inactive_code",
+    )
+
+
+def test_the_first_attribution_stands(referring):
+    referring.record(signup("zoe", "s-1", code=referring.referral_code("ann").code))
+    later = referring.record(signup("zoe", "s-2", code=referring.referral_code("bob").code))
+    assert later.reasons == ("referral.already_referred",)
+    # in one batch too
+    outcomes = referring.record_many(
+        [
+            signup("bob", "s-3", referrer="ann", source="email"),
+            signup("bob", "s-4", referrer="zoe", source="offline"),
+        ]
+    )
+    assert [o.status for o in outcomes] == [Status.APPLIED, Status.REJECTED]
+    assert referring.referral("bob").source == "email"
+    assert {r.friend for r in referring.referrals("ann")} == {"zoe", "bob"}
+
+
+def test_an_existing_customer_cannot_be_referred(referring):
+    referring.record(Action(kind="review.posted", advocate="zoe", key="rv-1"))  # earns points
+    outcome = referring.record(signup("zoe", "s-1", referrer="ann"))
+    assert outcome.reasons == ("referral.existing_customer",)
+
+
+def test_only_a_qualifying_purchase_within_the_window_converts(referring, advokit_clock):
+    referring.record(signup("zoe", "s-1", referrer="ann"))
+    referring.record(purchase("zoe", "o-small", cents=999))  # below minimum_cents
+    assert referring.referral("zoe").state is ReferralState.SIGNED_UP
+    advokit_clock.advance(days=61)  # past the 60-day window
+    referring.record(purchase("zoe", "o-late"))
+    assert referring.referral("zoe").state is ReferralState.SIGNED_UP
+
+
+def test_a_refund_during_the_hold_voids_once_however_often_it_arrives(referring, advokit_clock):
+    referring.record(signup("zoe", "s-1", referrer="ann"))
+    referring.record(purchase("zoe", "o-1"))
+    referring.record(refund("zoe", "o-other", "r-0"))  # another order: nothing
+    assert referring.referral("zoe").state is ReferralState.PENDING
+    for attempt in range(3):
+        referring.record(refund("zoe", "o-1", f"r-{attempt + 1}"))
+    voided = referring.referral("zoe")
+    assert (voided.state, voided.void_reason) == (ReferralState.VOIDED, "refunded")
+    assert voided.voided_at == advokit_clock.now
+    advokit_clock.advance(days=30)
+    assert referring.tick().applied == 0
+    assert (referring.balance("ann"), referring.balance("zoe")) == (0, 0)
+
+
+def test_a_refund_after_the_reward_claws_back_once(referring, advokit_clock):
+    referring.record(signup("zoe", "s-1", referrer="ann"))
+    referring.record(purchase("zoe", "o-1"))
+    advokit_clock.advance(days=15)
+    referring.tick()
+    assert (referring.balance("ann"), referring.balance("zoe")) == (100, 50)
+    for attempt in range(3):
+        referring.record(refund("zoe", "o-1", f"r-{attempt}"))
+    assert (referring.balance("ann"), referring.balance("zoe")) == (0, 0)
+    assert referring.referral("zoe").void_reason == "refunded_after_reward"
+    with referring.engine.connect() as conn:
+        reversals = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM advokit_ledger_entries WHERE reason = 'referral.clawback'"
+            )
+        ).scalar_one()
+    assert reversals == 2  # one per side, once
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"refund_window": timedelta(days=30), "hold": timedelta(days=7)}, "Referrals.hold"),
+        ({"referrer_points": -5}, "Referrals.referrer_points"),
+        ({"friend_points": 1.5}, "Referrals.friend_points"),
+        ({"minimum_cents": -1}, "Referrals.minimum_cents"),
+        ({"window": timedelta(0)}, "Referrals.window"),
+        ({"clawback": "all"}, "Referrals.clawback"),
+        ({"existing": "yes"}, "Referrals.existing"),
+    ],
+)
+def test_bad_referral_settings_are_refused(settings, field):
+    with pytest.raises(ConfigurationError, match=field.replace(".", r"\.")):
+        Referrals(**settings)
+
+
+@pytest.mark.timeout(300)
+def test_four_processes_converting_the_same_friend_make_one_attribution(database_url):
+    program = build_referrals_program(database_url)
+    program.migrate()
+    program.enroll_many(
+        [Advocate(external_id=ADVOCATE), *(Advocate(external_id=f"ref-{n}") for n in range(4))]
+    )
+    for n in range(4):
+        program.referral_code(f"ref-{n}", vanity=f"REFERRER{n}")
+    reports = run_processes(refer_alice, database_url, processes=4, calls=250)
+    assert all(not r["errors"] for r in reports), [r["errors"][:3] for r in reports]
+    signups = [o for r in reports for i, o in enumerate(r["outcomes"]) if i % 2 == 0]
+    assert sum(1 for status, _, _ in signups if status == "applied") == 1
+    assert all(
+        reasons == ("referral.already_referred",) for s, _, reasons in signups if s != "applied"
+    )
+    referral = program.referral(ADVOCATE)
+    assert referral.state is ReferralState.PENDING  # converted once, by one of the orders
+    with program.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(referrals_t)).scalar_one() == 1
     program.close()

@@ -90,6 +90,19 @@ class View:
         row_id = self.advocate_id(advocate)
         return self._load(shape, row_id, lambda ids: load(self._work.conn, ids))
 
+    def lookup(self, shape: Hashable, key: Hashable, load: Callable[[Connection, Any], Any]) -> Any:
+        """A plugin's own read of one value that is not an advocate's (a code, an order).
+
+        ``load(connection, key)`` runs on the recording transaction's
+        connection the first time ``key`` is asked for; the value is cached
+        for the rest of the transaction. Prefer :meth:`memo` for what each
+        advocate of a batch has: it reads them all in one statement.
+        """
+        cached = self._cache.setdefault(("lookup", shape), {})
+        if key not in cached:
+            cached[key] = load(self._work.conn, key)
+        return cached[key]
+
     def remember(self, shape: Hashable, advocate: str, value: Any) -> None:
         """Set the cached ``shape`` of one advocate to ``value`` (what you just staged).
 

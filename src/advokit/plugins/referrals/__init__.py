@@ -1,4 +1,4 @@
-"""Referrals: codes and share links that bring friends in.
+"""Referrals: codes and share links that bring friends in, and the referrals they make.
 
 ::
 
@@ -27,13 +27,66 @@
 * **Sharing** is an action: record ``referral.shared`` (``channel``, and the
   ``code`` if you like) so that points rules, badges, challenges and
   leaderboards can reward it.
+
+Referrals, once a friend is enrolled::
+
+    Referrals(referrer_points=100, friend_points=50, minimum_cents=1000,
+              refund_window=timedelta(days=14))
+
+    program.record(Action(kind="referral.signed_up", advocate="zoe", key="signup-zoe",
+                          data={"code": "bk7h-2m9q"}))  # or {"referrer": "ann"}
+    program.record(Action(kind="purchase.completed", advocate="zoe", key="o-1",
+                          data={"order_id": "o-1", "total_cents": 2500}))
+    program.tick()                                          # after the hold: both rewarded
+    program.referral("zoe")                                 # Referral(state=rewarded, ...)
+
+* **Attribution** by code (as typed or carried by the link) or by a
+  referrer the integrating app matched itself (an invitation's email, "who
+  referred you?" at the till). One referrer per friend, enforced by the
+  database under concurrency; the first attribution stands. A signup that
+  cannot be attributed is recorded as rejected with a reason code:
+  ``referral.unknown_code``, ``referral.expired_code``,
+  ``referral.inactive_code``, ``referral.unknown_referrer``,
+  ``referral.no_referrer``, ``referral.self``, ``referral.already_referred``,
+  ``referral.existing_customer``.
+* **Lifecycle**: ``signed_up`` -> ``pending`` (the friend's first
+  qualifying purchase within ``window``, held for ``hold``, longer than the
+  refund window) -> ``rewarded`` (by the tick: ``referral.approved``, both
+  sides' points) or ``voided`` (the converting order refunded: once, however
+  many times the refund arrives; after the reward, the points are reversed
+  through the ledger per ``clawback``).
 """
 
 from __future__ import annotations
 
 from advokit.plugins.referrals.codes import ALPHABET
-from advokit.plugins.referrals.model import KINDS, REFERRAL_SHARED, ReferralCode
-from advokit.plugins.referrals.plugin import Referrals
-from advokit.plugins.referrals.tables import codes_t
+from advokit.plugins.referrals.model import (
+    KINDS,
+    REFERRAL_APPROVED,
+    REFERRAL_SHARED,
+    REFERRAL_SIGNED_UP,
+    Attribute,
+    Referral,
+    ReferralCode,
+    ReferralState,
+    SetReferralState,
+)
+from advokit.plugins.referrals.plugin import Referrals, earned_before
+from advokit.plugins.referrals.tables import codes_t, referrals_t
 
-__all__ = ["ALPHABET", "KINDS", "REFERRAL_SHARED", "ReferralCode", "Referrals", "codes_t"]
+__all__ = [
+    "ALPHABET",
+    "KINDS",
+    "REFERRAL_APPROVED",
+    "REFERRAL_SHARED",
+    "REFERRAL_SIGNED_UP",
+    "Attribute",
+    "Referral",
+    "ReferralCode",
+    "ReferralState",
+    "Referrals",
+    "SetReferralState",
+    "codes_t",
+    "earned_before",
+    "referrals_t",
+]

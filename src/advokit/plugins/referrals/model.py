@@ -1,16 +1,29 @@
-"""Referral codes as the program hands them out, and the actions of sharing them."""
+"""Referral codes and referrals as the program hands them out, their actions and effects."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import attrs
 
-from advokit import ActionKind
+from advokit import ActionKind, Effect
 
-__all__ = ["KINDS", "REFERRAL_SHARED", "ReferralCode"]
+__all__ = [
+    "KINDS",
+    "REFERRAL_APPROVED",
+    "REFERRAL_SHARED",
+    "REFERRAL_SIGNED_UP",
+    "Attribute",
+    "Referral",
+    "ReferralCode",
+    "ReferralState",
+    "SetReferralState",
+]
 
 REFERRAL_SHARED = "referral.shared"
+REFERRAL_SIGNED_UP = "referral.signed_up"
+REFERRAL_APPROVED = "referral.approved"
 
 
 @attrs.frozen(kw_only=True)
@@ -23,7 +36,7 @@ class ReferralCode:
 
     code: str
     advocate: str
-    link: str
+    link: str | None
     vanity: bool
     created_at: datetime
     expires_at: datetime | None
@@ -38,6 +51,69 @@ class ReferralCode:
         return self.active and (self.expires_at is None or when < self.expires_at)
 
 
+class ReferralState(enum.StrEnum):
+    """Where a referral is in its life.
+
+    ``signed_up`` (attributed to a referrer) -> ``pending`` (converted by a
+    qualifying purchase, held until ``hold_until``) -> ``rewarded`` (approved
+    by the tick once the hold passed; both sides' rewards posted). A refund of
+    the converting order voids it: during the hold nothing was paid; after
+    the reward, the rewards are reversed through the ledger (clawback).
+    """
+
+    SIGNED_UP = "signed_up"
+    PENDING = "pending"
+    REWARDED = "rewarded"
+    VOIDED = "voided"
+
+
+@attrs.frozen(kw_only=True)
+class Referral:
+    """One referred friend and who referred them: ``program.referral(friend)``."""
+
+    friend: str
+    referrer: str
+    code: str | None
+    source: str
+    state: ReferralState
+    attributed_at: datetime
+    order_id: str | None = None
+    amount_cents: int | None = None
+    converted_at: datetime | None = None
+    hold_until: datetime | None = None
+    rewarded_at: datetime | None = None
+    reward_key: str | None = None
+    voided_at: datetime | None = None
+    void_reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Attribute(Effect):
+    """Attribute ``friend`` to ``referrer`` (once per friend, whatever the concurrency)."""
+
+    friend: str
+    referrer: str
+    code: str | None
+    source: str
+
+
+@attrs.frozen(kw_only=True)
+class SetReferralState(Effect):
+    """Move ``friend``'s referral to ``state``, with what the move records.
+
+    ``pending``: the converting ``order_id``, ``amount_cents`` and
+    ``hold_until``; ``rewarded``: nothing more (the action's key is kept as the
+    reward's, for a clawback); ``voided``: the ``reason``.
+    """
+
+    friend: str
+    state: ReferralState = attrs.field(converter=ReferralState)
+    order_id: str | None = None
+    amount_cents: int | None = None
+    hold_until: datetime | None = None
+    reason: str | None = None
+
+
 KINDS = (
     ActionKind(
         name=REFERRAL_SHARED,
@@ -47,5 +123,19 @@ KINDS = (
             "An advocate shared their referral code or link (channel: email, sms, "
             "whatsapp, facebook, x, copy_link...)."
         ),
+    ),
+    ActionKind(
+        name=REFERRAL_SIGNED_UP,
+        optional={"code": str, "referrer": str, "source": str},
+        description=(
+            "A friend (the action's advocate, enrolled first) signed up, with the referral "
+            "code they used or clicked (source 'code' or 'link'), or the referrer the "
+            "integrating app matched itself (source 'email' or 'offline')."
+        ),
+    ),
+    ActionKind(
+        name=REFERRAL_APPROVED,
+        description="Derived, by the tick: a referral's hold passed; its rewards are posted.",
+        derived=True,
     ),
 )

@@ -3,25 +3,46 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from advokit import hookimpl
+from advokit import (
+    Action,
+    AwardPoints,
+    Effect,
+    EvaluationContext,
+    ReversePoints,
+    Transaction,
+    Verdict,
+    hookimpl,
+)
 from advokit.core import validation as v
-from advokit.core.errors import AdvokitError, ConfigurationError, InvalidValue
+from advokit.core.errors import AdvokitError, ConfigurationError, InvalidValue, UnknownAdvocate
+from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
-from advokit.core.store.driver import dialect_insert
+from advokit.core.store.driver import dialect_insert, fetch
+from advokit.core.store.types import utc
 from advokit.plugins.referrals import codes
-from advokit.plugins.referrals.model import KINDS, ReferralCode
-from advokit.plugins.referrals.tables import codes_t
+from advokit.plugins.referrals.model import (
+    KINDS,
+    REFERRAL_APPROVED,
+    REFERRAL_SIGNED_UP,
+    Attribute,
+    Referral,
+    ReferralCode,
+    ReferralState,
+    SetReferralState,
+)
+from advokit.plugins.referrals.tables import codes_t, referrals_t
 
 __all__ = ["Referrals"]
 
@@ -31,6 +52,29 @@ MIGRATIONS = Path(__file__).parent.parent / "migrations" / "referrals"
 _DRAWS = 10
 
 T = TypeVar("T")
+
+PURCHASED = "purchase.completed"
+REFUNDED = "purchase.refunded"
+_REFERRAL = ("referrals", "referral")  # memo: the referral of a friend, with its row version
+_CODE = ("referrals", "code")  # lookup: a code's owner and validity
+_CLAWBACKS = ("cap", "negative", None)
+
+_REFERRALS = (
+    "SELECT r.friend_id, r.version, f.external_id, a.external_id, r.code, r.source, r.state,"
+    " r.attributed_at, r.order_id, r.amount_cents, r.converted_at, r.hold_until,"
+    " r.rewarded_at, r.reward_key, r.voided_at, r.void_reason"
+    f" FROM {referrals_t.name} r"
+    " JOIN advokit_advocates f ON f.id = r.friend_id"
+    " JOIN advokit_advocates a ON a.id = r.referrer_id"
+    " WHERE r.friend_id IN (*)"
+)
+
+Existing = Callable[[EvaluationContext, str], bool]
+
+
+def earned_before(ctx: EvaluationContext, friend: str) -> bool:
+    """The default definition of an existing customer: someone who already earned points."""
+    return ctx.view.lifetime_earned(friend) > 0
 
 
 class Referrals:
@@ -43,10 +87,24 @@ class Referrals:
         code_length: characters in a generated code (6 to 16).
         code_lifetime: how long a generated code stays usable (None: until
             deactivated).
+        referrer_points: points the referrer earns for a rewarded referral.
+        friend_points: points the friend earns for it (two-sided rewards).
+        window: how long after the attribution a purchase still converts it.
+        minimum_cents: the smallest qualifying purchase (``total_cents``).
+        refund_window: how long the shop accepts refunds.
+        hold: how long a converted referral waits before its rewards (at
+            least ``refund_window``; default one day more).
+        clawback: after the reward, a refund of the converting order takes
+            the points back: ``"cap"`` (at most the balance), ``"negative"``
+            (the balance may go below zero) or None (no clawback).
+        existing: ``existing(ctx, friend)`` tells an existing customer, who
+            cannot be referred (default: someone who already earned points;
+            None: anyone can be).
     """
 
     plugin_name = "referrals"
-    advokit_evaluates: frozenset[str] = frozenset()  # referral.shared is data for other rules
+    advokit_evaluates = frozenset({REFERRAL_SIGNED_UP, PURCHASED, REFUNDED, REFERRAL_APPROVED})
+    advokit_applies = (Attribute, SetReferralState)
 
     def __init__(
         self,
@@ -54,20 +112,58 @@ class Referrals:
         link: str | None = None,
         code_length: int = 8,
         code_lifetime: timedelta | None = None,
+        referrer_points: int = 0,
+        friend_points: int = 0,
+        window: timedelta = timedelta(days=60),
+        minimum_cents: int = 0,
+        refund_window: timedelta = timedelta(days=30),
+        hold: timedelta | None = None,
+        clawback: str | None = "cap",
+        existing: Existing | None = earned_before,
     ) -> None:
         if link is not None:
             _check_link(link)
         if not v.is_int(code_length) or not 6 <= code_length <= 16:
             raise ConfigurationError("Referrals.code_length", code_length, "an integer, 6 to 16")
-        if code_lifetime is not None and (
-            not isinstance(code_lifetime, timedelta) or code_lifetime <= timedelta(0)
+        for field, value in (
+            ("referrer_points", referrer_points),
+            ("friend_points", friend_points),
         ):
+            if not v.is_int(value) or value < 0:
+                raise ConfigurationError(f"Referrals.{field}", value, "an integer, 0 or more")
+        if not v.is_int(minimum_cents) or minimum_cents < 0:
+            raise ConfigurationError("Referrals.minimum_cents", minimum_cents, "0 or more cents")
+        for field, value in (  # type: ignore[assignment]
+            ("code_lifetime", code_lifetime),
+            ("window", window),
+            ("refund_window", refund_window),
+            ("hold", hold),
+        ):
+            optional = field in ("code_lifetime", "hold")
+            if (value is None and not optional) or (
+                value is not None and (not isinstance(value, timedelta) or value <= timedelta(0))
+            ):
+                raise ConfigurationError(f"Referrals.{field}", value, "a positive timedelta")
+        hold = refund_window + timedelta(days=1) if hold is None else hold
+        if hold < refund_window:
             raise ConfigurationError(
-                "Referrals.code_lifetime", code_lifetime, "a positive timedelta or None"
+                "Referrals.hold", hold, f"at least the refund window ({refund_window})"
             )
+        if clawback not in _CLAWBACKS:
+            raise ConfigurationError("Referrals.clawback", clawback, "'cap', 'negative' or None")
+        if existing is not None and not callable(existing):
+            raise ConfigurationError("Referrals.existing", existing, "a callable or None")
         self.link = link
         self.code_length = code_length
         self.code_lifetime = code_lifetime
+        self.referrer_points = referrer_points
+        self.friend_points = friend_points
+        self.window = window
+        self.minimum_cents = minimum_cents
+        self.refund_window = refund_window
+        self.hold = hold
+        self.clawback = clawback
+        self.existing = existing
 
     def __repr__(self) -> str:
         return f"Referrals(link={self.link!r})"
@@ -89,6 +185,247 @@ class Referrals:
         register(self.referral_codes, name="referral_codes")
         register(self.find_referral_code, name="find_referral_code")
         register(self.deactivate_referral_code, name="deactivate_referral_code")
+        register(self.referral, name="referral")
+        register(self.referrals, name="referrals")
+
+    # -- screening: whether a signup can be attributed at all
+
+    @hookimpl
+    def advokit_screen(self, ctx: EvaluationContext, action: Action) -> Verdict | None:
+        if action.kind != REFERRAL_SIGNED_UP:
+            return None
+        found = self._attribution(ctx, action)
+        return Verdict.reject(found) if isinstance(found, str) else None
+
+    def _attribution(self, ctx: EvaluationContext, action: Action) -> Attribute | str:
+        """Who referred the action's advocate, or the reason code why nobody can have."""
+        friend, data = action.advocate, action.data
+        at = action.occurred_at or ctx.now
+        code = None
+        if data.get("code") is not None:
+            code = codes.normalise(data["code"])
+            owner = ctx.view.lookup(_CODE, code, lambda conn, c: _code_owner(conn, ctx, c))
+            if owner is None:
+                return "referral.unknown_code"
+            referrer, expires_at, deactivated_at = owner
+            if deactivated_at is not None:
+                return "referral.inactive_code"
+            if expires_at is not None and at >= expires_at:
+                return "referral.expired_code"
+            source = data.get("source") or "code"
+        elif data.get("referrer") is not None:
+            referrer = data["referrer"]
+            try:
+                ctx.view.advocate_id(referrer)
+            except UnknownAdvocate:
+                return "referral.unknown_referrer"
+            source = data.get("source") or "offline"
+        else:
+            return "referral.no_referrer"
+        if referrer == friend:
+            return "referral.self"
+        if self._referral(ctx.view, friend) is not None:
+            return "referral.already_referred"  # first touch: the first attribution stands
+        if self.existing is not None and self.existing(ctx, friend):
+            return "referral.existing_customer"
+        return Attribute(friend=friend, referrer=referrer, code=code, source=source)
+
+    # -- deciding
+
+    @hookimpl
+    def advokit_evaluate(self, ctx: EvaluationContext, action: Action) -> list[Effect] | None:
+        kind = action.kind
+        if kind == REFERRAL_SIGNED_UP:
+            found = self._attribution(ctx, action)  # decided again: approval of a held signup
+            return [found] if isinstance(found, Attribute) else None
+        stored = self._referral(ctx.view, action.advocate)
+        if stored is None:
+            return None  # not a referred friend
+        referral = stored[1]
+        at = action.occurred_at or ctx.now
+        if kind == PURCHASED:
+            return self._conversion(referral, action, at)
+        if kind == REFUNDED:
+            return self._refund(referral, action)
+        return self._approval(referral, at)  # REFERRAL_APPROVED
+
+    def _conversion(self, referral: Referral, action: Action, at: datetime) -> list[Effect] | None:
+        amount = action.data.get("total_cents")
+        if (
+            referral.state is not ReferralState.SIGNED_UP
+            or at - referral.attributed_at > self.window
+            or (self.minimum_cents and (amount is None or amount < self.minimum_cents))
+        ):
+            return None
+        return [
+            SetReferralState(
+                friend=referral.friend,
+                state=ReferralState.PENDING,
+                order_id=action.data["order_id"],
+                amount_cents=amount,
+                hold_until=at + self.hold,
+            )
+        ]
+
+    def _refund(self, referral: Referral, action: Action) -> list[Effect] | None:
+        if action.data["order_id"] != referral.order_id:
+            return None
+        if referral.state is ReferralState.PENDING:
+            return [
+                SetReferralState(
+                    friend=referral.friend, state=ReferralState.VOIDED, reason="refunded"
+                )
+            ]
+        if referral.state is not ReferralState.REWARDED:
+            return None  # voided already: a refund arriving again changes nothing
+        effects: list[Effect] = [
+            SetReferralState(
+                friend=referral.friend, state=ReferralState.VOIDED, reason="refunded_after_reward"
+            )
+        ]
+        if self.clawback is not None and referral.reward_key is not None:
+            for advocate, points in (
+                (referral.referrer, self.referrer_points),
+                (referral.friend, self.friend_points),
+            ):
+                if points:
+                    effects.append(
+                        ReversePoints(
+                            advocate=advocate,
+                            action_key=referral.reward_key,
+                            reason="referral.clawback",
+                            clawback=self.clawback,
+                        )
+                    )
+        return effects
+
+    def _approval(self, referral: Referral, at: datetime) -> list[Effect] | None:
+        if referral.state is not ReferralState.PENDING or (
+            referral.hold_until is not None and at < referral.hold_until
+        ):
+            return None
+        effects: list[Effect] = [
+            SetReferralState(friend=referral.friend, state=ReferralState.REWARDED)
+        ]
+        if self.referrer_points:
+            effects.append(
+                AwardPoints(
+                    advocate=referral.referrer,
+                    points=self.referrer_points,
+                    reason="referral.rewarded",
+                )
+            )
+        if self.friend_points:
+            effects.append(
+                AwardPoints(
+                    advocate=referral.friend, points=self.friend_points, reason="referral.welcome"
+                )
+            )
+        return effects
+
+    def _referral(self, view: Any, friend: str) -> tuple[int, Referral] | None:
+        return view.memo(_REFERRAL, friend, _load_referrals)  # type: ignore[no-any-return]
+
+    # -- applying
+
+    @hookimpl
+    def advokit_apply_effect(
+        self, tx: Transaction, effect: Attribute | SetReferralState
+    ) -> bool | None:
+        when = tx.action.occurred_at or tx.now
+        stored = self._referral(tx.view, effect.friend)
+        if isinstance(effect, Attribute):
+            if stored is not None:
+                return True  # attributed earlier in this batch: the first stands
+            version = 0
+            referral = Referral(
+                friend=effect.friend,
+                referrer=effect.referrer,
+                code=effect.code,
+                source=effect.source,
+                state=ReferralState.SIGNED_UP,
+                attributed_at=when,
+            )
+        else:
+            if stored is None:
+                raise InvalidValue(
+                    "SetReferralState.friend", effect.friend, "a friend with a referral"
+                )
+            version, referral = stored
+            referral = _moved(referral, effect, when, tx.root_key)
+        tx.save(
+            referrals_t,
+            {"friend_id": tx.view.advocate_id(referral.friend)},
+            {
+                "program": tx.program.name,
+                "referrer_id": tx.view.advocate_id(referral.referrer),
+                "code": referral.code,
+                "source": referral.source,
+                "state": referral.state.value,
+                "attributed_at": referral.attributed_at,
+                "order_id": referral.order_id,
+                "amount_cents": referral.amount_cents,
+                "converted_at": referral.converted_at,
+                "hold_until": referral.hold_until,
+                "rewarded_at": referral.rewarded_at,
+                "reward_key": referral.reward_key,
+                "voided_at": referral.voided_at,
+                "void_reason": referral.void_reason,
+            },
+            read=version,  # a concurrent attribution or move makes the batch run again
+        )
+        tx.view.remember(_REFERRAL, referral.friend, (version, referral))
+        return True
+
+    # -- time
+
+    @hookimpl
+    def advokit_tick(self, program: Any, now: datetime) -> Iterable[Action]:
+        """``referral.approved`` for every pending referral whose hold has passed."""
+        r, f = referrals_t, q.advocates_t
+        query = (
+            sa.select(f.c.external_id)
+            .join(f, f.c.id == r.c.friend_id)
+            .where(
+                r.c.program == program.name,
+                r.c.state == ReferralState.PENDING.value,
+                r.c.hold_until <= now,
+            )
+            .order_by(r.c.friend_id)
+        )
+        with database.transaction(program.engine, write=False) as conn:
+            friends = conn.execute(query).scalars().all()
+        return [
+            Action(
+                kind=REFERRAL_APPROVED,
+                advocate=friend,
+                key=derived_key(REFERRAL_APPROVED, friend),  # one referral per friend, ever
+                occurred_at=now,
+            )
+            for friend in friends
+        ]
+
+    # -- queries
+
+    def referral(self, program: Any, friend: str) -> Referral | None:
+        """``program.referral(friend)``: who referred ``friend`` and where it stands (or None)."""
+        with database.transaction(program.engine, write=False) as conn:
+            row_id = q.advocate_row_id(conn, program.name, friend)
+            found = _load_referrals(conn, [row_id]).get(row_id)
+        return None if found is None else found[1]
+
+    def referrals(self, program: Any, referrer: str) -> list[Referral]:
+        """``program.referrals(referrer)``: the friends ``referrer`` brought, first first."""
+        r = referrals_t
+        with database.transaction(program.engine, write=False) as conn:
+            row_id = q.advocate_row_id(conn, program.name, referrer)
+            friends = (
+                conn.execute(sa.select(r.c.friend_id).where(r.c.referrer_id == row_id))
+                .scalars()
+                .all()
+            )
+            found = _load_referrals(conn, list(friends))
+        return sorted((referral for _, referral in found.values()), key=_attributed)
 
     # -- codes
 
@@ -292,3 +629,81 @@ def _check_link(link: Any) -> None:
         raise ConfigurationError("Referrals.link", link, accepted) from None
     if fields != {"code"} or urlsplit(link).scheme not in ("http", "https"):
         raise ConfigurationError("Referrals.link", link, accepted)
+
+
+def _attributed(referral: Referral) -> tuple[datetime, str]:
+    return (referral.attributed_at, referral.friend)
+
+
+def _moved(referral: Referral, effect: SetReferralState, when: datetime, key: str) -> Referral:
+    """``referral`` after ``effect``: the new state and what the move records."""
+    state = effect.state
+    if state is ReferralState.PENDING:
+        return attrs.evolve(
+            referral,
+            state=state,
+            order_id=effect.order_id,
+            amount_cents=effect.amount_cents,
+            converted_at=when,
+            hold_until=effect.hold_until,
+        )
+    if state is ReferralState.REWARDED:
+        return attrs.evolve(referral, state=state, rewarded_at=when, reward_key=key)
+    if state is ReferralState.VOIDED:
+        return attrs.evolve(referral, state=state, voided_at=when, void_reason=effect.reason)
+    raise InvalidValue("SetReferralState.state", state, "pending, rewarded or voided")
+
+
+def _load_referrals(conn: Connection, ids: list[int]) -> dict[int, tuple[int, Referral]]:
+    found = {}
+    for (
+        friend_id,
+        version,
+        friend,
+        referrer,
+        code,
+        source,
+        state,
+        attributed_at,
+        order_id,
+        amount_cents,
+        converted_at,
+        hold_until,
+        rewarded_at,
+        reward_key,
+        voided_at,
+        void_reason,
+    ) in fetch(conn, _REFERRALS, (), ids):
+        found[friend_id] = (
+            version,
+            Referral(
+                friend=friend,
+                referrer=referrer,
+                code=code,
+                source=source,
+                state=ReferralState(state),
+                attributed_at=utc(attributed_at),
+                order_id=order_id,
+                amount_cents=amount_cents,
+                converted_at=utc(converted_at),
+                hold_until=utc(hold_until),
+                rewarded_at=utc(rewarded_at),
+                reward_key=reward_key,
+                voided_at=utc(voided_at),
+                void_reason=void_reason,
+            ),
+        )
+    return found
+
+
+def _code_owner(
+    conn: Connection, ctx: EvaluationContext, code: str
+) -> tuple[str, datetime | None, datetime | None] | None:
+    """Who owns ``code`` in the program, and until when it is usable."""
+    t, a = codes_t, q.advocates_t
+    row = conn.execute(
+        sa.select(a.c.external_id, t.c.expires_at, t.c.deactivated_at)
+        .join(a, a.c.id == t.c.advocate_id)
+        .where(t.c.program == ctx.program.name, t.c.code == code)
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])

@@ -1,4 +1,4 @@
-"""The referrals plugin's tables: the codes advocates hand out."""
+"""The referrals plugin's tables: the codes advocates hand out, and the referrals."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 from advokit.core.store.types import BigIntegerPK, UTCDateTime
 
-__all__ = ["codes_t"]
+__all__ = ["codes_t", "referrals_t"]
 
 codes_t = sa.Table(
     "referrals_codes",
@@ -29,4 +29,29 @@ codes_t = sa.Table(
         sqlite_where=sa.text("NOT vanity AND deactivated_at IS NULL"),
         postgresql_where=sa.text("NOT vanity AND deactivated_at IS NULL"),
     ),
+)
+
+referrals_t = sa.Table(
+    "referrals_referrals",
+    SQLModel.metadata,
+    # one referral per friend: the primary key decides, whatever the concurrency
+    sa.Column("friend_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), primary_key=True),
+    sa.Column("program", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("referrer_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), nullable=False),
+    sa.Column("code", sa.String(32), nullable=True),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("attributed_at", UTCDateTime(), nullable=False),
+    sa.Column("order_id", sa.String(255), nullable=True),
+    sa.Column("amount_cents", sa.BigInteger, nullable=True),
+    sa.Column("converted_at", UTCDateTime(), nullable=True),
+    sa.Column("hold_until", UTCDateTime(), nullable=True),
+    sa.Column("rewarded_at", UTCDateTime(), nullable=True),
+    sa.Column("reward_key", sa.String(255), nullable=True),
+    sa.Column("voided_at", UTCDateTime(), nullable=True),
+    sa.Column("void_reason", sa.String(100), nullable=True),
+    sa.Index("ix_referrals_referrer", "referrer_id"),
+    # what the tick looks for: pending referrals whose hold has passed
+    sa.Index("ix_referrals_due", "program", "state", "hold_until"),
 )

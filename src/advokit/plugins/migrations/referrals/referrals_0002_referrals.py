@@ -1,0 +1,53 @@
+"""The referrals themselves: one per friend, with its state.
+
+Revision ID: referrals_0002
+Revises: referrals_0001
+Create Date: 2026-11-22
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import advokit.core.store.types
+
+revision: str = "referrals_0002"
+down_revision: str | Sequence[str] | None = "referrals_0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UTC = advokit.core.store.types.UTCDateTime
+
+
+def upgrade() -> None:
+    op.create_table(
+        "referrals_referrals",
+        sa.Column("friend_id", sa.BigInteger(), nullable=False),
+        sa.Column("program", sa.String(length=100), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("referrer_id", sa.BigInteger(), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=True),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("attributed_at", UTC(), nullable=False),
+        sa.Column("order_id", sa.String(length=255), nullable=True),
+        sa.Column("amount_cents", sa.BigInteger(), nullable=True),
+        sa.Column("converted_at", UTC(), nullable=True),
+        sa.Column("hold_until", UTC(), nullable=True),
+        sa.Column("rewarded_at", UTC(), nullable=True),
+        sa.Column("reward_key", sa.String(length=255), nullable=True),
+        sa.Column("voided_at", UTC(), nullable=True),
+        sa.Column("void_reason", sa.String(length=100), nullable=True),
+        sa.ForeignKeyConstraint(["friend_id"], ["advokit_advocates.id"]),
+        sa.ForeignKeyConstraint(["referrer_id"], ["advokit_advocates.id"]),
+        sa.PrimaryKeyConstraint("friend_id"),
+    )
+    op.create_index("ix_referrals_referrer", "referrals_referrals", ["referrer_id"])
+    op.create_index("ix_referrals_due", "referrals_referrals", ["program", "state", "hold_until"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_referrals_due", table_name="referrals_referrals")
+    op.drop_index("ix_referrals_referrer", table_name="referrals_referrals")
+    op.drop_table("referrals_referrals")
