@@ -157,9 +157,10 @@ def test_plugin_version_location(engine: sa.Engine, tmp_path: Path) -> None:
 
 def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.Engine) -> None:
     """Each plugin's alembic branch ends at exactly the tables its ``tables.py`` declares."""
-    from advokit.plugins import badges, challenges, leaderboards, referrals, tiers
+    from advokit.plugins import badges, challenges, fraud, leaderboards, referrals, tiers
     from advokit.plugins.badges.plugin import MIGRATIONS as BADGES
     from advokit.plugins.challenges.plugin import MIGRATIONS as CHALLENGES
+    from advokit.plugins.fraud.plugin import MIGRATIONS as FRAUD
     from advokit.plugins.leaderboards.plugin import MIGRATIONS as LEADERBOARDS
     from advokit.plugins.referrals.plugin import MIGRATIONS as REFERRALS
     from advokit.plugins.tiers.plugin import MIGRATIONS as TIERS
@@ -169,6 +170,7 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         badges.awards_t,
         challenges.progress_t,
         challenges.enrolments_t,
+        fraud.fingerprints_t,
         leaderboards.scores_t,
         leaderboards.cursor_t,
         leaderboards.taken_off_t,
@@ -177,7 +179,7 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         tiers.states_t,
         tiers.changes_t,
     ]
-    migrate.upgrade(engine, [BADGES, CHALLENGES, LEADERBOARDS, REFERRALS, TIERS])
+    migrate.upgrade(engine, [BADGES, CHALLENGES, FRAUD, LEADERBOARDS, REFERRALS, TIERS])
     metadata = sa.MetaData()
     for table in [*core_tables(), *plugin_tables]:
         table.to_metadata(metadata)

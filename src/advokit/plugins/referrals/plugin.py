@@ -194,11 +194,14 @@ class Referrals:
     def advokit_screen(self, ctx: EvaluationContext, action: Action) -> Verdict | None:
         if action.kind != REFERRAL_SIGNED_UP:
             return None
-        found = self._attribution(ctx, action)
+        found = self.attribution(ctx, action)
         return Verdict.reject(found) if isinstance(found, str) else None
 
-    def _attribution(self, ctx: EvaluationContext, action: Action) -> Attribute | str:
-        """Who referred the action's advocate, or the reason code why nobody can have."""
+    def attribution(self, ctx: EvaluationContext, action: Action) -> Attribute | str:
+        """Who referred a ``referral.signed_up``'s advocate, or the reason code why nobody can.
+
+        For other plugins too (the fraud plugin scores the attribution it returns).
+        """
         friend, data = action.advocate, action.data
         at = action.occurred_at or ctx.now
         code = None
@@ -236,7 +239,7 @@ class Referrals:
     def advokit_evaluate(self, ctx: EvaluationContext, action: Action) -> list[Effect] | None:
         kind = action.kind
         if kind == REFERRAL_SIGNED_UP:
-            found = self._attribution(ctx, action)  # decided again: approval of a held signup
+            found = self.attribution(ctx, action)  # decided again: approval of a held signup
             return [found] if isinstance(found, Attribute) else None
         stored = self._referral(ctx.view, action.advocate)
         if stored is None:
@@ -325,6 +328,11 @@ class Referrals:
 
     def _referral(self, view: Any, friend: str) -> tuple[int, Referral] | None:
         return view.memo(_REFERRAL, friend, _load_referrals)  # type: ignore[no-any-return]
+
+    def referral_of(self, view: Any, friend: str) -> Referral | None:
+        """``friend``'s referral as the recording transaction sees it (None: not referred)."""
+        stored = self._referral(view, friend)
+        return None if stored is None else stored[1]
 
     # -- applying
 
