@@ -265,3 +265,52 @@ def test_disposable_domains_match_subdomains_and_edit_distance_stops_early():
     assert not is_disposable("x@mailinator.com.example", {"mailinator.com"})
     assert edit_distance("kitten", "sitting", 5) == 3
     assert edit_distance("kitten", "sitting", 1) == 2  # over the limit: limit + 1
+
+
+@pytest.mark.parametrize(("default", "status"), [("deny", "rejected"), ("approve", "applied")])
+def test_the_review_queue_says_why_and_until_when_and_the_tick_decides_overdue_ones(
+    make_program, database_url, advokit_clock, default, status
+):
+    program = make_program(
+        database_url=database_url,
+        plugins=[Referrals(refund_window=timedelta(days=14)), Fraud()],
+        review_deadline=timedelta(days=2),
+        review_default=default,
+    )
+    program.enroll_many(Advocate(external_id=name) for name in ("alice", "bob", "carol"))
+    program.record(shared("alice", "sh-1", ip=IP, user_agent=FIREFOX))
+    held_at = advokit_clock.now
+    program.record(signup("bob", "s-1", ip=IP, user_agent=FIREFOX))
+    advokit_clock.advance(days=1)
+    program.record(signup("carol", "s-2", ip=IP, user_agent=FIREFOX))
+    first, _ = program.review_queue()
+    assert (first.action.key, first.reasons) == (
+        "s-1",
+        ("fraud score 60 >= 50: same.ip_user_agent (+60)",),
+    )
+    assert (first.held_at, first.deadline, first.default) == (
+        held_at,
+        held_at + timedelta(days=2),
+        default,
+    )
+    advokit_clock.advance(days=1)
+    report = program.tick()  # s-1 is two days old: decided; s-2 still waits
+    assert [(o.key, o.status.value) for o in report.decided_by_default] == [("s-1", status)]
+    assert [item.action.key for item in program.review_queue()] == ["s-2"]
+    assert program.tick().decided_by_default == ()  # decided once
+    assert (program.referral("bob") is not None) == (default == "approve")
+    with program.engine.connect() as conn:
+        audit = conn.execute(sa.text("SELECT reviewer, note FROM advokit_reviews")).one()
+    assert audit == ("advokit", f"no decision within 2 days: {default} by default")
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"review_deadline": timedelta(0)}, "Program.review_deadline"),
+        ({"review_default": "maybe"}, "Program.review_default"),
+    ],
+)
+def test_bad_review_settings_are_refused(make_program, settings, field):
+    with pytest.raises(ConfigurationError, match=field.replace(".", r"\.")):
+        make_program(**settings)

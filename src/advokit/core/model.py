@@ -577,6 +577,23 @@ class TickReport:
     applied: int
     replayed: int
     outcomes: tuple[Outcome, ...] = ()
+    #: held actions whose review deadline passed, decided by the program's default
+    decided_by_default: tuple[Outcome, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class HeldAction:
+    """An action waiting for a person: ``program.review_queue()``.
+
+    ``deadline`` (None without ``Program(review_deadline=...)``) is when the
+    tick decides it by ``default`` ("approve" or "deny") if nobody has.
+    """
+
+    action: Action
+    reasons: tuple[str, ...]
+    held_at: datetime
+    deadline: datetime | None
+    default: str
 
 
 @attrs.frozen(kw_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -28,6 +28,7 @@ from advokit.core.model import (
     ActionKind,
     Advocate,
     Effect,
+    HeldAction,
     LedgerEntry,
     Outcome,
     Standing,
@@ -52,6 +53,23 @@ def _check_name(instance: Any, attribute: Any, value: Any) -> None:
         raise ConfigurationError(
             "Program.name", value, "1 to 100 lower-case letters, digits, '.', '_' or '-'"
         )
+
+
+def _check_deadline(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and (not isinstance(value, timedelta) or value <= timedelta(0)):
+        raise ConfigurationError("Program.review_deadline", value, "a positive timedelta or None")
+
+
+def _check_default(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in ("approve", "deny"):
+        raise ConfigurationError("Program.review_default", value, "'approve' or 'deny'")
+
+
+def _span(delta: timedelta) -> str:
+    """``2 days`` rather than ``2 days, 0:00:00``; other spans as timedelta prints them."""
+    if delta.seconds or delta.microseconds:
+        return str(delta)
+    return f"{delta.days} day" + ("s" if delta.days != 1 else "")
 
 
 def _check_depth(instance: Any, attribute: Any, value: Any) -> None:
@@ -91,6 +109,10 @@ class Program:
         max_derivation_depth: how many generations of derived actions may follow
             one recorded action.
         load_entrypoints: load installed third-party plugins.
+        review_deadline: how long a held action waits for a person; then the
+            tick decides it by ``review_default`` (None: it waits forever).
+        review_default: the decision taken when the deadline passes,
+            ``"deny"`` (the default) or ``"approve"``.
     """
 
     name: str = attrs.field(validator=_check_name)
@@ -101,6 +123,8 @@ class Program:
     clock: Clock = attrs.field(default=system_clock)
     max_derivation_depth: int = attrs.field(default=3, validator=_check_depth)
     load_entrypoints: bool = True
+    review_deadline: timedelta | None = attrs.field(default=None, validator=_check_deadline)
+    review_default: str = attrs.field(default="deny", validator=_check_default)
 
     _loaded: LoadedPlugins = attrs.field(init=False)
     _engine: Engine = attrs.field(init=False)
@@ -302,12 +326,32 @@ class Program:
 
     def held(self, limit: int = 100) -> list[Action]:
         """Actions waiting for a person's decision, oldest first."""
+        return [item.action for item in self._held(limit=limit)]
+
+    def review_queue(self, limit: int = 100) -> list[HeldAction]:
+        """What waits for a person, oldest first: each action, why it is held, and its deadline.
+
+        Decide with :meth:`review`; with ``Program(review_deadline=...)`` the
+        tick decides what is left past its deadline by ``review_default``.
+        """
+        if not v.is_int(limit) or limit < 1:
+            raise InvalidValue("limit", limit, "a positive integer")
         return self._held(limit=limit)
 
-    def _held(self, *, limit: int, key: str | None = None) -> list[Action]:
+    def _held(
+        self, *, limit: int, key: str | None = None, until: datetime | None = None
+    ) -> list[HeldAction]:
         t, a = q.actions_t, q.advocates_t
         query = (
-            sa.select(t.c.kind, t.c.key, t.c.occurred_at, t.c.data, a.c.external_id)
+            sa.select(
+                t.c.kind,
+                t.c.key,
+                t.c.occurred_at,
+                t.c.data,
+                t.c.reasons,
+                t.c.recorded_at,
+                a.c.external_id,
+            )
             .join(a, a.c.id == t.c.advocate_id)
             .where(t.c.program == self.name, t.c.status == "held")
             .order_by(t.c.id)
@@ -315,15 +359,24 @@ class Program:
         )
         if key is not None:
             query = query.where(t.c.key == key)
+        if until is not None:  # held at or before: past the deadline
+            query = query.where(t.c.recorded_at <= until)
         with database.transaction(self.engine, write=False) as conn:
             rows = conn.execute(query).all()
+        deadline = self.review_deadline
         return [
-            Action(
-                kind=r.kind,
-                key=r.key,
-                occurred_at=r.occurred_at,
-                data=r.data,
-                advocate=r.external_id,
+            HeldAction(
+                action=Action(
+                    kind=r.kind,
+                    key=r.key,
+                    occurred_at=r.occurred_at,
+                    data=r.data,
+                    advocate=r.external_id,
+                ),
+                reasons=tuple(r.reasons),
+                held_at=r.recorded_at,
+                deadline=None if deadline is None else r.recorded_at + deadline,
+                default=self.review_default,
             )
             for r in rows
         ]
@@ -338,7 +391,24 @@ class Program:
         held = self._held(limit=1, key=key)
         if not held:
             raise InvalidValue("key", key, "the key of an action that is held for review")
-        return self._engine.review(held[0], approve=approve, reviewer=reviewer, note=note)
+        return self._engine.review(held[0].action, approve=approve, reviewer=reviewer, note=note)
+
+    def _decide_overdue(self, now: datetime, batch_size: int) -> list[Outcome]:
+        """Decide, by ``review_default``, the held actions whose deadline has passed."""
+        if self.review_deadline is None:
+            return []
+        decided = []
+        approve = self.review_default == "approve"
+        note = f"no decision within {_span(self.review_deadline)}: {self.review_default} by default"
+        for item in self._held(limit=batch_size, until=now - self.review_deadline):
+            try:
+                outcome = self._engine.review(
+                    item.action, approve=approve, reviewer="advokit", note=note
+                )
+            except InvalidValue:
+                continue  # a person decided meanwhile
+            decided.append(outcome)
+        return decided
 
     # -- reading the ledger
 
@@ -463,12 +533,14 @@ class Program:
                 self._engine.record_many(due[start : start + batch_size], allow_derived=True)
             )
         replayed = sum(1 for o in outcomes if o.replayed)
+        decided = self._decide_overdue(when, batch_size)
         return TickReport(
             now=when,
             expired_points=expired,
             applied=len(outcomes) - replayed,
             replayed=replayed,
             outcomes=tuple(outcomes),
+            decided_by_default=tuple(decided),
         )
 
     def verify_ledger(self) -> list[tuple[str, str, int, int]]:
