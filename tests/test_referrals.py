@@ -422,3 +422,104 @@ def test_four_processes_converting_the_same_friend_make_one_attribution(database
     with program.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(referrals_t)).scalar_one() == 1
     program.close()
+
+
+# --------------------------------------------------------------------------- milestones and funnel
+
+
+DAYS_14 = timedelta(days=14)  # the hold is a day more: 15 days
+
+
+def refer_and_reward(program, clock, friends, referrer="ann"):
+    for friend in friends:
+        program.enroll(Advocate(external_id=friend))
+        program.record(signup(friend, f"s-{friend}", referrer=referrer))
+        program.record(purchase(friend, f"o-{friend}"))
+    clock.advance(days=15)
+    return program.tick()
+
+
+def test_milestones_pay_the_referrer_once_at_the_nth_rewarded_referral(
+    make_program, database_url, advokit_clock
+):
+    program = make_program(
+        database_url=database_url,
+        plugins=[
+            Referrals(referrer_points=10, milestones={2: 200, 3: 1000}, refund_window=DAYS_14)
+        ],
+    )
+    program.enroll(Advocate(external_id="ann"))
+    refer_and_reward(program, advokit_clock, ["f1"])
+    assert program.balance("ann") == 10
+    refer_and_reward(program, advokit_clock, ["f2", "f3"])  # 2nd and 3rd in one tick
+    assert program.balance("ann") == 10 * 3 + 200 + 1000
+    refer_and_reward(program, advokit_clock, ["f4"])
+    assert program.balance("ann") == 10 * 4 + 200 + 1000
+
+
+def test_the_referrer_cap_stops_the_referrers_reward_not_the_friends(
+    make_program, database_url, advokit_clock
+):
+    program = make_program(
+        database_url=database_url,
+        plugins=[
+            Referrals(
+                referrer_points=10,
+                friend_points=5,
+                referrer_cap=(2, timedelta(days=30)),
+                refund_window=DAYS_14,
+            )
+        ],
+    )
+    program.enroll(Advocate(external_id="ann"))
+    refer_and_reward(program, advokit_clock, ["f1", "f2", "f3"])
+    assert program.balance("ann") == 20  # the third is over the cap
+    assert program.balance("f3") == 5
+    assert program.referral("f3").state is ReferralState.REWARDED
+    advokit_clock.advance(days=30)  # the period has moved on
+    refer_and_reward(program, advokit_clock, ["f4"])
+    assert program.balance("ann") == 30
+
+
+def test_referral_stats_count_the_funnel_per_period_and_referrer(referring, advokit_clock):
+    referring.enroll_many(Advocate(external_id=name) for name in ("f1", "f2", "f3"))
+    referring.record(signup("zoe", "s-1", referrer="ann"))
+    referring.record(signup("f1", "s-2", referrer="ann"))
+    referring.record(purchase("zoe", "o-1"))
+    referring.record(purchase("f1", "o-2"))
+    referring.record(refund("f1", "o-2", "r-1"))
+    advokit_clock.advance(days=31)  # July
+    referring.record(signup("f2", "s-3", referrer="bob"))
+    referring.tick()  # zoe's hold has passed: rewarded
+    june, july = referring.referral_stats()
+    assert (june.period, june.attributed, june.converted, june.rewarded, june.voided) == (
+        "2026-06",
+        2,
+        2,
+        1,
+        1,
+    )
+    assert (july.period, july.attributed, july.converted) == ("2026-07", 1, 0)
+    (everything,) = referring.referral_stats(period=None)
+    assert (everything.period, everything.attributed) == (None, 3)
+    by_referrer = referring.referral_stats(period="year", by_referrer=True)
+    assert [(s.period, s.referrer, s.attributed) for s in by_referrer] == [
+        ("2026", "ann", 2),
+        ("2026", "bob", 1),
+    ]
+    with pytest.raises(InvalidValue, match="period='week'"):
+        referring.referral_stats(period="week")
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"milestones": {0: 100}}, "Referrals.milestones"),
+        ({"milestones": {3: -1}}, "Referrals.milestones"),
+        ({"referrer_cap": (0, timedelta(days=1))}, "Referrals.referrer_cap"),
+        ({"referrer_cap": 5}, "Referrals.referrer_cap"),
+    ],
+)
+def test_bad_milestone_and_cap_settings_are_refused(settings, field):
+    with pytest.raises(ConfigurationError, match=field.replace(".", r"\.")):
+        Referrals(**settings)

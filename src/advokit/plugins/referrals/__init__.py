@@ -69,6 +69,7 @@ from advokit.plugins.referrals.model import (
     Referral,
     ReferralCode,
     ReferralState,
+    ReferralStats,
     SetReferralState,
 )
 from advokit.plugins.referrals.plugin import Referrals, earned_before
@@ -84,6 +85,7 @@ __all__ = [
     "Referral",
     "ReferralCode",
     "ReferralState",
+    "ReferralStats",
     "Referrals",
     "SetReferralState",
     "codes_t",

@@ -18,6 +18,7 @@ __all__ = [
     "Referral",
     "ReferralCode",
     "ReferralState",
+    "ReferralStats",
     "SetReferralState",
 ]
 
@@ -85,6 +86,23 @@ class Referral:
     reward_key: str | None = None
     voided_at: datetime | None = None
     void_reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ReferralStats:
+    """Referrals counted by the period they were attributed in (and by referrer, if asked).
+
+    ``converted``, ``rewarded`` and ``voided`` count those of the ``attributed``
+    that reached that step since (a referral rewarded then clawed back counts
+    as rewarded and voided): the funnel of one cohort.
+    """
+
+    period: str | None
+    referrer: str | None
+    attributed: int
+    converted: int
+    rewarded: int
+    voided: int
 
 
 @attrs.frozen(kw_only=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +40,7 @@ from advokit.plugins.referrals.model import (
     Referral,
     ReferralCode,
     ReferralState,
+    ReferralStats,
     SetReferralState,
 )
 from advokit.plugins.referrals.tables import codes_t, referrals_t
@@ -57,7 +58,15 @@ PURCHASED = "purchase.completed"
 REFUNDED = "purchase.refunded"
 _REFERRAL = ("referrals", "referral")  # memo: the referral of a friend, with its row version
 _CODE = ("referrals", "code")  # lookup: a code's owner and validity
+_REWARDED = ("referrals", "rewarded")  # memo: when a referrer's referrals were rewarded
 _CLAWBACKS = ("cap", "negative", None)
+#: Period names: their SQLite strftime and PostgreSQL to_char formats.
+_PERIODS = {
+    "day": ("%Y-%m-%d", "YYYY-MM-DD"),
+    "month": ("%Y-%m", "YYYY-MM"),
+    "year": ("%Y", "YYYY"),
+    None: ("", ""),
+}
 
 _REFERRALS = (
     "SELECT r.friend_id, r.version, f.external_id, a.external_id, r.code, r.source, r.state,"
@@ -67,6 +76,11 @@ _REFERRALS = (
     " JOIN advokit_advocates f ON f.id = r.friend_id"
     " JOIN advokit_advocates a ON a.id = r.referrer_id"
     " WHERE r.friend_id IN (*)"
+)
+
+_REWARDED_TIMES = (
+    f"SELECT referrer_id, rewarded_at FROM {referrals_t.name}"
+    " WHERE rewarded_at IS NOT NULL AND referrer_id IN (*)"
 )
 
 Existing = Callable[[EvaluationContext, str], bool]
@@ -100,6 +114,10 @@ class Referrals:
         existing: ``existing(ctx, friend)`` tells an existing customer, who
             cannot be referred (default: someone who already earned points;
             None: anyone can be).
+        milestones: bonus points for the referrer at the Nth rewarded
+            referral, such as ``{3: 200, 10: 1000}``; each paid once.
+        referrer_cap: ``(n, period)``: the referrer is rewarded for at most n
+            referrals in any such period (the friend still is).
     """
 
     plugin_name = "referrals"
@@ -120,6 +138,8 @@ class Referrals:
         hold: timedelta | None = None,
         clawback: str | None = "cap",
         existing: Existing | None = earned_before,
+        milestones: Mapping[int, int] | None = None,
+        referrer_cap: tuple[int, timedelta] | None = None,
     ) -> None:
         if link is not None:
             _check_link(link)
@@ -153,6 +173,23 @@ class Referrals:
             raise ConfigurationError("Referrals.clawback", clawback, "'cap', 'negative' or None")
         if existing is not None and not callable(existing):
             raise ConfigurationError("Referrals.existing", existing, "a callable or None")
+        milestones = dict(milestones or {})
+        for nth, bonus in milestones.items():
+            if not (v.is_int(nth) and nth >= 1 and v.is_int(bonus) and bonus >= 1):
+                raise ConfigurationError(
+                    "Referrals.milestones", {nth: bonus}, "{nth referral: bonus points}, both >= 1"
+                )
+        if referrer_cap is not None and not (
+            isinstance(referrer_cap, tuple)
+            and len(referrer_cap) == 2
+            and v.is_int(referrer_cap[0])
+            and referrer_cap[0] >= 1
+            and isinstance(referrer_cap[1], timedelta)
+            and referrer_cap[1] > timedelta(0)
+        ):
+            raise ConfigurationError(
+                "Referrals.referrer_cap", referrer_cap, "(most rewards, period) or None"
+            )
         self.link = link
         self.code_length = code_length
         self.code_lifetime = code_lifetime
@@ -164,6 +201,8 @@ class Referrals:
         self.hold = hold
         self.clawback = clawback
         self.existing = existing
+        self.milestones = milestones
+        self.referrer_cap = referrer_cap
 
     def __repr__(self) -> str:
         return f"Referrals(link={self.link!r})"
@@ -187,6 +226,7 @@ class Referrals:
         register(self.deactivate_referral_code, name="deactivate_referral_code")
         register(self.referral, name="referral")
         register(self.referrals, name="referrals")
+        register(self.referral_stats, name="referral_stats")
 
     # -- screening: whether a signup can be attributed at all
 
@@ -250,7 +290,7 @@ class Referrals:
             return self._conversion(referral, action, at)
         if kind == REFUNDED:
             return self._refund(referral, action)
-        return self._approval(referral, at)  # REFERRAL_APPROVED
+        return self._approval(ctx.view, referral, at)  # REFERRAL_APPROVED
 
     def _conversion(self, referral: Referral, action: Action, at: datetime) -> list[Effect] | None:
         amount = action.data.get("total_cents")
@@ -302,7 +342,7 @@ class Referrals:
                     )
         return effects
 
-    def _approval(self, referral: Referral, at: datetime) -> list[Effect] | None:
+    def _approval(self, view: Any, referral: Referral, at: datetime) -> list[Effect] | None:
         if referral.state is not ReferralState.PENDING or (
             referral.hold_until is not None and at < referral.hold_until
         ):
@@ -310,12 +350,26 @@ class Referrals:
         effects: list[Effect] = [
             SetReferralState(friend=referral.friend, state=ReferralState.REWARDED)
         ]
-        if self.referrer_points:
+        before = self._rewarded(view, referral.referrer)  # earlier rewarded referrals' times
+        capped = self.referrer_cap is not None and (
+            sum(1 for t in before if t > at - self.referrer_cap[1]) >= self.referrer_cap[0]
+        )
+        if self.referrer_points and not capped:
             effects.append(
                 AwardPoints(
                     advocate=referral.referrer,
                     points=self.referrer_points,
                     reason="referral.rewarded",
+                )
+            )
+        bonus = self.milestones.get(len(before) + 1)
+        if bonus:
+            effects.append(
+                AwardPoints(
+                    advocate=referral.referrer,
+                    points=bonus,
+                    reason="referral.milestone",
+                    memo=f"referral number {len(before) + 1}",
                 )
             )
         if self.friend_points:
@@ -328,6 +382,10 @@ class Referrals:
 
     def _referral(self, view: Any, friend: str) -> tuple[int, Referral] | None:
         return view.memo(_REFERRAL, friend, _load_referrals)  # type: ignore[no-any-return]
+
+    def _rewarded(self, view: Any, referrer: str) -> tuple[datetime, ...]:
+        """When each of the referrer's referrals was rewarded (clawed back ones too)."""
+        return view.memo(_REWARDED, referrer, _load_rewarded) or ()  # type: ignore[no-any-return]
 
     def referral_of(self, view: Any, friend: str) -> Referral | None:
         """``friend``'s referral as the recording transaction sees it (None: not referred)."""
@@ -383,6 +441,9 @@ class Referrals:
             read=version,  # a concurrent attribution or move makes the batch run again
         )
         tx.view.remember(_REFERRAL, referral.friend, (version, referral))
+        if isinstance(effect, SetReferralState) and effect.state is ReferralState.REWARDED:
+            rewarded = self._rewarded(tx.view, referral.referrer)
+            tx.view.remember(_REWARDED, referral.referrer, (*rewarded, when))
         return True
 
     # -- time
@@ -603,6 +664,60 @@ class Referrals:
 
         return self._writing(program, attempt)
 
+    def referral_stats(
+        self, program: Any, *, period: str | None = "month", by_referrer: bool = False
+    ) -> list[ReferralStats]:
+        """``program.referral_stats()``: the referral funnel per period (and referrer).
+
+        ``period`` is ``"day"``, ``"month"``, ``"year"`` (in UTC, by attribution
+        time) or None for all time; counted by the database.
+        """
+        if period not in _PERIODS:
+            raise InvalidValue("period", period, "'day', 'month', 'year' or None")
+        r, a = referrals_t, q.advocates_t
+        columns: list[Any] = []
+        if period is not None:
+            sqlite_format, postgres_format = _PERIODS[period]
+            if program.engine.dialect.name == "sqlite":
+                columns.append(sa.func.strftime(sqlite_format, r.c.attributed_at))
+            else:
+                utc_time = sa.func.timezone("UTC", r.c.attributed_at)
+                columns.append(sa.func.to_char(utc_time, postgres_format))
+        if by_referrer:
+            columns.append(a.c.external_id)
+        query = (
+            sa.select(
+                *columns,
+                sa.func.count(),
+                sa.func.count(r.c.converted_at),
+                sa.func.count(r.c.rewarded_at),
+                sa.func.count(r.c.voided_at),
+            )
+            .select_from(r.join(a, a.c.id == r.c.referrer_id))
+            .where(r.c.program == program.name)
+            .group_by(*columns)
+            .order_by(*columns)
+        )
+        with database.transaction(program.engine, write=False) as conn:
+            rows = conn.execute(query).all()
+        stats = []
+        for row in rows:
+            values = list(row)
+            when = values.pop(0) if period is not None else None
+            referrer = values.pop(0) if by_referrer else None
+            attributed, converted, rewarded, voided = (int(n) for n in values)
+            stats.append(
+                ReferralStats(
+                    period=when,
+                    referrer=referrer,
+                    attributed=attributed,
+                    converted=converted,
+                    rewarded=rewarded,
+                    voided=voided,
+                )
+            )
+        return stats
+
     # -- helpers
 
     def _code(self, row: Any, advocate: str) -> ReferralCode:
@@ -715,3 +830,10 @@ def _code_owner(
         .where(t.c.program == ctx.program.name, t.c.code == code)
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def _load_rewarded(conn: Connection, ids: list[int]) -> dict[int, tuple[datetime, ...]]:
+    found: dict[int, tuple[datetime, ...]] = {}
+    for referrer_id, rewarded_at in fetch(conn, _REWARDED_TIMES, (), ids):
+        found[referrer_id] = (*found.get(referrer_id, ()), utc(rewarded_at))  # type: ignore[arg-type]
+    return found
