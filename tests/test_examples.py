@@ -47,3 +47,40 @@ def test_the_coffee_shop_runs_as_a_script(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "this month: 1. chloe (775)" in run.stdout
     assert (tmp_path / "coffee-shop.db").exists()
+
+
+def test_the_referral_bakery(tmp_path, capsys):
+    bakery = load("referral_bakery")
+    result = bakery.main(["--database-url", f"sqlite:///{tmp_path / 'bakery.db'}"])
+    signups = result["signups"]
+    assert [name for name, (status, _) in signups.items() if status == "applied"] == [
+        "carla",
+        "dev",
+        "eli",
+        "fay",
+    ]
+    # Ana's other address is her own inbox; Gus signed up in Ana's own browser
+    status, (reason,) = signups["ana-2"]
+    assert status == "rejected" and "self_referral.email (+100)" in reason
+    assert signups["gus"] == ("held", ("fraud score 60 >= 50: same.ip_user_agent (+60)",))
+    assert [key for key, _ in result["held"]] == ["signup-gus"]
+    # Fay's refund during the hold voided hers; Eli's first purchase was too small
+    assert result["referrals"] == {
+        "carla": "rewarded",
+        "dev": "rewarded",
+        "eli": "rewarded",
+        "fay": "voided",
+        "gus": "rewarded",
+    }
+    # a free coffee (150) for each of 4 rewarded referrals, and a cake (500) at the third
+    assert result["balances"] == {
+        "ana": 4 * 150 + 500,
+        "carla": 120,
+        "dev": 120,
+        "eli": 120,
+        "fay": 0,
+        "gus": 120,
+    }
+    stats = result["stats"]
+    assert (stats.attributed, stats.converted, stats.rewarded, stats.voided) == (5, 5, 4, 1)
+    assert "Ana: 1100 points" in capsys.readouterr().out
