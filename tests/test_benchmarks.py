@@ -51,3 +51,14 @@ def test_bench_gamification_runs_every_part_and_prints_its_verdicts():
     assert "scaling 1,000 -> 3,000 actions" in out
     assert "tick over 400 advocates" in out and "the same tick again" in out
     assert ", 0 recorded," in out  # the second tick at the same instant posts nothing
+
+
+def test_bench_referrals_runs_and_prints_its_verdict():
+    out = run_benchmark(
+        "bench_referrals.py",
+        *("--referrers", "50", "--referrals", "300", "--friends", "200", "--batch", "100"),
+        *("--rounds", "1"),
+    )
+    assert "50 referrers, 300 prior referrals, 200 new friends" in out
+    assert "per conversion" in out and "referral program / points only per conversion" in out
+    assert "purchases 200 applied" in out

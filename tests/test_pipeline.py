@@ -630,3 +630,36 @@ def test_an_unrecorded_effect_is_applied_but_left_out_of_the_outcome(program):
     assert tallier.applied == 1
     assert sorted(type(e).__name__ for e in first.effects) == ["AwardPoints", "Tag"]
     assert again.replayed and again.effects == first.effects
+
+
+class ReviewScreen:
+    """Holds every review; declares the kinds it screens."""
+
+    plugin_name = "review_screen"
+    advokit_screens = frozenset({"review.posted"})
+
+    def __init__(self):
+        self.screened = []
+
+    @hookimpl
+    def advokit_screen(self, ctx, action):
+        self.screened.append(action.kind)
+        return Verdict.hold("reviews wait")
+
+
+def test_screen_reaches_only_plugins_that_take_the_kind(program):
+    screen = ReviewScreen()
+    with register_plugin(program, screen):
+        bought = program.record(purchase("o-1"))
+        reviewed = program.record(Action(kind="review.posted", advocate="ann", key="rv-1"))
+    assert screen.screened == ["review.posted"]
+    assert (bought.status, reviewed.status) == (Status.APPLIED, Status.HELD)
+
+
+def test_a_bad_screens_declaration_is_refused(make_program):
+    class Bad(ReviewScreen):
+        plugin_name = "bad"
+        advokit_screens = frozenset({"no.such"})
+
+    with pytest.raises(ConfigurationError, match=r"bad\.advokit_screens.*one of"):
+        make_program(plugins=[Bad()])

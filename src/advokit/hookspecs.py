@@ -268,7 +268,9 @@ def advokit_screen(ctx: EvaluationContext, action: Action) -> Verdict | None:
 
     When called:
         For each new action (not for retries of a recorded key, nor for derived
-        actions), inside the recording transaction.
+        actions), inside the recording transaction. A plugin with an
+        ``advokit_screens`` attribute (a collection of action kind names) is
+        called only for those kinds; without it, for every kind.
 
     Args:
         ctx: what the plugin may read: ``ctx.now``, ``ctx.program``,

@@ -21,11 +21,23 @@ if TYPE_CHECKING:
     from advokit.core.program import Program
     from advokit.core.registry import Registries, Registry
 
-__all__ = ["APPLIES", "EVALUATES", "Hooks", "plugin_applies", "plugin_evaluates"]
+__all__ = [
+    "APPLIES",
+    "EVALUATES",
+    "SCREENS",
+    "Hooks",
+    "plugin_applies",
+    "plugin_evaluates",
+    "plugin_screens",
+]
 
 #: The attribute a plugin sets to the action kinds its ``advokit_evaluate``
 #: takes; plugins without it are called for every kind.
 EVALUATES = "advokit_evaluates"
+
+#: The attribute a plugin sets to the action kinds its ``advokit_screen`` takes;
+#: plugins without it screen every kind.
+SCREENS = "advokit_screens"
 
 #: The attribute a plugin sets to the effect types its ``advokit_apply_effect``
 #: takes (subclasses included); plugins without it are offered every type.
@@ -35,6 +47,12 @@ APPLIES = "advokit_applies"
 def plugin_evaluates(plugin: object, kind: str) -> bool:
     """Whether ``plugin``'s ``advokit_evaluate`` is called for actions of ``kind``."""
     kinds = getattr(plugin, EVALUATES, None)
+    return kinds is None or kind in kinds
+
+
+def plugin_screens(plugin: object, kind: str) -> bool:
+    """Whether ``plugin``'s ``advokit_screen`` is called for actions of ``kind``."""
+    kinds = getattr(plugin, SCREENS, None)
     return kinds is None or kind in kinds
 
 
@@ -98,9 +116,7 @@ class Hooks:
 
     def __init__(self, pm: PluginManager) -> None:
         self.pm = pm
-        relay = pm.hook
-        self._screen = relay.advokit_screen
-        self._screening = (-1, False)  # (generation, whether any plugin screens)
+        self._screeners: dict[str, _Route] = {}  # by action kind
         # pluggy's plain call; monitoring and tracing replace it (a private attribute:
         # without it, every call goes through pluggy)
         self._plain_hookexec = getattr(pm, "_inner_hookexec", None)
@@ -140,16 +156,31 @@ class Hooks:
     # -- pipeline
 
     def screen(self, ctx: EvaluationContext, action: Action) -> list[Verdict]:
-        if self._screening[0] != self.pm.generation:
-            self._screening = (self.pm.generation, bool(self._screen.get_hookimpls()))
-        if not self._screening[1]:  # the common case; saves a pluggy call
-            return []
-        try:
-            return self._screen(ctx=ctx, action=action)  # type: ignore[no-any-return]
-        except Exception as error:
-            if database.is_retryable(error):
-                raise  # lost a race: the transaction runs again
-            raise self._blame("advokit_screen", error) from error
+        kind = action.kind
+        route = self._screeners.get(kind)
+        if route is None or route.generation != self.pm.generation:
+            route = self._screeners[kind] = _Route(
+                self.pm,
+                "advokit_screen",
+                ("ctx", "action"),
+                lambda plugin: plugin_screens(plugin, kind),
+            )
+        if route.empty:
+            return []  # the common case: nobody screens this kind
+        if self._through_pluggy(route):
+            try:
+                return route.caller(ctx=ctx, action=action)  # type: ignore[no-any-return]
+            except Exception as error:
+                raise self._failed("advokit_screen", error) from error
+        verdicts = []
+        for name, call in route.calls:
+            try:
+                verdict = call(ctx, action)
+            except Exception as error:
+                raise self._failed("advokit_screen", error, name) from error
+            if verdict is not None:
+                verdicts.append(verdict)
+        return verdicts
 
     def evaluate(self, ctx: EvaluationContext, action: Action) -> list[Iterable[Effect]]:
         route = self._evaluator(action.kind)
@@ -169,8 +200,8 @@ class Hooks:
         return results
 
     def check_routes(self, kinds: Collection[str]) -> None:
-        """Refuse an ``advokit_evaluates`` that is not a collection of registered kinds,
-        and an ``advokit_applies`` that is not a collection of effect types."""
+        """Refuse an ``advokit_evaluates`` or ``advokit_screens`` that is not a collection of
+        registered kinds, and an ``advokit_applies`` that is not one of effect types."""
         for name, plugin in self.pm.list_name_plugin():
             types = getattr(plugin, APPLIES, None)
             if types is not None and (
@@ -181,19 +212,20 @@ class Hooks:
                 raise ConfigurationError(
                     f"{name}.{APPLIES}", types, "a collection of advokit.Effect subclasses"
                 )
-            declared = getattr(plugin, EVALUATES, None)
-            if declared is None:
-                continue
-            field = f"{name}.{EVALUATES}"
-            if (
-                isinstance(declared, str)
-                or not isinstance(declared, Collection)
-                or not all(isinstance(kind, str) for kind in declared)
-            ):
-                raise ConfigurationError(field, declared, "a collection of action kind names")
-            for kind in sorted(declared):
-                if kind not in kinds:
-                    raise ConfigurationError(field, kind, one_of(kinds))
+            for attribute in (EVALUATES, SCREENS):
+                declared = getattr(plugin, attribute, None)
+                if declared is None:
+                    continue
+                field = f"{name}.{attribute}"
+                if (
+                    isinstance(declared, str)
+                    or not isinstance(declared, Collection)
+                    or not all(isinstance(kind, str) for kind in declared)
+                ):
+                    raise ConfigurationError(field, declared, "a collection of action kind names")
+                for kind in sorted(declared):
+                    if kind not in kinds:
+                        raise ConfigurationError(field, kind, one_of(kinds))
 
     def evaluates(self, kind: str) -> bool:
         """Whether some plugin evaluates actions of ``kind`` (see ``EVALUATES``)."""

@@ -87,6 +87,7 @@ class Fraud:
 
     plugin_name = "fraud"
     advokit_evaluates = frozenset({REFERRAL_SIGNED_UP, "referral.shared", "purchase.completed"})
+    advokit_screens = frozenset({REFERRAL_SIGNED_UP, REFERRAL_APPROVED})
     advokit_applies = (Seen,)
 
     def __init__(

@@ -60,6 +60,13 @@ _REFERRAL = ("referrals", "referral")  # memo: the referral of a friend, with it
 _CODE = ("referrals", "code")  # lookup: a code's owner and validity
 _REWARDED = ("referrals", "rewarded")  # memo: when a referrer's referrals were rewarded
 _CLAWBACKS = ("cap", "negative", None)
+#: The columns a move to each state writes (besides the state).
+_MOVED = {
+    ReferralState.SIGNED_UP: (),
+    ReferralState.PENDING: ("order_id", "amount_cents", "converted_at", "hold_until"),
+    ReferralState.REWARDED: ("rewarded_at", "reward_key"),
+    ReferralState.VOIDED: ("voided_at", "void_reason"),
+}
 #: Period names: their SQLite strftime and PostgreSQL to_char formats.
 _PERIODS = {
     "day": ("%Y-%m-%d", "YYYY-MM-DD"),
@@ -122,6 +129,7 @@ class Referrals:
 
     plugin_name = "referrals"
     advokit_evaluates = frozenset({REFERRAL_SIGNED_UP, PURCHASED, REFUNDED, REFERRAL_APPROVED})
+    advokit_screens = frozenset({REFERRAL_SIGNED_UP})
     advokit_applies = (Attribute, SetReferralState)
 
     def __init__(
@@ -419,25 +427,20 @@ class Referrals:
                 )
             version, referral = stored
             referral = _moved(referral, effect, when, tx.root_key)
-        tx.save(
-            referrals_t,
-            {"friend_id": tx.view.advocate_id(referral.friend)},
-            {
-                "program": tx.program.name,
+        values: dict[str, Any] = {"program": tx.program.name, "state": referral.state.value}
+        for column in _MOVED[referral.state]:  # only what this move wrote
+            values[column] = getattr(referral, column)
+        if isinstance(effect, Attribute):  # what never changes afterwards, written once
+            values |= {
                 "referrer_id": tx.view.advocate_id(referral.referrer),
                 "code": referral.code,
                 "source": referral.source,
-                "state": referral.state.value,
                 "attributed_at": referral.attributed_at,
-                "order_id": referral.order_id,
-                "amount_cents": referral.amount_cents,
-                "converted_at": referral.converted_at,
-                "hold_until": referral.hold_until,
-                "rewarded_at": referral.rewarded_at,
-                "reward_key": referral.reward_key,
-                "voided_at": referral.voided_at,
-                "void_reason": referral.void_reason,
-            },
+            }
+        tx.save(
+            referrals_t,
+            {"friend_id": tx.view.advocate_id(referral.friend)},
+            values,
             read=version,  # a concurrent attribution or move makes the batch run again
         )
         tx.view.remember(_REFERRAL, referral.friend, (version, referral))
