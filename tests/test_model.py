@@ -23,6 +23,7 @@ from advokit import (
 )
 from advokit.core import codec, jsontext
 from advokit.plugins.challenges import SetChallengeProgress
+from advokit.plugins.referrals import ReferralState, SetReferralState
 
 
 def stored_fingerprint(kind: str, advocate: str, data: dict) -> str:
@@ -110,6 +111,14 @@ EFFECTS = [
     HoldForReview(reason="velocity: 9 referrals in an hour"),
     Tag(advocate="cust-1", tag="vip", remove=True),
     # plugin effects with tuples and datetimes: written directly too
+    # a str enum field: stored as its text, decoded back into the enum
+    SetReferralState(
+        friend="cust-2",
+        state=ReferralState.PENDING,
+        order_id="o-1",
+        amount_cents=2500,
+        hold_until=datetime(2026, 7, 1, tzinfo=UTC),
+    ),
     SetChallengeProgress(
         advocate="cust-1",
         challenge="june",

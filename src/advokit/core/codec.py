@@ -82,6 +82,8 @@ def effects_json(effects: Sequence[Effect]) -> str:
 def _value_json(value: Any) -> str:
     """The JSON text of a field that is not a scalar: common shapes written directly."""
     kind = type(value)
+    if isinstance(value, str):  # a str enum (a state, say): stored as its text
+        return jsontext.string(value)
     if kind is tuple or kind is list:
         text = jsontext.scalars(value)  # a tuple of names or counts, say
         if text is not None:

@@ -270,7 +270,10 @@ class Fraud:
 
     @hookimpl
     def advokit_evaluate(self, ctx: EvaluationContext, action: Action) -> list[Effect] | None:
-        prints = tuple(_fingerprints(action.data))
+        data = action.data
+        if action.kind != REFERRAL_SIGNED_UP and "ip" not in data and "device_id" not in data:
+            return None  # most purchases: nothing to remember
+        prints = tuple(_fingerprints(data))
         referred_by = None
         if action.kind == REFERRAL_SIGNED_UP:
             assert self._referrals is not None
