@@ -314,3 +314,32 @@ def test_the_review_queue_says_why_and_until_when_and_the_tick_decides_overdue_o
 def test_bad_review_settings_are_refused(make_program, settings, field):
     with pytest.raises(ConfigurationError, match=field.replace(".", r"\.")):
         make_program(**settings)
+
+
+def test_a_batch_of_signups_reads_its_referrers_together(make_program):
+    """The statements a batch of signups runs do not grow with the number of referrers."""
+    program = make_program(plugins=[Referrals(refund_window=timedelta(days=14)), Fraud()])
+    names = [f"ref-{n}" for n in range(30)] + [f"new-{n}" for n in range(30)]
+    program.enroll_many(Advocate(external_id=n, email=f"{n}@example.com") for n in names)
+    codes = [program.referral_code(f"ref-{n}").code for n in range(30)]
+    statements: list[str] = []
+
+    @sa.event.listens_for(program.engine, "connect")
+    def trace(dbapi_connection, _record):
+        dbapi_connection.set_trace_callback(statements.append)
+
+    program.engine.dispose()  # new connections, traced
+
+    def batch(first, count):
+        statements.clear()
+        outcomes = program.record_many(
+            [
+                signup(f"new-{n}", f"s-{n}", referrer=None, code=codes[n])
+                for n in range(first, first + count)
+            ]
+        )
+        assert {o.status for o in outcomes} == {Status.APPLIED}
+        return len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
+
+    few, many = batch(0, 5), batch(5, 25)
+    assert many == few, (few, many)

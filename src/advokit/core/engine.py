@@ -150,7 +150,7 @@ class Engine:
             if action.advocate not in ids:
                 raise UnknownAdvocate(action.advocate, program.name)
         recorded = q.recorded_actions(conn, program.name, {a.key for a in actions})
-        run = _Run(self, conn, ids, now)
+        run = _Run(self, conn, ids, now, actions)
         work = run.work
         work.seed_balances(DEFAULT_ACCOUNT, ids.values(), stored)
 
@@ -214,7 +214,7 @@ class Engine:
                     ids = q.advocate_ids(conn, program.name, [action.advocate])
                     if action.advocate not in ids:
                         raise UnknownAdvocate(action.advocate, program.name)
-                    run = _Run(self, conn, ids, now)
+                    run = _Run(self, conn, ids, now, [action])
                     outcome = run.apply(action, approved=True)
                     run.work.flush()
                 else:
@@ -267,10 +267,17 @@ def _as_replay(outcome: Outcome) -> Outcome:
 class _Run:
     """Screening, evaluation and application for the actions of one transaction."""
 
-    def __init__(self, engine: Engine, conn: Any, ids: dict[str, int], now: datetime) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        conn: Any,
+        ids: dict[str, int],
+        now: datetime,
+        actions: Sequence[Action],
+    ) -> None:
         self.engine = engine
         self.work = Work(conn, engine.program.name, now, {})
-        self.view = View(self.work, ids)
+        self.view = View(self.work, ids, actions)
         self.hooks = engine.hooks
         self.program = engine.program
         self.conn = conn

@@ -8,7 +8,7 @@ actions of the same batch staged, so a daily cap holds inside a batch too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from advokit.core.errors import UnknownAdvocate
 from advokit.core.ledger import Account, Work
-from advokit.core.model import Advocate
+from advokit.core.model import Action, Advocate
 from advokit.core.store import queries as q
 
 __all__ = ["View"]
@@ -25,13 +25,14 @@ __all__ = ["View"]
 class View:
     """Read-only access to advocates, balances and ledger windows."""
 
-    def __init__(self, work: Work, ids: dict[str, int]) -> None:
+    def __init__(self, work: Work, ids: dict[str, int], actions: Sequence[Action] = ()) -> None:
         self._work = work
         self._ids = ids  # external id -> row id, for the batch and anyone looked up since
         self._external = work.external_ids  # shared: the ledger names advocates in errors
         self._external.update((row_id, ext) for ext, row_id in ids.items())
         self._batch = list(ids.values())
         self._batch_set = set(self._batch)
+        self._actions = tuple(actions)
         self._cache: dict[Hashable, dict[int, Any]] = {}
         self._advocates: dict[int, Advocate] = {}
 
@@ -50,6 +51,33 @@ class View:
 
     def external_id(self, advocate_id: int) -> str:
         return self._external[advocate_id]
+
+    # -- the batch
+
+    @property
+    def batch(self) -> tuple[Action, ...]:
+        """The actions this transaction records, for a plugin that reads ahead for them."""
+        return self._actions
+
+    def include(self, advocates: Iterable[str]) -> None:
+        """Read these advocates together with the batch's, from now on (unknown ones ignored).
+
+        The batched reads (``memo``, profiles, balances...) cover the
+        advocates of the actions recorded. A plugin that will read about
+        others (a signup's referrer) names them first, so that each read
+        is one statement for all of them rather than one per action.
+        """
+        advocates = list(advocates)
+        missing = [a for a in set(advocates) if a not in self._ids]
+        if missing:
+            found = q.advocate_ids(self._work.conn, self._work.program, missing)
+            self._ids.update(found)
+            self._external.update((row_id, ext) for ext, row_id in found.items())
+        for external_id in advocates:
+            row_id = self._ids.get(external_id)
+            if row_id is not None and row_id not in self._batch_set:
+                self._batch.append(row_id)
+                self._batch_set.add(row_id)
 
     def _load(
         self, shape: Hashable, advocate_id: int, loader: Callable[[list[int]], dict[int, Any]]
@@ -89,6 +117,24 @@ class View:
             return cached[row_id]
         row_id = self.advocate_id(advocate)
         return self._load(shape, row_id, lambda ids: load(self._work.conn, ids))
+
+    def lookup_many(
+        self,
+        shape: Hashable,
+        keys: Iterable[Hashable],
+        load: Callable[[Connection, list[Any]], Mapping[Any, Any]],
+    ) -> None:
+        """Read ahead what :meth:`lookup` will be asked for ``keys``, in one call.
+
+        ``load(connection, keys)`` returns ``{key: value}`` for the keys not
+        cached yet; keys it leaves out read as None.
+        """
+        cached = self._cache.setdefault(("lookup", shape), {})
+        missing = [key for key in dict.fromkeys(keys) if key not in cached]
+        if missing:
+            found = load(self._work.conn, missing)
+            for key in missing:
+                cached[key] = found.get(key)
 
     def lookup(self, shape: Hashable, key: Hashable, load: Callable[[Connection, Any], Any]) -> Any:
         """A plugin's own read of one value that is not an advocate's (a code, an order).

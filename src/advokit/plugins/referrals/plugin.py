@@ -59,6 +59,11 @@ REFUNDED = "purchase.refunded"
 _REFERRAL = ("referrals", "referral")  # memo: the referral of a friend, with its row version
 _CODE = ("referrals", "code")  # lookup: a code's owner and validity
 _REWARDED = ("referrals", "rewarded")  # memo: when a referrer's referrals were rewarded
+_READ_AHEAD = ("referrals", "read ahead")  # lookup: done once per transaction
+_CODE_OWNERS = (
+    f"SELECT t.code, a.external_id, t.expires_at, t.deactivated_at FROM {codes_t.name} t"
+    " JOIN advokit_advocates a ON a.id = t.advocate_id WHERE t.program = ? AND t.code IN (*)"
+)
 _CLAWBACKS = ("cap", "negative", None)
 #: The columns a move to each state writes (besides the state).
 _MOVED = {
@@ -252,10 +257,14 @@ class Referrals:
         """
         friend, data = action.advocate, action.data
         at = action.occurred_at or ctx.now
+        self._read_ahead(ctx)
         code = None
         if data.get("code") is not None:
             code = codes.normalise(data["code"])
-            owner = ctx.view.lookup(_CODE, code, lambda conn, c: _code_owner(conn, ctx, c))
+            program = ctx.program.name
+            owner = ctx.view.lookup(
+                _CODE, code, lambda conn, c: _code_owners(conn, program, [c]).get(c)
+            )
             if owner is None:
                 return "referral.unknown_code"
             referrer, expires_at, deactivated_at = owner
@@ -280,6 +289,33 @@ class Referrals:
         if self.existing is not None and self.existing(ctx, friend):
             return "referral.existing_customer"
         return Attribute(friend=friend, referrer=referrer, code=code, source=source)
+
+    def _read_ahead(self, ctx: EvaluationContext) -> None:
+        """Once per transaction: every signup's code, and their referrers read with the batch.
+
+        Referrers are seldom among the advocates a batch records; without
+        this, each signup would read its referrer's profile, code and history
+        one statement at a time.
+        """
+        view, program = ctx.view, ctx.program.name
+
+        def read(conn: Connection, _: Any) -> bool:
+            signups = [a for a in view.batch if a.kind == REFERRAL_SIGNED_UP]
+            typed = {
+                codes.normalise(a.data["code"])
+                for a in signups
+                if isinstance(a.data.get("code"), str)
+            }
+            view.lookup_many(_CODE, typed, lambda c, keys: _code_owners(c, program, keys))
+            referrers = [a.data["referrer"] for a in signups if a.data.get("referrer")]
+            for code in typed:
+                owner = view.lookup(_CODE, code, lambda c, key: None)  # read just above
+                if owner is not None:
+                    referrers.append(owner[0])
+            view.include(referrers)
+            return True
+
+        view.lookup(_READ_AHEAD, None, read)
 
     # -- deciding
 
@@ -822,17 +858,14 @@ def _load_referrals(conn: Connection, ids: list[int]) -> dict[int, tuple[int, Re
     return found
 
 
-def _code_owner(
-    conn: Connection, ctx: EvaluationContext, code: str
-) -> tuple[str, datetime | None, datetime | None] | None:
-    """Who owns ``code`` in the program, and until when it is usable."""
-    t, a = codes_t, q.advocates_t
-    row = conn.execute(
-        sa.select(a.c.external_id, t.c.expires_at, t.c.deactivated_at)
-        .join(a, a.c.id == t.c.advocate_id)
-        .where(t.c.program == ctx.program.name, t.c.code == code)
-    ).first()
-    return None if row is None else (row[0], row[1], row[2])
+def _code_owners(
+    conn: Connection, program: str, codes: list[str]
+) -> dict[str, tuple[str, datetime | None, datetime | None]]:
+    """Who owns each of ``codes`` in the program, and until when it is usable."""
+    return {
+        code: (owner, utc(expires_at), utc(deactivated_at))
+        for code, owner, expires_at, deactivated_at in fetch(conn, _CODE_OWNERS, (program,), codes)
+    }
 
 
 def _load_rewarded(conn: Connection, ids: list[int]) -> dict[int, tuple[datetime, ...]]:
