@@ -409,3 +409,21 @@ def test_badges_0002_moves_progress_and_awarded_levels_into_one_row_per_advocate
         ("reviewer", 3),
         ("sharer", 2),
     ]
+
+
+def test_an_action_recorded_with_the_old_per_badge_progress_effect_still_replays(badged):
+    """Progress effects stored before they were bookkeeping (and changed shape) are skipped."""
+    program = badged(REVIEWER)
+    outcome = review(program, "ann", "rv-old")
+    old_progress = {
+        "type": "advokit.plugins.badges:SetBadgeProgress",
+        "fields": {"advocate": "ann", "badge": "reviewer", "count": 1, "recent": [], "read": 0},
+    }
+    stored = [old_progress, *json.loads(codec.effects_json(outcome.effects))]
+    with program.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE advokit_actions SET effects = :effects WHERE key = 'rv-old'"),
+            {"effects": json.dumps(stored)},
+        )
+    again = review(program, "ann", "rv-old")
+    assert again.replayed and again.effects == outcome.effects

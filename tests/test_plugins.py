@@ -10,7 +10,9 @@ import pytest
 import advokit.plugins.kinds
 import advokit.plugins.points
 from advokit import (
+    Action,
     ActionKind,
+    Advocate,
     ConfigurationError,
     PluginError,
     PluginLoadError,
@@ -21,6 +23,7 @@ from advokit import (
     hookspecs,
 )
 from advokit.core.plugins import DEFAULT_PLUGINS, load_plugins
+from advokit.plugins.points import Points, PointsRule
 
 
 class Reviews:
@@ -173,9 +176,13 @@ def test_configure_errors_name_the_plugin(make_program):
 
 def test_tracing_prints_hook_calls(make_program, monkeypatch, capsys):
     monkeypatch.setenv("ADVOKIT_TRACE_PLUGINS", "1")
-    program = make_program()
+    program = make_program(plugins=[Points(PointsRule("review.posted", points=5))])
     program.hooks.configure(program)
     assert "advokit_configure" in capsys.readouterr().err
+    program.enroll(Advocate(external_id="ann"))
+    program.record(Action(kind="review.posted", advocate="ann", key="rv-1"))
+    # the per-action hooks, which advokit otherwise calls directly, are traced too
+    assert "advokit_evaluate" in capsys.readouterr().err
 
 
 def test_every_hookspec_has_a_complete_docstring():

@@ -7,7 +7,16 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from advokit import Action, Advocate, AdvokitError, ConfigurationError, InvalidValue, Status
+from advokit import (
+    Action,
+    Advocate,
+    AdvokitError,
+    ConfigurationError,
+    InvalidValue,
+    Status,
+    Verdict,
+    hookimpl,
+)
 from advokit.core.errors import UnknownAdvocate
 from advokit.plugins.points import Points, PointsRule
 from advokit.plugins.referrals import (
@@ -20,6 +29,7 @@ from advokit.plugins.referrals import (
     referrals_t,
 )
 from advokit.plugins.referrals import codes as code_module
+from advokit.testing import register_plugin
 from helpers import (
     ADVOCATE,
     ask_referral_code,
@@ -92,6 +102,8 @@ def test_an_expired_code_is_refused_and_the_advocate_gets_a_new_one(program, adv
     # the expired one is kept, retired; only the new one is in use
     assert [c.code for c in program.referral_codes("ann")] == [old.code, new.code]
     assert codes_in_use(program) == [new.code]
+    with pytest.raises(InvalidValue, match="expired"):  # retired, but it expired first
+        program.find_referral_code(old.code)
 
 
 def test_deactivating_keeps_the_first_time_and_makes_room_for_a_new_code(program, advokit_clock):
@@ -292,6 +304,7 @@ def test_a_referral_goes_from_signup_to_both_sides_rewarded(referring, advokit_c
         ({"code": "NOPE2345"}, "referral.unknown_code"),
         ({"referrer": "nobody"}, "referral.unknown_referrer"),
         ({}, "referral.no_referrer"),
+        ({"referrer": "ann", "source": "Walk-In at the till!"}, "referral.invalid_source"),
     ],
 )
 def test_a_signup_nobody_can_have_referred_is_recorded_as_rejected(referring, data, reason):
@@ -523,3 +536,29 @@ def test_referral_stats_count_the_funnel_per_period_and_referrer(referring, advo
 def test_bad_milestone_and_cap_settings_are_refused(settings, field):
     with pytest.raises(ConfigurationError, match=field.replace(".", r"\.")):
         Referrals(**settings)
+
+
+def test_a_code_used_before_it_was_deactivated_still_attributes_a_held_signup(
+    referring, advokit_clock
+):
+    """Decided as of the signup: what happened while it waited does not undo it."""
+    code = referring.referral_code("ann").code
+    held_signup = signup("zoe", "s-1", code=code)
+    with register_plugin(referring, HoldSignups()):
+        assert referring.record(held_signup).status is Status.HELD
+    advokit_clock.advance(hours=2)
+    referring.deactivate_referral_code(code)
+    # zoe earned points meanwhile: she is an existing customer now, not at her signup
+    referring.record(Action(kind="review.posted", advocate="zoe", key="rv-1"))
+    approved = referring.review("s-1", approve=True, reviewer="maria")
+    assert approved.status is Status.APPLIED
+    assert referring.referral("zoe").referrer == "ann"
+
+
+class HoldSignups:
+    plugin_name = "hold_signups"
+    advokit_screens = frozenset({REFERRAL_SIGNED_UP})
+
+    @hookimpl
+    def advokit_screen(self, ctx, action):
+        return Verdict.hold("a person looks at every signup")

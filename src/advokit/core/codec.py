@@ -20,7 +20,7 @@ import attrs
 from advokit.core import jsontext
 from advokit.core.model import Effect, Reward
 
-__all__ = ["decode_effect", "effects_json", "encode_effect"]
+__all__ = ["decode_effect", "decode_recorded", "effects_json", "encode_effect"]
 
 _DECODABLE_VALUES = (Reward,)
 
@@ -121,6 +121,16 @@ def _resolve(type_name: str, base: tuple[type, ...]) -> type:
     if not (isinstance(obj, type) and issubclass(obj, base) and attrs.has(obj)):
         raise TypeError(f"{type_name} is not an advokit effect or value")
     return obj
+
+
+def decode_recorded(stored: Sequence[Mapping[str, Any]]) -> tuple[Effect, ...]:
+    """The recorded effects of a stored outcome.
+
+    Effects of a type that is no longer recorded (a plugin's bookkeeping,
+    stored before its class said ``recorded = False``) are left out unread:
+    their fields may have changed shape since.
+    """
+    return tuple(decode_effect(e) for e in stored if _resolve(e["type"], (Effect,)).recorded)
 
 
 def decode_effect(data: Mapping[str, Any]) -> Effect:

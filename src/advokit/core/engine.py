@@ -254,7 +254,7 @@ def _replay(row: Any) -> Outcome:
         kind=row.kind,
         advocate=row.external_id,
         status=Status(row.status),
-        effects=tuple(codec.decode_effect(e) for e in row.effects),
+        effects=codec.decode_recorded(row.effects),
         reasons=tuple(row.reasons),
         replayed=True,
     )

@@ -117,9 +117,6 @@ class Hooks:
     def __init__(self, pm: PluginManager) -> None:
         self.pm = pm
         self._screeners: dict[str, _Route] = {}  # by action kind
-        # pluggy's plain call; monitoring and tracing replace it (a private attribute:
-        # without it, every call goes through pluggy)
-        self._plain_hookexec = getattr(pm, "_inner_hookexec", None)
         self._evaluators: dict[str, _Route] = {}  # by action kind
         self._appliers: dict[type, _Route] = {}  # by effect type
 
@@ -184,6 +181,8 @@ class Hooks:
 
     def evaluate(self, ctx: EvaluationContext, action: Action) -> list[Iterable[Effect]]:
         route = self._evaluator(action.kind)
+        if route.empty:
+            return []  # nobody evaluates this kind
         if self._through_pluggy(route):
             try:
                 return route.caller(ctx=ctx, action=action)  # type: ignore[no-any-return]
@@ -253,6 +252,8 @@ class Hooks:
                 ("tx", "effect"),
                 lambda plugin: plugin_applies(plugin, effect_type),
             )
+        if route.empty:
+            return None  # nobody applies this type
         if self._through_pluggy(route):
             try:
                 return route.caller(tx=tx, effect=effect)  # type: ignore[no-any-return]
@@ -268,7 +269,8 @@ class Hooks:
         return None
 
     def _through_pluggy(self, route: _Route) -> bool:
-        plain = self._plain_hookexec
+        """Whether pluggy must make the call: a wrapper, or tracing or monitoring is on."""
+        plain = self.pm.plain_hookexec
         return (
             route.wrapped or plain is None or getattr(self.pm, "_inner_hookexec", None) is not plain
         )

@@ -132,6 +132,9 @@ class PluginManager(pluggy.PluginManager):
     def __init__(self, project_name: str) -> None:
         super().__init__(project_name)
         self.generation = 0
+        # pluggy's plain call, before tracing or monitoring replace it (a private
+        # attribute: without it, advokit's hooks always go through pluggy)
+        self.plain_hookexec = getattr(self, "_inner_hookexec", None)
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         self.generation += 1

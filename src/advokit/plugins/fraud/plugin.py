@@ -277,7 +277,7 @@ class Fraud:
         referred_by = None
         if action.kind == REFERRAL_SIGNED_UP:
             assert self._referrals is not None
-            found = self._referrals.attribution(ctx, action)
+            found = self._referrals.attribution(ctx, action, screening=False)
             referred_by = found.referrer if isinstance(found, Attribute) else None
         if not prints and referred_by is None:
             return None

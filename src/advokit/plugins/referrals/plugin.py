@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -60,6 +61,7 @@ _REFERRAL = ("referrals", "referral")  # memo: the referral of a friend, with it
 _CODE = ("referrals", "code")  # lookup: a code's owner and validity
 _REWARDED = ("referrals", "rewarded")  # memo: when a referrer's referrals were rewarded
 _READ_AHEAD = ("referrals", "read ahead")  # lookup: done once per transaction
+_SOURCE = re.compile(r"[a-z][a-z_]{0,19}")  # code, link, email, offline...
 _CODE_OWNERS = (
     f"SELECT t.code, a.external_id, t.expires_at, t.deactivated_at FROM {codes_t.name} t"
     " JOIN advokit_advocates a ON a.id = t.advocate_id WHERE t.program = ? AND t.code IN (*)"
@@ -250,10 +252,15 @@ class Referrals:
         found = self.attribution(ctx, action)
         return Verdict.reject(found) if isinstance(found, str) else None
 
-    def attribution(self, ctx: EvaluationContext, action: Action) -> Attribute | str:
+    def attribution(
+        self, ctx: EvaluationContext, action: Action, *, screening: bool = True
+    ) -> Attribute | str:
         """Who referred a ``referral.signed_up``'s advocate, or the reason code why nobody can.
 
         For other plugins too (the fraud plugin scores the attribution it returns).
+        ``screening=False`` when deciding after screening (or on a reviewer's
+        approval of a held signup): whether the friend was an existing customer
+        was settled at the signup, before any purchase made while it was held.
         """
         friend, data = action.advocate, action.data
         at = action.occurred_at or ctx.now
@@ -268,10 +275,10 @@ class Referrals:
             if owner is None:
                 return "referral.unknown_code"
             referrer, expires_at, deactivated_at = owner
-            if deactivated_at is not None:
-                return "referral.inactive_code"
             if expires_at is not None and at >= expires_at:
                 return "referral.expired_code"
+            if deactivated_at is not None and deactivated_at <= at:
+                return "referral.inactive_code"
             source = data.get("source") or "code"
         elif data.get("referrer") is not None:
             referrer = data["referrer"]
@@ -282,11 +289,13 @@ class Referrals:
             source = data.get("source") or "offline"
         else:
             return "referral.no_referrer"
+        if not _SOURCE.fullmatch(source):
+            return "referral.invalid_source"
         if referrer == friend:
             return "referral.self"
         if self._referral(ctx.view, friend) is not None:
             return "referral.already_referred"  # first touch: the first attribution stands
-        if self.existing is not None and self.existing(ctx, friend):
+        if screening and self.existing is not None and self.existing(ctx, friend):
             return "referral.existing_customer"
         return Attribute(friend=friend, referrer=referrer, code=code, source=source)
 
@@ -323,7 +332,8 @@ class Referrals:
     def advokit_evaluate(self, ctx: EvaluationContext, action: Action) -> list[Effect] | None:
         kind = action.kind
         if kind == REFERRAL_SIGNED_UP:
-            found = self.attribution(ctx, action)  # decided again: approval of a held signup
+            # decided again, as of the signup: also on a reviewer's approval of a held one
+            found = self.attribution(ctx, action, screening=False)
             return [found] if isinstance(found, Attribute) else None
         stored = self._referral(ctx.view, action.advocate)
         if stored is None:
@@ -668,10 +678,10 @@ class Referrals:
         if row is None:
             raise InvalidValue("code", code, f"a referral code of program {program.name!r}")
         found = self._code(row, row.external_id)
+        if found.expires_at is not None and when >= found.expires_at:
+            raise InvalidValue("code", code, f"a code in use (expired {found.expires_at})")
         if found.deactivated_at is not None:
             raise InvalidValue("code", code, f"a code in use (deactivated {found.deactivated_at})")
-        if not found.usable_at(when):
-            raise InvalidValue("code", code, f"a code in use (expired {found.expires_at})")
         return found
 
     def deactivate_referral_code(self, program: Any, code: str) -> ReferralCode:
