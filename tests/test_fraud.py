@@ -215,10 +215,30 @@ def test_rewards_of_an_untrusted_advocate_wait_for_a_person(program, advokit_clo
     (outcome,) = report.outcomes
     assert outcome.status is Status.HELD and outcome.reasons == ("fraud: 'alice' is untrusted",)
     assert program.balance("alice") == 0
+    assert program.tick().outcomes == ()  # held: not asked again
     program.review(outcome.key, approve=True, reviewer="maria")
     assert (program.balance("alice"), program.balance("bob")) == (100, 50)
     assert program.referral("bob").state is ReferralState.REWARDED
-    assert program.tick().applied == 0  # the approval replays: rewarded once
+
+
+def test_a_denied_reward_is_not_asked_again(program, advokit_clock):
+    program.record(signup("bob", "s-1"))
+    program.record(
+        Action(
+            kind="purchase.completed",
+            advocate="bob",
+            key="o-1",
+            data={"order_id": "o-1", "total_cents": 3000},
+        )
+    )
+    with register_plugin(program, Untrust()):
+        program.record(Action(kind="review.posted", advocate="alice", key="flag-alice"))
+    advokit_clock.advance(days=15)
+    (held,) = program.tick().outcomes
+    program.review(held.key, approve=False, reviewer="maria", note="alice games the program")
+    advokit_clock.advance(days=1)
+    assert program.tick().outcomes == ()
+    assert (program.balance("alice"), program.balance("bob")) == (0, 0)
 
 
 # --------------------------------------------------------------------------- settings and helpers

@@ -533,8 +533,14 @@ def test_apply_effect_offers_each_effect_type_to_the_plugins_that_take_it(progra
         with register_plugin(program, stamps):  # registered last: asked first (pluggy's order)
             outcome = program.record(purchase("o-1"))
     assert outcome.status is Status.APPLIED
-    assert stamps.offered == ["Stamp"]
+    assert stamps.offered == ["Stamp"]  # never offered an Other, which it would have taken
     assert everything.offered == ["Other"]
+    # and the other way round: the catch-all, asked first, is offered both
+    stamps, everything = StampApplier(), CatchAll()
+    with register_plugin(program, Stamper()), register_plugin(program, stamps):
+        with register_plugin(program, everything):
+            program.record(purchase("o-2"))
+    assert everything.offered == ["Stamp", "Other"] and stamps.offered == ["Stamp"]
 
 
 def test_an_effect_type_nobody_applies_is_an_error(program):

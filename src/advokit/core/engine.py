@@ -40,6 +40,7 @@ from advokit.core.errors import (
     IdempotencyConflict,
     InsufficientBalance,
     InvalidValue,
+    NotHeld,
     PluginError,
     UnknownActionKind,
     UnknownAdvocate,
@@ -226,9 +227,7 @@ class Engine:
                         reasons=(f"denied by {reviewer}",),
                     )
                 if not q.decide_held(conn, program.name, action.key, outcome):
-                    raise InvalidValue(
-                        "key", action.key, "the key of an action that is still held for review"
-                    )
+                    raise NotHeld(action.key)
                 conn.execute(
                     q.reviews_t.insert(),
                     {

@@ -19,6 +19,7 @@ __all__ = [
     "InsufficientBalance",
     "InvalidValue",
     "MissingData",
+    "NotHeld",
     "PluginError",
     "PluginLoadError",
     "RegistrationConflict",
@@ -109,6 +110,13 @@ class UnknownAdvocate(InvalidValue):
         super().__init__(
             "advocate", value, f"the external id of an advocate enrolled in program {program!r}"
         )
+
+
+class NotHeld(InvalidValue):
+    """A decision on an action that is not (or no longer) held for review."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__("key", key, "the key of an action that is still held for review")
 
 
 class IdempotencyConflict(AdvokitError):

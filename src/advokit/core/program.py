@@ -21,6 +21,7 @@ from advokit.core.errors import (
     ConfigurationError,
     DatabaseNotReady,
     InvalidValue,
+    NotHeld,
 )
 from advokit.core.hooks import Hooks
 from advokit.core.model import (
@@ -390,7 +391,7 @@ class Program:
             raise InvalidValue("reviewer", reviewer, "the name of the person deciding")
         held = self._held(limit=1, key=key)
         if not held:
-            raise InvalidValue("key", key, "the key of an action that is held for review")
+            raise NotHeld(key)
         return self._engine.review(held[0].action, approve=approve, reviewer=reviewer, note=note)
 
     def _decide_overdue(self, now: datetime, batch_size: int) -> list[Outcome]:
@@ -405,7 +406,7 @@ class Program:
                 outcome = self._engine.review(
                     item.action, approve=approve, reviewer="advokit", note=note
                 )
-            except InvalidValue:
+            except NotHeld:
                 continue  # a person decided meanwhile
             decided.append(outcome)
         return decided

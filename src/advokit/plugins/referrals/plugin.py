@@ -499,8 +499,19 @@ class Referrals:
 
     @hookimpl
     def advokit_tick(self, program: Any, now: datetime) -> Iterable[Action]:
-        """``referral.approved`` for every pending referral whose hold has passed."""
-        r, f = referrals_t, q.advocates_t
+        """``referral.approved`` for every pending referral whose hold has passed.
+
+        Once: an approval held for a person (or denied by one) is not asked again.
+        """
+        r, f, x = referrals_t, q.advocates_t, q.actions_t
+        asked = (
+            sa.select(x.c.id)
+            .where(
+                x.c.program == program.name,
+                x.c.key == sa.literal(derived_key(REFERRAL_APPROVED, "")) + f.c.external_id,
+            )
+            .exists()
+        )
         query = (
             sa.select(f.c.external_id)
             .join(f, f.c.id == r.c.friend_id)
@@ -508,6 +519,7 @@ class Referrals:
                 r.c.program == program.name,
                 r.c.state == ReferralState.PENDING.value,
                 r.c.hold_until <= now,
+                ~asked,
             )
             .order_by(r.c.friend_id)
         )
