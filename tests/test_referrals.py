@@ -562,3 +562,38 @@ class HoldSignups:
     @hookimpl
     def advokit_screen(self, ctx, action):
         return Verdict.hold("a person looks at every signup")
+
+
+def test_the_cap_counts_only_the_rewards_paid(make_program, database_url, advokit_clock):
+    program = make_program(
+        database_url=database_url,
+        plugins=[
+            Referrals(
+                referrer_points=10, referrer_cap=(1, timedelta(days=30)), refund_window=DAYS_14
+            )
+        ],
+    )
+    program.enroll(Advocate(external_id="ann"))
+    refer_and_reward(program, advokit_clock, ["f1"])  # day 15: paid
+    advokit_clock.advance(days=10)
+    refer_and_reward(program, advokit_clock, ["f2"])  # day 40: capped (f1 within 30 days)
+    assert program.balance("ann") == 10
+    assert program.referral("f2").referrer_paid == 0
+    advokit_clock.advance(days=6)
+    refer_and_reward(program, advokit_clock, ["f3"])  # day 61: f2 was not paid, f1 is 46 days old
+    assert program.balance("ann") == 20
+
+
+def test_a_clawback_takes_back_what_the_referral_paid_not_the_milestone(
+    make_program, database_url, advokit_clock
+):
+    program = make_program(
+        database_url=database_url,
+        plugins=[Referrals(referrer_points=10, milestones={1: 200}, refund_window=DAYS_14)],
+    )
+    program.enroll(Advocate(external_id="ann"))
+    refer_and_reward(program, advokit_clock, ["f1"])
+    assert program.balance("ann") == 210
+    program.record(refund("f1", "o-f1", "r-1"))
+    assert program.balance("ann") == 200  # the first-referral bonus stays
+    assert program.referral("f1").state is ReferralState.VOIDED

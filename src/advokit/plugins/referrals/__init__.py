@@ -73,7 +73,7 @@ from advokit.plugins.referrals.model import (
     SetReferralState,
 )
 from advokit.plugins.referrals.plugin import Referrals, earned_before
-from advokit.plugins.referrals.tables import codes_t, referrals_t
+from advokit.plugins.referrals.tables import codes_t, referrals_t, referrers_t
 
 __all__ = [
     "ALPHABET",
@@ -91,4 +91,5 @@ __all__ = [
     "codes_t",
     "earned_before",
     "referrals_t",
+    "referrers_t",
 ]

@@ -84,6 +84,8 @@ class Referral:
     hold_until: datetime | None = None
     rewarded_at: datetime | None = None
     reward_key: str | None = None
+    referrer_paid: int | None = None  # the points each side was rewarded
+    friend_paid: int | None = None
     voided_at: datetime | None = None
     void_reason: str | None = None
 
@@ -120,7 +122,8 @@ class SetReferralState(Effect):
     """Move ``friend``'s referral to ``state``, with what the move records.
 
     ``pending``: the converting ``order_id``, ``amount_cents`` and
-    ``hold_until``; ``rewarded``: nothing more (the action's key is kept as the
+    ``hold_until``; ``rewarded``: the points each side is paid,
+    ``referrer_paid`` and ``friend_paid`` (the action's key is kept as the
     reward's, for a clawback); ``voided``: the ``reason``.
     """
 
@@ -129,6 +132,8 @@ class SetReferralState(Effect):
     order_id: str | None = None
     amount_cents: int | None = None
     hold_until: datetime | None = None
+    referrer_paid: int | None = None
+    friend_paid: int | None = None
     reason: str | None = None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -44,7 +44,7 @@ from advokit.plugins.referrals.model import (
     ReferralStats,
     SetReferralState,
 )
-from advokit.plugins.referrals.tables import codes_t, referrals_t
+from advokit.plugins.referrals.tables import codes_t, referrals_t, referrers_t
 
 __all__ = ["Referrals"]
 
@@ -59,7 +59,9 @@ PURCHASED = "purchase.completed"
 REFUNDED = "purchase.refunded"
 _REFERRAL = ("referrals", "referral")  # memo: the referral of a friend, with its row version
 _CODE = ("referrals", "code")  # lookup: a code's owner and validity
-_REWARDED = ("referrals", "rewarded")  # memo: when a referrer's referrals were rewarded
+_REFERRER = ("referrals", "referrer")  # memo: a referrer's row version and rewarded count
+_REFERRER_REWARD = frozenset({"referral.rewarded"})
+_FOREVER = datetime.max.replace(tzinfo=UTC)
 _READ_AHEAD = ("referrals", "read ahead")  # lookup: done once per transaction
 _SOURCE = re.compile(r"[a-z][a-z_]{0,19}")  # code, link, email, offline...
 _CODE_OWNERS = (
@@ -71,7 +73,7 @@ _CLAWBACKS = ("cap", "negative", None)
 _MOVED = {
     ReferralState.SIGNED_UP: (),
     ReferralState.PENDING: ("order_id", "amount_cents", "converted_at", "hold_until"),
-    ReferralState.REWARDED: ("rewarded_at", "reward_key"),
+    ReferralState.REWARDED: ("rewarded_at", "reward_key", "referrer_paid", "friend_paid"),
     ReferralState.VOIDED: ("voided_at", "void_reason"),
 }
 #: Period names: their SQLite strftime and PostgreSQL to_char formats.
@@ -85,16 +87,15 @@ _PERIODS = {
 _REFERRALS = (
     "SELECT r.friend_id, r.version, f.external_id, a.external_id, r.code, r.source, r.state,"
     " r.attributed_at, r.order_id, r.amount_cents, r.converted_at, r.hold_until,"
-    " r.rewarded_at, r.reward_key, r.voided_at, r.void_reason"
+    " r.rewarded_at, r.reward_key, r.referrer_paid, r.friend_paid, r.voided_at, r.void_reason"
     f" FROM {referrals_t.name} r"
     " JOIN advokit_advocates f ON f.id = r.friend_id"
     " JOIN advokit_advocates a ON a.id = r.referrer_id"
     " WHERE r.friend_id IN (*)"
 )
 
-_REWARDED_TIMES = (
-    f"SELECT referrer_id, rewarded_at FROM {referrals_t.name}"
-    " WHERE rewarded_at IS NOT NULL AND referrer_id IN (*)"
+_REFERRERS = (
+    f"SELECT referrer_id, version, rewarded FROM {referrers_t.name} WHERE referrer_id IN (*)"
 )
 
 Existing = Callable[[EvaluationContext, str], bool]
@@ -381,15 +382,16 @@ class Referrals:
             )
         ]
         if self.clawback is not None and referral.reward_key is not None:
-            for advocate, points in (
-                (referral.referrer, self.referrer_points),
-                (referral.friend, self.friend_points),
+            for advocate, paid in (
+                (referral.referrer, referral.referrer_paid),
+                (referral.friend, referral.friend_paid),
             ):
-                if points:
+                if paid:  # what the referral paid, not a milestone bonus paid with it
                     effects.append(
                         ReversePoints(
                             advocate=advocate,
                             action_key=referral.reward_key,
+                            points=paid,
                             reason="referral.clawback",
                             clawback=self.clawback,
                         )
@@ -404,26 +406,27 @@ class Referrals:
         effects: list[Effect] = [
             SetReferralState(friend=referral.friend, state=ReferralState.REWARDED)
         ]
-        before = self._rewarded(view, referral.referrer)  # earlier rewarded referrals' times
-        capped = self.referrer_cap is not None and (
-            sum(1 for t in before if t > at - self.referrer_cap[1]) >= self.referrer_cap[0]
-        )
-        if self.referrer_points and not capped:
-            effects.append(
-                AwardPoints(
-                    advocate=referral.referrer,
-                    points=self.referrer_points,
-                    reason="referral.rewarded",
-                )
+        referrer = referral.referrer
+        _, rewarded = self._referrer(view, referrer)  # the referrer's rewarded referrals, ever
+        paid = self.referrer_points
+        if paid and self.referrer_cap is not None:
+            most, period = self.referrer_cap
+            earned = view.earned(
+                referrer, since=at - period, until=_FOREVER, reasons=_REFERRER_REWARD
             )
-        bonus = self.milestones.get(len(before) + 1)
+            if earned // paid >= most:
+                paid = 0  # over the cap: the friend is still rewarded
+        effects[0] = attrs.evolve(effects[0], referrer_paid=paid, friend_paid=self.friend_points)
+        if paid:
+            effects.append(AwardPoints(advocate=referrer, points=paid, reason="referral.rewarded"))
+        bonus = self.milestones.get(rewarded + 1)
         if bonus:
             effects.append(
                 AwardPoints(
-                    advocate=referral.referrer,
+                    advocate=referrer,
                     points=bonus,
                     reason="referral.milestone",
-                    memo=f"referral number {len(before) + 1}",
+                    memo=f"referral number {rewarded + 1}",
                 )
             )
         if self.friend_points:
@@ -437,9 +440,9 @@ class Referrals:
     def _referral(self, view: Any, friend: str) -> tuple[int, Referral] | None:
         return view.memo(_REFERRAL, friend, _load_referrals)  # type: ignore[no-any-return]
 
-    def _rewarded(self, view: Any, referrer: str) -> tuple[datetime, ...]:
-        """When each of the referrer's referrals was rewarded (clawed back ones too)."""
-        return view.memo(_REWARDED, referrer, _load_rewarded) or ()  # type: ignore[no-any-return]
+    def _referrer(self, view: Any, referrer: str) -> tuple[int, int]:
+        """The referrer's row version and count of rewarded referrals (clawed back ones too)."""
+        return view.memo(_REFERRER, referrer, _load_referrers) or (0, 0)  # type: ignore[no-any-return]
 
     def referral_of(self, view: Any, friend: str) -> Referral | None:
         """``friend``'s referral as the recording transaction sees it (None: not referred)."""
@@ -491,8 +494,14 @@ class Referrals:
         )
         tx.view.remember(_REFERRAL, referral.friend, (version, referral))
         if isinstance(effect, SetReferralState) and effect.state is ReferralState.REWARDED:
-            rewarded = self._rewarded(tx.view, referral.referrer)
-            tx.view.remember(_REWARDED, referral.referrer, (*rewarded, when))
+            version, rewarded = self._referrer(tx.view, referral.referrer)
+            tx.save(
+                referrers_t,
+                {"referrer_id": tx.view.advocate_id(referral.referrer)},
+                {"program": tx.program.name, "rewarded": rewarded + 1},
+                read=version,  # another transaction rewarding this referrer: run again
+            )
+            tx.view.remember(_REFERRER, referral.referrer, (version, rewarded + 1))
         return True
 
     # -- time
@@ -832,7 +841,14 @@ def _moved(referral: Referral, effect: SetReferralState, when: datetime, key: st
             hold_until=effect.hold_until,
         )
     if state is ReferralState.REWARDED:
-        return attrs.evolve(referral, state=state, rewarded_at=when, reward_key=key)
+        return attrs.evolve(
+            referral,
+            state=state,
+            rewarded_at=when,
+            reward_key=key,
+            referrer_paid=effect.referrer_paid,
+            friend_paid=effect.friend_paid,
+        )
     if state is ReferralState.VOIDED:
         return attrs.evolve(referral, state=state, voided_at=when, void_reason=effect.reason)
     raise InvalidValue("SetReferralState.state", state, "pending, rewarded or voided")
@@ -855,6 +871,8 @@ def _load_referrals(conn: Connection, ids: list[int]) -> dict[int, tuple[int, Re
         hold_until,
         rewarded_at,
         reward_key,
+        referrer_paid,
+        friend_paid,
         voided_at,
         void_reason,
     ) in fetch(conn, _REFERRALS, (), ids):
@@ -873,6 +891,8 @@ def _load_referrals(conn: Connection, ids: list[int]) -> dict[int, tuple[int, Re
                 hold_until=utc(hold_until),
                 rewarded_at=utc(rewarded_at),
                 reward_key=reward_key,
+                referrer_paid=referrer_paid,
+                friend_paid=friend_paid,
                 voided_at=utc(voided_at),
                 void_reason=void_reason,
             ),
@@ -890,8 +910,8 @@ def _code_owners(
     }
 
 
-def _load_rewarded(conn: Connection, ids: list[int]) -> dict[int, tuple[datetime, ...]]:
-    found: dict[int, tuple[datetime, ...]] = {}
-    for referrer_id, rewarded_at in fetch(conn, _REWARDED_TIMES, (), ids):
-        found[referrer_id] = (*found.get(referrer_id, ()), utc(rewarded_at))  # type: ignore[arg-type]
-    return found
+def _load_referrers(conn: Connection, ids: list[int]) -> dict[int, tuple[int, int]]:
+    return {
+        referrer_id: (version, rewarded)
+        for referrer_id, version, rewarded in fetch(conn, _REFERRERS, (), ids)
+    }

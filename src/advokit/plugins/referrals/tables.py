@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 from advokit.core.store.types import BigIntegerPK, UTCDateTime
 
-__all__ = ["codes_t", "referrals_t"]
+__all__ = ["codes_t", "referrals_t", "referrers_t"]
 
 codes_t = sa.Table(
     "referrals_codes",
@@ -49,9 +49,24 @@ referrals_t = sa.Table(
     sa.Column("hold_until", UTCDateTime(), nullable=True),
     sa.Column("rewarded_at", UTCDateTime(), nullable=True),
     sa.Column("reward_key", sa.String(255), nullable=True),
+    sa.Column("referrer_paid", sa.BigInteger, nullable=True),  # points, as rewarded
+    sa.Column("friend_paid", sa.BigInteger, nullable=True),
     sa.Column("voided_at", UTCDateTime(), nullable=True),
     sa.Column("void_reason", sa.String(100), nullable=True),
     sa.Index("ix_referrals_referrer", "referrer_id"),
     # what the tick looks for: pending referrals whose hold has passed
     sa.Index("ix_referrals_due", "program", "state", "hold_until"),
+)
+
+referrers_t = sa.Table(
+    "referrals_referrers",
+    SQLModel.metadata,
+    # saved with each reward: rewards of one referrer in concurrent transactions run one
+    # after the other, so milestones are paid once and caps hold
+    sa.Column(
+        "referrer_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), primary_key=True
+    ),
+    sa.Column("program", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("rewarded", sa.BigInteger, nullable=False),  # referrals rewarded, ever
 )

@@ -1,4 +1,4 @@
-"""The referrals themselves: one per friend, with its state.
+"""The referrals themselves (one per friend, with its state), and each referrer's count.
 
 Revision ID: referrals_0002
 Revises: referrals_0001
@@ -37,6 +37,8 @@ def upgrade() -> None:
         sa.Column("hold_until", UTC(), nullable=True),
         sa.Column("rewarded_at", UTC(), nullable=True),
         sa.Column("reward_key", sa.String(length=255), nullable=True),
+        sa.Column("referrer_paid", sa.BigInteger(), nullable=True),
+        sa.Column("friend_paid", sa.BigInteger(), nullable=True),
         sa.Column("voided_at", UTC(), nullable=True),
         sa.Column("void_reason", sa.String(length=100), nullable=True),
         sa.ForeignKeyConstraint(["friend_id"], ["advokit_advocates.id"]),
@@ -45,9 +47,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_referrals_referrer", "referrals_referrals", ["referrer_id"])
     op.create_index("ix_referrals_due", "referrals_referrals", ["program", "state", "hold_until"])
+    op.create_table(
+        "referrals_referrers",
+        sa.Column("referrer_id", sa.BigInteger(), nullable=False),
+        sa.Column("program", sa.String(length=100), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("rewarded", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["referrer_id"], ["advokit_advocates.id"]),
+        sa.PrimaryKeyConstraint("referrer_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("referrals_referrers")
     op.drop_index("ix_referrals_due", table_name="referrals_referrals")
     op.drop_index("ix_referrals_referrer", table_name="referrals_referrals")
     op.drop_table("referrals_referrals")
