@@ -176,6 +176,7 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         leaderboards.cursor_t,
         leaderboards.taken_off_t,
         referrals.codes_t,
+        referrals.invitations_t,
         referrals.referrals_t,
         referrals.referrers_t,
         tiers.states_t,

@@ -21,6 +21,7 @@ from advokit.core.errors import UnknownAdvocate
 from advokit.plugins.points import Points, PointsRule
 from advokit.plugins.referrals import (
     ALPHABET,
+    REFERRAL_INVITED,
     REFERRAL_SHARED,
     REFERRAL_SIGNED_UP,
     Referrals,
@@ -597,3 +598,64 @@ def test_a_clawback_takes_back_what_the_referral_paid_not_the_milestone(
     program.record(refund("f1", "o-f1", "r-1"))
     assert program.balance("ann") == 200  # the first-referral bonus stays
     assert program.referral("f1").state is ReferralState.VOIDED
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+def invite(referrer, email, key):
+    return Action(kind=REFERRAL_INVITED, advocate=referrer, key=key, data={"email": email})
+
+
+def test_an_invited_friend_signing_up_without_a_code_is_attributed_by_inbox(
+    referring, advokit_clock
+):
+    referring.enroll(Advocate(external_id="zoe", email="zoe.smith@gmail.com"))
+    assert referring.record(invite("ann", "Zoe.Smith+bakery@googlemail.com", "i-1")).status is (
+        Status.APPLIED
+    )
+    advokit_clock.advance(days=3)
+    referring.record(invite("bob", "zoesmith@gmail.com", "i-2"))
+    assert referring.record(signup("zoe", "s-1")).status is Status.APPLIED
+    referral = referring.referral("zoe")
+    assert (referral.referrer, referral.source, referral.code) == ("ann", "email", None)
+
+
+def test_an_invitation_older_than_the_window_does_not_attribute(referring, advokit_clock):
+    referring.enroll(Advocate(external_id="zoe", email="zoe@example.com"))
+    referring.record(invite("ann", "zoe@example.com", "i-1"))
+    advokit_clock.advance(days=61)
+    assert referring.record(signup("zoe", "s-1")).reasons == ("referral.no_referrer",)
+
+
+def test_last_touch_gives_the_friend_to_the_latest_referrer_until_they_convert(
+    make_program, database_url, advokit_clock
+):
+    program = make_program(
+        database_url=database_url, plugins=[Referrals(touch="last", refund_window=DAYS_14)]
+    )
+    program.enroll_many(
+        [
+            Advocate(external_id="ann"),
+            Advocate(external_id="bob"),
+            Advocate(external_id="cat"),
+            Advocate(external_id="zoe", email="zoe@example.com"),
+        ]
+    )
+    program.record(invite("ann", "zoe@example.com", "i-1"))
+    program.record(invite("bob", "zoe@example.com", "i-2"))
+    program.record(signup("zoe", "s-1"))
+    assert program.referral("zoe").referrer == "bob"  # the latest invitation
+    advokit_clock.advance(days=1)
+    assert program.record(signup("zoe", "s-2", referrer="cat")).status is Status.APPLIED
+    assert program.referral("zoe").referrer == "cat"
+    program.record(purchase("zoe", "o-1"))
+    later = program.record(signup("zoe", "s-3", referrer="ann"))
+    assert later.reasons == ("referral.already_referred",)  # converted: it stays cat's
+    assert [r.friend for r in program.referrals("cat")] == ["zoe"]
+    assert program.referrals("bob") == []
+
+
+def test_the_touch_policy_is_checked(make_program):
+    with pytest.raises(ConfigurationError, match=r"Referrals\.touch"):
+        Referrals(touch="middle")

@@ -1,29 +1,14 @@
-"""Comparing email addresses as a fraudster would vary them.
-
-``Alice@Gmail.com`` and ``a.lice+x@googlemail.com`` reach the same inbox:
-Gmail ignores dots and case in the local part, and googlemail.com is the
-same domain; most providers deliver ``name+tag@`` to ``name@``.
-"""
+"""Comparing email addresses as a fraudster would vary them: one inbox, throwaway domains,
+near-copies (:func:`inbox` lives with the referrals plugin, which matches invitations by it)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from importlib.resources import files
 
+from advokit.plugins.referrals.emails import inbox
+
 __all__ = ["disposable_domains", "edit_distance", "inbox", "is_disposable"]
-
-_GMAIL = {"gmail.com", "googlemail.com"}
-
-
-def inbox(email: str) -> str:
-    """The inbox an address delivers to: lower case, ``+tag`` dropped, Gmail's dots too."""
-    local, _, domain = email.strip().lower().rpartition("@")
-    if not local:
-        return email.strip().lower()
-    local = local.split("+", 1)[0]
-    if domain in _GMAIL:
-        local, domain = local.replace(".", ""), "gmail.com"
-    return f"{local}@{domain}"
 
 
 def disposable_domains() -> frozenset[str]:

@@ -40,10 +40,12 @@ Referrals, once a friend is enrolled::
     program.tick()                                          # after the hold: both rewarded
     program.referral("zoe")                                 # Referral(state=rewarded, ...)
 
-* **Attribution** by code (as typed or carried by the link) or by a
-  referrer the integrating app matched itself (an invitation's email, "who
-  referred you?" at the till). One referrer per friend, enforced by the
-  database under concurrency; the first attribution stands. A signup that
+* **Attribution** by code (as typed or carried by the link), by an
+  invitation (``referral.invited`` with the friend's ``email``; matched on the
+  inbox it reaches), or by a referrer the integrating app matched itself
+  ("who referred you?" at the till). One referrer per friend, enforced by
+  the database under concurrency; the first attribution stands, or with
+  ``touch="last"`` a later one before the friend converts. A signup that
   cannot be attributed is recorded as rejected with a reason code:
   ``referral.unknown_code``, ``referral.expired_code``,
   ``referral.inactive_code``, ``referral.unknown_referrer``,
@@ -60,12 +62,15 @@ Referrals, once a friend is enrolled::
 from __future__ import annotations
 
 from advokit.plugins.referrals.codes import ALPHABET
+from advokit.plugins.referrals.emails import inbox
 from advokit.plugins.referrals.model import (
     KINDS,
     REFERRAL_APPROVED,
+    REFERRAL_INVITED,
     REFERRAL_SHARED,
     REFERRAL_SIGNED_UP,
     Attribute,
+    Invite,
     Referral,
     ReferralCode,
     ReferralState,
@@ -73,15 +78,17 @@ from advokit.plugins.referrals.model import (
     SetReferralState,
 )
 from advokit.plugins.referrals.plugin import Referrals, earned_before
-from advokit.plugins.referrals.tables import codes_t, referrals_t, referrers_t
+from advokit.plugins.referrals.tables import codes_t, invitations_t, referrals_t, referrers_t
 
 __all__ = [
     "ALPHABET",
     "KINDS",
     "REFERRAL_APPROVED",
+    "REFERRAL_INVITED",
     "REFERRAL_SHARED",
     "REFERRAL_SIGNED_UP",
     "Attribute",
+    "Invite",
     "Referral",
     "ReferralCode",
     "ReferralState",
@@ -90,6 +97,8 @@ __all__ = [
     "SetReferralState",
     "codes_t",
     "earned_before",
+    "inbox",
+    "invitations_t",
     "referrals_t",
     "referrers_t",
 ]

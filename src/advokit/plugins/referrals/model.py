@@ -12,9 +12,11 @@ from advokit import ActionKind, Effect
 __all__ = [
     "KINDS",
     "REFERRAL_APPROVED",
+    "REFERRAL_INVITED",
     "REFERRAL_SHARED",
     "REFERRAL_SIGNED_UP",
     "Attribute",
+    "Invite",
     "Referral",
     "ReferralCode",
     "ReferralState",
@@ -23,6 +25,7 @@ __all__ = [
 ]
 
 REFERRAL_SHARED = "referral.shared"
+REFERRAL_INVITED = "referral.invited"
 REFERRAL_SIGNED_UP = "referral.signed_up"
 REFERRAL_APPROVED = "referral.approved"
 
@@ -118,6 +121,14 @@ class Attribute(Effect):
 
 
 @attrs.frozen(kw_only=True)
+class Invite(Effect):
+    """Keep that ``referrer`` invited the address reaching ``inbox``, for matching a signup."""
+
+    referrer: str
+    inbox: str
+
+
+@attrs.frozen(kw_only=True)
 class SetReferralState(Effect):
     """Move ``friend``'s referral to ``state``, with what the move records.
 
@@ -148,12 +159,22 @@ KINDS = (
         ),
     ),
     ActionKind(
+        name=REFERRAL_INVITED,
+        required={"email": str},
+        optional={"channel": str},
+        description=(
+            "An advocate invited a friend by email: a friend signing up from that inbox "
+            "(without a code) is attributed to them."
+        ),
+    ),
+    ActionKind(
         name=REFERRAL_SIGNED_UP,
         optional={"code": str, "referrer": str, "source": str},
         description=(
             "A friend (the action's advocate, enrolled first) signed up, with the referral "
             "code they used or clicked (source 'code' or 'link'), or the referrer the "
-            "integrating app matched itself (source 'email' or 'offline')."
+            "integrating app matched itself (source 'offline'); with neither, an invitation "
+            "to the friend's email (source 'email')."
         ),
     ),
     ActionKind(

@@ -33,18 +33,21 @@ from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert, fetch
 from advokit.core.store.types import utc
 from advokit.plugins.referrals import codes
+from advokit.plugins.referrals.emails import inbox
 from advokit.plugins.referrals.model import (
     KINDS,
     REFERRAL_APPROVED,
+    REFERRAL_INVITED,
     REFERRAL_SIGNED_UP,
     Attribute,
+    Invite,
     Referral,
     ReferralCode,
     ReferralState,
     ReferralStats,
     SetReferralState,
 )
-from advokit.plugins.referrals.tables import codes_t, referrals_t, referrers_t
+from advokit.plugins.referrals.tables import codes_t, invitations_t, referrals_t, referrers_t
 
 __all__ = ["Referrals"]
 
@@ -63,6 +66,12 @@ _REFERRER = ("referrals", "referrer")  # memo: a referrer's row version and rewa
 _REFERRER_REWARD = frozenset({"referral.rewarded"})
 _FOREVER = datetime.max.replace(tzinfo=UTC)
 _READ_AHEAD = ("referrals", "read ahead")  # lookup: done once per transaction
+_INVITED = ("referrals", "invited")  # lookup: who invited an inbox, oldest first
+_INVITATIONS = (
+    f"SELECT i.inbox, a.external_id, i.invited_at FROM {invitations_t.name} i"
+    " JOIN advokit_advocates a ON a.id = i.referrer_id"
+    " WHERE i.program = ? AND i.inbox IN (*) ORDER BY i.invited_at, i.id"
+)
 _SOURCE = re.compile(r"[a-z][a-z_]{0,19}")  # code, link, email, offline...
 _CODE_OWNERS = (
     f"SELECT t.code, a.external_id, t.expires_at, t.deactivated_at FROM {codes_t.name} t"
@@ -133,12 +142,18 @@ class Referrals:
             referral, such as ``{3: 200, 10: 1000}``; each paid once.
         referrer_cap: ``(n, period)``: the referrer is rewarded for at most n
             referrals in any such period (the friend still is).
+        touch: which referrer a friend who was referred twice belongs to:
+            ``"first"`` (the default: the first attribution stands) or
+            ``"last"`` (a later one, before the friend converts and within
+            ``window`` of the first, takes over).
     """
 
     plugin_name = "referrals"
-    advokit_evaluates = frozenset({REFERRAL_SIGNED_UP, PURCHASED, REFUNDED, REFERRAL_APPROVED})
+    advokit_evaluates = frozenset(
+        {REFERRAL_INVITED, REFERRAL_SIGNED_UP, PURCHASED, REFUNDED, REFERRAL_APPROVED}
+    )
     advokit_screens = frozenset({REFERRAL_SIGNED_UP})
-    advokit_applies = (Attribute, SetReferralState)
+    advokit_applies = (Attribute, SetReferralState, Invite)
 
     def __init__(
         self,
@@ -154,6 +169,7 @@ class Referrals:
         hold: timedelta | None = None,
         clawback: str | None = "cap",
         existing: Existing | None = earned_before,
+        touch: str = "first",
         milestones: Mapping[int, int] | None = None,
         referrer_cap: tuple[int, timedelta] | None = None,
     ) -> None:
@@ -185,6 +201,8 @@ class Referrals:
             raise ConfigurationError(
                 "Referrals.hold", hold, f"at least the refund window ({refund_window})"
             )
+        if touch not in ("first", "last"):
+            raise ConfigurationError("Referrals.touch", touch, "'first' or 'last'")
         if clawback not in _CLAWBACKS:
             raise ConfigurationError("Referrals.clawback", clawback, "'cap', 'negative' or None")
         if existing is not None and not callable(existing):
@@ -218,6 +236,7 @@ class Referrals:
         self.clawback = clawback
         self.existing = existing
         self.milestones = milestones
+        self.touch = touch
         self.referrer_cap = referrer_cap
 
     def __repr__(self) -> str:
@@ -289,16 +308,45 @@ class Referrals:
                 return "referral.unknown_referrer"
             source = data.get("source") or "offline"
         else:
-            return "referral.no_referrer"
+            invited = self._invitation(ctx, friend, at)
+            if invited is None:
+                return "referral.no_referrer"
+            referrer, source = invited, data.get("source") or "email"
         if not _SOURCE.fullmatch(source):
             return "referral.invalid_source"
         if referrer == friend:
             return "referral.self"
-        if self._referral(ctx.view, friend) is not None:
-            return "referral.already_referred"  # first touch: the first attribution stands
+        stored = self._referral(ctx.view, friend)
+        if stored is not None and not self._retouch(stored[1], referrer, at):
+            return "referral.already_referred"
         if screening and self.existing is not None and self.existing(ctx, friend):
             return "referral.existing_customer"
         return Attribute(friend=friend, referrer=referrer, code=code, source=source)
+
+    def _retouch(self, referral: Referral, referrer: str, at: datetime) -> bool:
+        """Whether a new attribution of an attributed friend takes over (last touch)."""
+        return (
+            self.touch == "last"
+            and referral.state is ReferralState.SIGNED_UP
+            and referral.referrer != referrer
+            and at - referral.attributed_at <= self.window
+        )
+
+    def _invitation(self, ctx: EvaluationContext, friend: str, at: datetime) -> str | None:
+        """The referrer who invited the friend's email within ``window`` (first or last)."""
+        email = ctx.view.advocate(friend).email
+        if not email:
+            return None
+        program = ctx.program.name
+        found = ctx.view.lookup(
+            _INVITED, inbox(email), lambda conn, key: _invitations(conn, program, [key]).get(key)
+        )
+        valid = [
+            referrer for referrer, invited_at in found or () if at - self.window <= invited_at <= at
+        ]
+        if not valid:
+            return None
+        return valid[0] if self.touch == "first" else valid[-1]
 
     def _read_ahead(self, ctx: EvaluationContext) -> None:
         """Once per transaction: every signup's code, and their referrers read with the batch.
@@ -318,6 +366,13 @@ class Referrals:
             }
             view.lookup_many(_CODE, typed, lambda c, keys: _code_owners(c, program, keys))
             referrers = [a.data["referrer"] for a in signups if a.data.get("referrer")]
+            uninvited = [
+                a.advocate for a in signups if not (a.data.get("code") or a.data.get("referrer"))
+            ]
+            inboxes = {inbox(e) for e in (view.advocate(f).email for f in uninvited) if e}
+            view.lookup_many(_INVITED, inboxes, lambda c, keys: _invitations(c, program, keys))
+            for key in inboxes:
+                referrers.extend(r for r, _ in view.lookup(_INVITED, key, lambda c, k: None) or ())
             for code in typed:
                 owner = view.lookup(_CODE, code, lambda c, key: None)  # read just above
                 if owner is not None:
@@ -332,6 +387,8 @@ class Referrals:
     @hookimpl
     def advokit_evaluate(self, ctx: EvaluationContext, action: Action) -> list[Effect] | None:
         kind = action.kind
+        if kind == REFERRAL_INVITED:
+            return [Invite(referrer=action.advocate, inbox=inbox(action.data["email"]))]
         if kind == REFERRAL_SIGNED_UP:
             # decided again, as of the signup: also on a reviewer's approval of a held one
             found = self.attribution(ctx, action, screening=False)
@@ -453,14 +510,25 @@ class Referrals:
 
     @hookimpl
     def advokit_apply_effect(
-        self, tx: Transaction, effect: Attribute | SetReferralState
+        self, tx: Transaction, effect: Attribute | SetReferralState | Invite
     ) -> bool | None:
         when = tx.action.occurred_at or tx.now
+        if isinstance(effect, Invite):
+            tx.insert(
+                invitations_t,
+                {
+                    "program": tx.program.name,
+                    "inbox": effect.inbox,
+                    "referrer_id": tx.view.advocate_id(effect.referrer),
+                    "invited_at": when,
+                },
+            )
+            return True
         stored = self._referral(tx.view, effect.friend)
         if isinstance(effect, Attribute):
-            if stored is not None:
-                return True  # attributed earlier in this batch: the first stands
-            version = 0
+            if stored is not None and not self._retouch(stored[1], effect.referrer, when):
+                return True  # attributed earlier in this batch: that attribution stands
+            version = 0 if stored is None else stored[0]
             referral = Referral(
                 friend=effect.friend,
                 referrer=effect.referrer,
@@ -915,3 +983,12 @@ def _load_referrers(conn: Connection, ids: list[int]) -> dict[int, tuple[int, in
         referrer_id: (version, rewarded)
         for referrer_id, version, rewarded in fetch(conn, _REFERRERS, (), ids)
     }
+
+
+def _invitations(
+    conn: Connection, program: str, inboxes: list[str]
+) -> dict[str, list[tuple[str, datetime]]]:
+    found: dict[str, list[tuple[str, datetime]]] = {}
+    for key, referrer, invited_at in fetch(conn, _INVITATIONS, (program,), inboxes):
+        found.setdefault(key, []).append((referrer, utc(invited_at)))  # type: ignore[arg-type]
+    return found

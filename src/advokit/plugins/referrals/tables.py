@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 from advokit.core.store.types import BigIntegerPK, UTCDateTime
 
-__all__ = ["codes_t", "referrals_t", "referrers_t"]
+__all__ = ["codes_t", "invitations_t", "referrals_t", "referrers_t"]
 
 codes_t = sa.Table(
     "referrals_codes",
@@ -69,4 +69,15 @@ referrers_t = sa.Table(
     sa.Column("program", sa.String(100), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("rewarded", sa.BigInteger, nullable=False),  # referrals rewarded, ever
+)
+
+invitations_t = sa.Table(
+    "referrals_invitations",
+    SQLModel.metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True),
+    sa.Column("program", sa.String(100), nullable=False),
+    sa.Column("inbox", sa.String(320), nullable=False),  # referrals.emails.inbox of the address
+    sa.Column("referrer_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), nullable=False),
+    sa.Column("invited_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_referrals_invited", "program", "inbox", "invited_at"),
 )

@@ -1,4 +1,4 @@
-"""The referrals themselves (one per friend, with its state), and each referrer's count.
+"""The referrals (one per friend, with its state), each referrer's count, the invitations.
 
 Revision ID: referrals_0002
 Revises: referrals_0001
@@ -18,6 +18,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UTC = advokit.core.store.types.UTCDateTime
+BIGINT_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -56,9 +57,24 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["referrer_id"], ["advokit_advocates.id"]),
         sa.PrimaryKeyConstraint("referrer_id"),
     )
+    op.create_table(
+        "referrals_invitations",
+        sa.Column("id", BIGINT_PK, nullable=False),
+        sa.Column("program", sa.String(length=100), nullable=False),
+        sa.Column("inbox", sa.String(length=320), nullable=False),
+        sa.Column("referrer_id", sa.BigInteger(), nullable=False),
+        sa.Column("invited_at", UTC(), nullable=False),
+        sa.ForeignKeyConstraint(["referrer_id"], ["advokit_advocates.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_referrals_invited", "referrals_invitations", ["program", "inbox", "invited_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_referrals_invited", table_name="referrals_invitations")
+    op.drop_table("referrals_invitations")
     op.drop_table("referrals_referrers")
     op.drop_index("ix_referrals_due", table_name="referrals_referrals")
     op.drop_index("ix_referrals_referrer", table_name="referrals_referrals")
