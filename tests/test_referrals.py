@@ -659,3 +659,29 @@ def test_last_touch_gives_the_friend_to_the_latest_referrer_until_they_convert(
 def test_the_touch_policy_is_checked(make_program):
     with pytest.raises(ConfigurationError, match=r"Referrals\.touch"):
         Referrals(touch="middle")
+
+
+def test_the_referrer_a_friend_names_at_the_till_is_found_by_code_email_or_name(referring):
+    referring.enroll_many(
+        [
+            Advocate(external_id="ana", name="Ana  Lima", email="Ana.Lima@gmail.com"),
+            Advocate(external_id="ana-2", name="Ana Costa", email="ana@example.com"),
+            Advocate(external_id="ana-3", name="Ana Costa", email="costa@example.org"),
+        ]
+    )
+    code = referring.referral_code("ana").code
+    assert referring.find_referrer(code.lower()) == "ana"
+    assert referring.find_referrer("analima+shop@googlemail.com") == "ana"
+    assert referring.find_referrer(" ana   lima ") == "ana"
+    with pytest.raises(InvalidValue, match="2 advocates match"):
+        referring.find_referrer("ana costa")
+    with pytest.raises(InvalidValue, match="the code, email or name of an advocate"):
+        referring.find_referrer("nobody@example.com")
+    outcome = referring.record(
+        signup("zoe", "s-1", referrer=referring.find_referrer("ANA LIMA"), source="offline")
+    )
+    assert outcome.status is Status.APPLIED
+    assert (referring.referral("zoe").referrer, referring.referral("zoe").source) == (
+        "ana",
+        "offline",
+    )

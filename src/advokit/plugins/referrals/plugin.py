@@ -258,6 +258,7 @@ class Referrals:
         register(self.referral_code, name="referral_code")
         register(self.referral_codes, name="referral_codes")
         register(self.find_referral_code, name="find_referral_code")
+        register(self.find_referrer, name="find_referrer")
         register(self.deactivate_referral_code, name="deactivate_referral_code")
         register(self.referral, name="referral")
         register(self.referrals, name="referrals")
@@ -746,6 +747,54 @@ class Referrals:
             row_id = q.advocate_row_id(conn, program.name, advocate)
             rows = conn.execute(sa.select(t).where(t.c.advocate_id == row_id).order_by(t.c.id))
             return [self._code(row, advocate) for row in rows]
+
+    def find_referrer(self, program: Any, answer: str) -> str:
+        """``program.find_referrer("Ana Lima")``: who a friend says referred them, offline.
+
+        ``answer`` is what the friend typed or said at the till: a referral
+        code (as typed), an email (matched on the inbox it reaches) or a full
+        name (case and spaces ignored). Returns the advocate's external id, for
+        ``referral.signed_up`` with ``referrer=`` and ``source="offline"``.
+        Nobody, or several people, matching raises :class:`InvalidValue`.
+        """
+        if not isinstance(answer, str) or not answer.strip():
+            raise InvalidValue("answer", answer, "a referral code, an email or a name")
+        text = answer.strip()
+        a = q.advocates_t
+        with database.transaction(program.engine, write=False) as conn:
+            code = codes.normalise(text)
+            owner = _code_owners(conn, program.name, [code]).get(code)
+            if owner is not None:
+                return owner[0]
+            if "@" in text:
+                wanted = inbox(text)
+                domain = wanted.rpartition("@")[2]
+                domains = {"gmail.com", "googlemail.com"} if domain == "gmail.com" else {domain}
+                rows = conn.execute(
+                    sa.select(a.c.external_id, a.c.email).where(
+                        a.c.program == program.name,
+                        sa.or_(*(a.c.email.ilike(f"%@{d}") for d in domains)),
+                    )
+                )
+                found = sorted({ext for ext, email in rows if email and inbox(email) == wanted})
+            else:
+                words = text.lower().split()
+                last = words[-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                rows = conn.execute(
+                    sa.select(a.c.external_id, a.c.name).where(
+                        a.c.program == program.name, a.c.name.ilike(f"%{last}%", escape="\\")
+                    )
+                )
+                found = sorted(ext for ext, name in rows if name and name.lower().split() == words)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise InvalidValue("answer", answer, "the code, email or name of an advocate")
+        raise InvalidValue(
+            "answer",
+            answer,
+            f"a code or email: {len(found)} advocates match ({', '.join(found[:5])})",
+        )
 
     def find_referral_code(
         self, program: Any, code: str, *, at: datetime | None = None
