@@ -585,19 +585,25 @@ def test_the_cap_counts_only_the_rewards_paid(make_program, database_url, advoki
     assert program.balance("ann") == 20
 
 
-def test_a_clawback_takes_back_what_the_referral_paid_not_the_milestone(
+def test_a_clawback_takes_back_what_the_approval_paid_and_the_referral_stops_counting(
     make_program, database_url, advokit_clock
 ):
     program = make_program(
         database_url=database_url,
-        plugins=[Referrals(referrer_points=10, milestones={1: 200}, refund_window=DAYS_14)],
+        plugins=[
+            Referrals(referrer_points=10, milestones={1: 200}, refund_window=DAYS_14),
+            Points(PointsRule("review.posted", points=7)),
+        ],
     )
     program.enroll(Advocate(external_id="ann"))
+    program.record(Action(kind="review.posted", advocate="ann", key="rv-1"))  # not clawed back
     refer_and_reward(program, advokit_clock, ["f1"])
-    assert program.balance("ann") == 210
+    assert program.balance("ann") == 7 + 210
     program.record(refund("f1", "o-f1", "r-1"))
-    assert program.balance("ann") == 200  # the first-referral bonus stays
+    assert program.balance("ann") == 7  # the reward and the first-referral bonus
     assert program.referral("f1").state is ReferralState.VOIDED
+    refer_and_reward(program, advokit_clock, ["f2"])  # now the first success: the bonus again
+    assert program.balance("ann") == 7 + 210
 
 
 # --------------------------------------------------------------------------- invitations
@@ -673,7 +679,7 @@ def test_the_referrer_a_friend_names_at_the_till_is_found_by_code_email_or_name(
     assert referring.find_referrer(code.lower()) == "ana"
     assert referring.find_referrer("analima+shop@googlemail.com") == "ana"
     assert referring.find_referrer(" ana   lima ") == "ana"
-    with pytest.raises(InvalidValue, match="2 advocates match"):
+    with pytest.raises(InvalidValue, match=r"only one advocate matches \(ana-2, ana-3 do\)"):
         referring.find_referrer("ana costa")
     with pytest.raises(InvalidValue, match="the code, email or name of an advocate"):
         referring.find_referrer("nobody@example.com")
@@ -685,3 +691,54 @@ def test_the_referrer_a_friend_names_at_the_till_is_found_by_code_email_or_name(
         "ana",
         "offline",
     )
+
+
+def test_an_invitation_and_the_signup_it_brings_in_one_batch(referring):
+    referring.enroll(Advocate(external_id="zoe", email="zoe@example.com"))
+    outcomes = referring.record_many(
+        [
+            signup("bob", "s-0", referrer="ann"),
+            invite("ann", "zoe@example.com", "i-1"),
+            signup("zoe", "s-1"),
+        ]
+    )
+    assert [o.status for o in outcomes] == [Status.APPLIED] * 3
+    assert referring.referral("zoe").referrer == "ann"
+
+
+def test_last_touch_an_older_touch_approved_later_does_not_take_over(
+    make_program, database_url, advokit_clock
+):
+    program = make_program(
+        database_url=database_url, plugins=[Referrals(touch="last", refund_window=DAYS_14)]
+    )
+    program.enroll_many(Advocate(external_id=n) for n in ("bob", "cat", "zoe"))
+    with register_plugin(program, HoldSignups()):
+        program.record(signup("zoe", "s-bob", referrer="bob"))  # held, day 0
+    advokit_clock.advance(days=5)
+    program.record(signup("zoe", "s-cat", referrer="cat"))  # applied, day 5
+    advokit_clock.advance(days=5)
+    approved = program.review("s-bob", approve=True, reviewer="maria")
+    assert approved.status is Status.APPLIED
+    referral = program.referral("zoe")
+    assert referral.referrer == "cat"  # bob's touch came first
+
+
+def test_find_referrer_takes_no_retired_code_and_no_name_for_a_code(referring):
+    referring.enroll_many(
+        [
+            Advocate(external_id="ann-s", name="Ann Smith"),
+            Advocate(external_id="eve", name="Eve"),
+            Advocate(external_id="jose", name="José Álvarez"),
+        ]
+    )
+    referring.referral_code("bob", vanity="ANNSMITH")  # bob takes Ann's name as a code
+    assert referring.find_referrer("Ann Smith") == "ann-s"  # two words: a name, never a code
+    assert referring.find_referrer("josé álvarez") == "jose"
+    old = referring.referral_code("zoe").code
+    referring.deactivate_referral_code(old)
+    with pytest.raises(InvalidValue, match="the code, email or name"):
+        referring.find_referrer(old)
+    referring.referral_code("ann", vanity="EVE")  # one word, a code and a name
+    with pytest.raises(InvalidValue, match=r"only one advocate matches \(ann, eve do\)"):
+        referring.find_referrer("eve")

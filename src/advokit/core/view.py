@@ -149,23 +149,28 @@ class View:
             cached[key] = load(self._work.conn, key)
         return cached[key]
 
+    def remember_lookup(self, shape: Hashable, key: Hashable, value: Any) -> None:
+        """Set what :meth:`lookup` answers for ``key`` (what you just staged), journaled."""
+        self._journaled_set(self._cache.setdefault(("lookup", shape), {}), key, value)
+
     def remember(self, shape: Hashable, advocate: str, value: Any) -> None:
         """Set the cached ``shape`` of one advocate to ``value`` (what you just staged).
 
         Journaled with the transaction's other changes: if the action is held
         or refused after this, the cache goes back to what it was.
         """
-        row_id = self.advocate_id(advocate)
-        cached = self._cache.setdefault(shape, {})
+        self._journaled_set(self._cache.setdefault(shape, {}), self.advocate_id(advocate), value)
+
+    def _journaled_set(self, cached: dict[Any, Any], key: Any, value: Any) -> None:
         missing = object()
-        before = cached.get(row_id, missing)
-        cached[row_id] = value
+        before = cached.get(key, missing)
+        cached[key] = value
 
         def undo() -> None:
             if before is missing:
-                cached.pop(row_id, None)
+                cached.pop(key, None)
             else:
-                cached[row_id] = before
+                cached[key] = before
 
         self._work.journal(undo)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -63,8 +63,11 @@ REFUNDED = "purchase.refunded"
 _REFERRAL = ("referrals", "referral")  # memo: the referral of a friend, with its row version
 _CODE = ("referrals", "code")  # lookup: a code's owner and validity
 _REFERRER = ("referrals", "referrer")  # memo: a referrer's row version and rewarded count
-_REFERRER_REWARD = frozenset({"referral.rewarded"})
-_FOREVER = datetime.max.replace(tzinfo=UTC)
+_PAID = ("referrals", "paid")  # memo: when a referrer was paid for referrals still rewarded
+_PAID_TIMES = (
+    f"SELECT referrer_id, rewarded_at FROM {referrals_t.name}"
+    " WHERE state = 'rewarded' AND referrer_paid > 0 AND referrer_id IN (*)"
+)
 _READ_AHEAD = ("referrals", "read ahead")  # lookup: done once per transaction
 _INVITED = ("referrals", "invited")  # lookup: who invited an inbox, oldest first
 _INVITATIONS = (
@@ -138,14 +141,15 @@ class Referrals:
         existing: ``existing(ctx, friend)`` tells an existing customer, who
             cannot be referred (default: someone who already earned points;
             None: anyone can be).
-        milestones: bonus points for the referrer at the Nth rewarded
-            referral, such as ``{3: 200, 10: 1000}``; each paid once.
-        referrer_cap: ``(n, period)``: the referrer is rewarded for at most n
-            referrals in any such period (the friend still is).
+        milestones: bonus points for the referrer at the Nth successful
+            referral, such as ``{3: 200, 10: 1000}`` (a clawed-back referral
+            stops counting, and its bonus is taken back with it).
+        referrer_cap: ``(n, period)``: the referrer is paid for at most n
+            referrals in the last ``period`` (the friend still is).
         touch: which referrer a friend who was referred twice belongs to:
             ``"first"`` (the default: the first attribution stands) or
             ``"last"`` (a later one, before the friend converts and within
-            ``window`` of the first, takes over).
+            ``window`` of the one it replaces, takes over).
     """
 
     plugin_name = "referrals"
@@ -330,7 +334,7 @@ class Referrals:
             self.touch == "last"
             and referral.state is ReferralState.SIGNED_UP
             and referral.referrer != referrer
-            and at - referral.attributed_at <= self.window
+            and referral.attributed_at < at <= referral.attributed_at + self.window
         )
 
     def _invitation(self, ctx: EvaluationContext, friend: str, at: datetime) -> str | None:
@@ -440,20 +444,17 @@ class Referrals:
             )
         ]
         if self.clawback is not None and referral.reward_key is not None:
-            for advocate, paid in (
-                (referral.referrer, referral.referrer_paid),
-                (referral.friend, referral.friend_paid),
-            ):
-                if paid:  # what the referral paid, not a milestone bonus paid with it
-                    effects.append(
-                        ReversePoints(
-                            advocate=advocate,
-                            action_key=referral.reward_key,
-                            points=paid,
-                            reason="referral.clawback",
-                            clawback=self.clawback,
-                        )
+            # everything the approval paid each side (a milestone bonus too, since the
+            # referral no longer counts), as the program's policies paid it
+            for advocate in (referral.referrer, referral.friend):
+                effects.append(
+                    ReversePoints(
+                        advocate=advocate,
+                        action_key=referral.reward_key,
+                        reason="referral.clawback",
+                        clawback=self.clawback,
                     )
+                )
         return effects
 
     def _approval(self, view: Any, referral: Referral, at: datetime) -> list[Effect] | None:
@@ -469,10 +470,8 @@ class Referrals:
         paid = self.referrer_points
         if paid and self.referrer_cap is not None:
             most, period = self.referrer_cap
-            earned = view.earned(
-                referrer, since=at - period, until=_FOREVER, reasons=_REFERRER_REWARD
-            )
-            if earned // paid >= most:
+            times = self._paid(view, referrer)
+            if sum(1 for t in times if t > at - period) >= most:
                 paid = 0  # over the cap: the friend is still rewarded
         effects[0] = attrs.evolve(effects[0], referrer_paid=paid, friend_paid=self.friend_points)
         if paid:
@@ -498,6 +497,10 @@ class Referrals:
     def _referral(self, view: Any, friend: str) -> tuple[int, Referral] | None:
         return view.memo(_REFERRAL, friend, _load_referrals)  # type: ignore[no-any-return]
 
+    def _paid(self, view: Any, referrer: str) -> tuple[datetime, ...]:
+        """When the referrer was paid for each referral (not clawed back)."""
+        return view.memo(_PAID, referrer, _load_paid) or ()  # type: ignore[no-any-return]
+
     def _referrer(self, view: Any, referrer: str) -> tuple[int, int]:
         """The referrer's row version and count of rewarded referrals (clawed back ones too)."""
         return view.memo(_REFERRER, referrer, _load_referrers) or (0, 0)  # type: ignore[no-any-return]
@@ -515,15 +518,22 @@ class Referrals:
     ) -> bool | None:
         when = tx.action.occurred_at or tx.now
         if isinstance(effect, Invite):
+            program = tx.program.name
             tx.insert(
                 invitations_t,
                 {
-                    "program": tx.program.name,
+                    "program": program,
                     "inbox": effect.inbox,
                     "referrer_id": tx.view.advocate_id(effect.referrer),
                     "invited_at": when,
                 },
             )
+            # a signup later in this batch sees it: the row is written when the batch ends
+            invited = tx.view.lookup(
+                _INVITED, effect.inbox, lambda c, k: _invitations(c, program, [k]).get(k)
+            )
+            invited = sorted([*(invited or ()), (effect.referrer, when)], key=_second)
+            tx.view.remember_lookup(_INVITED, effect.inbox, invited)
             return True
         stored = self._referral(tx.view, effect.friend)
         if isinstance(effect, Attribute):
@@ -562,16 +572,31 @@ class Referrals:
             read=version,  # a concurrent attribution or move makes the batch run again
         )
         tx.view.remember(_REFERRAL, referral.friend, (version, referral))
-        if isinstance(effect, SetReferralState) and effect.state is ReferralState.REWARDED:
-            version, rewarded = self._referrer(tx.view, referral.referrer)
-            tx.save(
-                referrers_t,
-                {"referrer_id": tx.view.advocate_id(referral.referrer)},
-                {"program": tx.program.name, "rewarded": rewarded + 1},
-                read=version,  # another transaction rewarding this referrer: run again
-            )
-            tx.view.remember(_REFERRER, referral.referrer, (version, rewarded + 1))
+        if isinstance(effect, SetReferralState) and stored is not None:
+            before = stored[1].state
+            if effect.state is ReferralState.REWARDED:
+                self._count(tx, referral.referrer, +1)
+                if referral.referrer_paid:
+                    paid = self._paid(tx.view, referral.referrer)
+                    tx.view.remember(_PAID, referral.referrer, (*paid, when))
+            elif effect.state is ReferralState.VOIDED and before is ReferralState.REWARDED:
+                self._count(tx, referral.referrer, -1)  # clawed back: no longer a success
+                paid = list(self._paid(tx.view, referral.referrer))
+                if referral.rewarded_at in paid:
+                    paid.remove(referral.rewarded_at)
+                tx.view.remember(_PAID, referral.referrer, tuple(paid))
         return True
+
+    def _count(self, tx: Transaction, referrer: str, change: int) -> None:
+        """Change the referrer's count of successful referrals (milestones count them)."""
+        version, rewarded = self._referrer(tx.view, referrer)
+        tx.save(
+            referrers_t,
+            {"referrer_id": tx.view.advocate_id(referrer)},
+            {"program": tx.program.name, "rewarded": rewarded + change},
+            read=version,  # another transaction rewarding this referrer: run again
+        )
+        tx.view.remember(_REFERRER, referrer, (version, rewarded + change))
 
     # -- time
 
@@ -581,15 +606,7 @@ class Referrals:
 
         Once: an approval held for a person (or denied by one) is not asked again.
         """
-        r, f, x = referrals_t, q.advocates_t, q.actions_t
-        asked = (
-            sa.select(x.c.id)
-            .where(
-                x.c.program == program.name,
-                x.c.key == sa.literal(derived_key(REFERRAL_APPROVED, "")) + f.c.external_id,
-            )
-            .exists()
-        )
+        r, f = referrals_t, q.advocates_t
         query = (
             sa.select(f.c.external_id)
             .join(f, f.c.id == r.c.friend_id)
@@ -597,20 +614,19 @@ class Referrals:
                 r.c.program == program.name,
                 r.c.state == ReferralState.PENDING.value,
                 r.c.hold_until <= now,
-                ~asked,
             )
             .order_by(r.c.friend_id)
         )
         with database.transaction(program.engine, write=False) as conn:
-            friends = conn.execute(query).scalars().all()
+            due = {
+                derived_key(REFERRAL_APPROVED, friend): friend  # one referral per friend, ever
+                for friend in conn.execute(query).scalars()
+            }
+            asked = q.recorded_actions(conn, program.name, list(due))
         return [
-            Action(
-                kind=REFERRAL_APPROVED,
-                advocate=friend,
-                key=derived_key(REFERRAL_APPROVED, friend),  # one referral per friend, ever
-                occurred_at=now,
-            )
-            for friend in friends
+            Action(kind=REFERRAL_APPROVED, advocate=friend, key=key, occurred_at=now)
+            for key, friend in due.items()
+            if key not in asked
         ]
 
     # -- queries
@@ -752,49 +768,32 @@ class Referrals:
         """``program.find_referrer("Ana Lima")``: who a friend says referred them, offline.
 
         ``answer`` is what the friend typed or said at the till: a referral
-        code (as typed), an email (matched on the inbox it reaches) or a full
-        name (case and spaces ignored). Returns the advocate's external id, for
-        ``referral.signed_up`` with ``referrer=`` and ``source="offline"``.
-        Nobody, or several people, matching raises :class:`InvalidValue`.
+        code in use (one word, as typed), an email (matched on the inbox it
+        reaches) or a full name (case and spaces ignored). Returns the
+        advocate's external id, for ``referral.signed_up`` with ``referrer=``
+        and ``source="offline"``. Nobody, or several people, matching raises
+        :class:`InvalidValue`.
         """
         if not isinstance(answer, str) or not answer.strip():
             raise InvalidValue("answer", answer, "a referral code, an email or a name")
         text = answer.strip()
-        a = q.advocates_t
+        now = program.clock()
         with database.transaction(program.engine, write=False) as conn:
-            code = codes.normalise(text)
-            owner = _code_owners(conn, program.name, [code]).get(code)
-            if owner is not None:
-                return owner[0]
             if "@" in text:
-                wanted = inbox(text)
-                domain = wanted.rpartition("@")[2]
-                domains = {"gmail.com", "googlemail.com"} if domain == "gmail.com" else {domain}
-                rows = conn.execute(
-                    sa.select(a.c.external_id, a.c.email).where(
-                        a.c.program == program.name,
-                        sa.or_(*(a.c.email.ilike(f"%@{d}") for d in domains)),
-                    )
-                )
-                found = sorted({ext for ext, email in rows if email and inbox(email) == wanted})
+                found = _by_inbox(conn, program.name, inbox(text))
             else:
-                words = text.lower().split()
-                last = words[-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                rows = conn.execute(
-                    sa.select(a.c.external_id, a.c.name).where(
-                        a.c.program == program.name, a.c.name.ilike(f"%{last}%", escape="\\")
-                    )
-                )
-                found = sorted(ext for ext, name in rows if name and name.lower().split() == words)
+                found = _by_name(conn, program.name, text.split())
+                if len(text.split()) == 1:  # one word: a code too
+                    code = codes.normalise(text)
+                    owner = _code_owners(conn, program.name, [code]).get(code)
+                    if owner is not None and _usable(owner, now):
+                        found = sorted({*found, owner[0]})
         if len(found) == 1:
             return found[0]
         if not found:
             raise InvalidValue("answer", answer, "the code, email or name of an advocate")
-        raise InvalidValue(
-            "answer",
-            answer,
-            f"a code or email: {len(found)} advocates match ({', '.join(found[:5])})",
-        )
+        matching = ", ".join(found[:5])
+        raise InvalidValue("answer", answer, f"an answer only one advocate matches ({matching} do)")
 
     def find_referral_code(
         self, program: Any, code: str, *, at: datetime | None = None
@@ -1041,3 +1040,60 @@ def _invitations(
     for key, referrer, invited_at in fetch(conn, _INVITATIONS, (program,), inboxes):
         found.setdefault(key, []).append((referrer, utc(invited_at)))  # type: ignore[arg-type]
     return found
+
+
+def _load_paid(conn: Connection, ids: list[int]) -> dict[int, tuple[datetime, ...]]:
+    found: dict[int, tuple[datetime, ...]] = {}
+    for referrer_id, rewarded_at in fetch(conn, _PAID_TIMES, (), ids):
+        found[referrer_id] = (*found.get(referrer_id, ()), utc(rewarded_at))  # type: ignore[arg-type]
+    return found
+
+
+def _second(pair: tuple[str, datetime]) -> datetime:
+    return pair[1]
+
+
+def _usable(owner: tuple[str, datetime | None, datetime | None], at: datetime) -> bool:
+    _, expires_at, deactivated_at = owner
+    return (expires_at is None or at < expires_at) and (
+        deactivated_at is None or at < deactivated_at
+    )
+
+
+def _like(text: str) -> str:
+    """``text`` for a LIKE pattern, its wildcards escaped (with backslashes)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _by_inbox(conn: Connection, program: str, wanted: str) -> list[str]:
+    """Advocates whose email reaches ``wanted`` (see :func:`inbox`)."""
+    a = q.advocates_t
+    local, _, domain = wanted.rpartition("@")
+    domains = ("gmail.com", "googlemail.com") if domain == "gmail.com" else (domain,)
+    # the stored address starts like the inbox (Gmail: its first letter, dots may follow)
+    start = _like(local[:1] if domain == "gmail.com" else local)
+    rows = conn.execute(
+        sa.select(a.c.external_id, a.c.email).where(
+            a.c.program == program,
+            sa.or_(*(a.c.email.ilike(f"{start}%@{_like(d)}", escape="\\") for d in domains)),
+        )
+    )
+    return sorted({ext for ext, email in rows if email and inbox(email) == wanted})
+
+
+def _by_name(conn: Connection, program: str, words: list[str]) -> list[str]:
+    """Advocates whose name is ``words`` (case and spaces ignored, accents kept)."""
+    a = q.advocates_t
+    wanted = [w.casefold() for w in words]
+    last = words[-1]
+    # SQLite folds the case of ASCII letters only: ask for the typed word capitalised too
+    patterns = {f"%{_like(form)}%" for form in (last, last.lower(), last.capitalize())}
+    rows = conn.execute(
+        sa.select(a.c.external_id, a.c.name).where(
+            a.c.program == program,
+            sa.or_(*(a.c.name.ilike(p, escape="\\") for p in patterns)),
+        )
+    )
+    return sorted(
+        ext for ext, name in rows if name and [w.casefold() for w in name.split()] == wanted
+    )
