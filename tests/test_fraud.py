@@ -198,7 +198,8 @@ class Untrust:
         return [Tag(advocate=action.advocate, tag="untrusted")]
 
 
-def test_rewards_of_an_untrusted_advocate_wait_for_a_person(program, advokit_clock):
+def untrusted_alice_refers_bob(program, clock):
+    """Bob signs up with Alice and buys; Alice is then tagged untrusted; the hold passes."""
     program.record(signup("bob", "s-1"))
     program.record(
         Action(
@@ -210,7 +211,11 @@ def test_rewards_of_an_untrusted_advocate_wait_for_a_person(program, advokit_clo
     )
     with register_plugin(program, Untrust()):
         program.record(Action(kind="review.posted", advocate="alice", key="flag-alice"))
-    advokit_clock.advance(days=15)
+    clock.advance(days=15)
+
+
+def test_rewards_of_an_untrusted_advocate_wait_for_a_person(program, advokit_clock):
+    untrusted_alice_refers_bob(program, advokit_clock)
     report = program.tick()
     (outcome,) = report.outcomes
     assert outcome.status is Status.HELD and outcome.reasons == ("fraud: 'alice' is untrusted",)
@@ -222,18 +227,7 @@ def test_rewards_of_an_untrusted_advocate_wait_for_a_person(program, advokit_clo
 
 
 def test_a_denied_reward_is_not_asked_again(program, advokit_clock):
-    program.record(signup("bob", "s-1"))
-    program.record(
-        Action(
-            kind="purchase.completed",
-            advocate="bob",
-            key="o-1",
-            data={"order_id": "o-1", "total_cents": 3000},
-        )
-    )
-    with register_plugin(program, Untrust()):
-        program.record(Action(kind="review.posted", advocate="alice", key="flag-alice"))
-    advokit_clock.advance(days=15)
+    untrusted_alice_refers_bob(program, advokit_clock)
     (held,) = program.tick().outcomes
     program.review(held.key, approve=False, reviewer="maria", note="alice games the program")
     advokit_clock.advance(days=1)
