@@ -226,11 +226,15 @@ def test_rewards_of_an_untrusted_advocate_wait_for_a_person(program, advokit_clo
     assert program.referral("bob").state is ReferralState.REWARDED
 
 
-def test_a_denied_reward_is_not_asked_again(program, advokit_clock):
+def test_a_denied_reward_voids_the_referral_and_is_not_asked_again(program, advokit_clock):
     untrusted_alice_refers_bob(program, advokit_clock)
     (held,) = program.tick().outcomes
     program.review(held.key, approve=False, reviewer="maria", note="alice games the program")
     advokit_clock.advance(days=1)
+    (voided,) = program.tick().outcomes  # the denial voids the referral
+    assert voided.kind == "referral.denied" and voided.status is Status.APPLIED
+    referral = program.referral("bob")
+    assert (referral.state, referral.void_reason) == (ReferralState.VOIDED, "denied")
     assert program.tick().outcomes == ()
     assert (program.balance("alice"), program.balance("bob")) == (0, 0)
 

@@ -66,6 +66,7 @@ from advokit.plugins.referrals.emails import inbox
 from advokit.plugins.referrals.model import (
     KINDS,
     REFERRAL_APPROVED,
+    REFERRAL_DENIED,
     REFERRAL_INVITED,
     REFERRAL_SHARED,
     REFERRAL_SIGNED_UP,
@@ -84,6 +85,7 @@ __all__ = [
     "ALPHABET",
     "KINDS",
     "REFERRAL_APPROVED",
+    "REFERRAL_DENIED",
     "REFERRAL_INVITED",
     "REFERRAL_SHARED",
     "REFERRAL_SIGNED_UP",

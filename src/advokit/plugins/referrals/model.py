@@ -12,6 +12,7 @@ from advokit import ActionKind, Effect
 __all__ = [
     "KINDS",
     "REFERRAL_APPROVED",
+    "REFERRAL_DENIED",
     "REFERRAL_INVITED",
     "REFERRAL_SHARED",
     "REFERRAL_SIGNED_UP",
@@ -28,6 +29,7 @@ REFERRAL_SHARED = "referral.shared"
 REFERRAL_INVITED = "referral.invited"
 REFERRAL_SIGNED_UP = "referral.signed_up"
 REFERRAL_APPROVED = "referral.approved"
+REFERRAL_DENIED = "referral.denied"
 
 
 @attrs.frozen(kw_only=True)
@@ -180,6 +182,13 @@ KINDS = (
     ActionKind(
         name=REFERRAL_APPROVED,
         description="Derived, by the tick: a referral's hold passed; its rewards are posted.",
+        derived=True,
+    ),
+    ActionKind(
+        name=REFERRAL_DENIED,
+        description=(
+            "Derived, by the tick: a person denied a referral's held approval; it is voided."
+        ),
         derived=True,
     ),
 )

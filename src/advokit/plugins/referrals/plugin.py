@@ -37,6 +37,7 @@ from advokit.plugins.referrals.emails import inbox
 from advokit.plugins.referrals.model import (
     KINDS,
     REFERRAL_APPROVED,
+    REFERRAL_DENIED,
     REFERRAL_INVITED,
     REFERRAL_SIGNED_UP,
     Attribute,
@@ -154,7 +155,14 @@ class Referrals:
 
     plugin_name = "referrals"
     advokit_evaluates = frozenset(
-        {REFERRAL_INVITED, REFERRAL_SIGNED_UP, PURCHASED, REFUNDED, REFERRAL_APPROVED}
+        {
+            REFERRAL_INVITED,
+            REFERRAL_SIGNED_UP,
+            PURCHASED,
+            REFUNDED,
+            REFERRAL_APPROVED,
+            REFERRAL_DENIED,
+        }
     )
     advokit_screens = frozenset({REFERRAL_SIGNED_UP})
     advokit_applies = (Attribute, SetReferralState, Invite)
@@ -403,6 +411,14 @@ class Referrals:
             return None  # not a referred friend
         referral = stored[1]
         at = action.occurred_at or ctx.now
+        if kind == REFERRAL_DENIED:
+            if referral.state is not ReferralState.PENDING:
+                return None
+            return [
+                SetReferralState(
+                    friend=referral.friend, state=ReferralState.VOIDED, reason="denied"
+                )
+            ]
         if kind == PURCHASED:
             return self._conversion(referral, action, at)
         if kind == REFUNDED:
@@ -604,7 +620,8 @@ class Referrals:
     def advokit_tick(self, program: Any, now: datetime) -> Iterable[Action]:
         """``referral.approved`` for every pending referral whose hold has passed.
 
-        Once: an approval held for a person (or denied by one) is not asked again.
+        Once: an approval held for a person is not asked again. One a person
+        denied becomes ``referral.denied``, which voids the referral.
         """
         r, f = referrals_t, q.advocates_t
         query = (
@@ -623,11 +640,22 @@ class Referrals:
                 for friend in conn.execute(query).scalars()
             }
             asked = q.recorded_actions(conn, program.name, list(due))
-        return [
-            Action(kind=REFERRAL_APPROVED, advocate=friend, key=key, occurred_at=now)
-            for key, friend in due.items()
-            if key not in asked
-        ]
+        actions = []
+        for key, friend in due.items():
+            if key not in asked:
+                actions.append(
+                    Action(kind=REFERRAL_APPROVED, advocate=friend, key=key, occurred_at=now)
+                )
+            elif asked[key].status == "rejected":  # a person denied the rewards: void it
+                actions.append(
+                    Action(
+                        kind=REFERRAL_DENIED,
+                        advocate=friend,
+                        key=derived_key(REFERRAL_DENIED, friend),
+                        occurred_at=now,
+                    )
+                )
+        return actions
 
     # -- queries
 
