@@ -33,11 +33,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return utc(value)
 
 
 def utc(value: Any) -> datetime | None:
@@ -45,6 +41,7 @@ def utc(value: Any) -> datetime | None:
 
     For rows read with :func:`advokit.core.store.driver.fetch` (no SQLAlchemy
     type processing): SQLite gives naive UTC text, psycopg an aware datetime.
+    Also what :class:`UTCDateTime` returns from SQLAlchemy's naive or aware values.
     """
     if value is None:
         return None
