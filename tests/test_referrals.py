@@ -13,6 +13,7 @@ from advokit import (
     AdvokitError,
     ConfigurationError,
     InvalidValue,
+    PluginError,
     Status,
     Verdict,
     hookimpl,
@@ -26,6 +27,7 @@ from advokit.plugins.referrals import (
     REFERRAL_SIGNED_UP,
     Referrals,
     ReferralState,
+    SetReferralState,
     codes_t,
     referrals_t,
 )
@@ -396,6 +398,33 @@ def test_a_refund_after_the_reward_claws_back_once(referring, advokit_clock):
             )
         ).scalar_one()
     assert reversals == 2  # one per side, once
+
+
+class Shortcut:
+    """A third-party plugin that tries to reward a referral straight from its signup."""
+
+    plugin_name = "shortcut"
+
+    @hookimpl
+    def advokit_evaluate(self, ctx, action):
+        if action.kind == "review.posted":
+            return [SetReferralState(friend=action.advocate, state=ReferralState.REWARDED)]
+        return None
+
+
+def test_a_referral_only_moves_forward_through_its_states(referring):
+    referring.record(signup("zoe", "s-1", referrer="ann"))
+    review = Action(kind="review.posted", advocate="zoe", key="rev-1")
+    with register_plugin(referring, Shortcut()), pytest.raises(PluginError) as caught:
+        referring.record(review)
+    message = str(caught.value)
+    assert "plugin 'referrals' failed in advokit_apply_effect" in message
+    assert (
+        "SetReferralState.state='rewarded' is not valid: expected a move forward from "
+        "zoe's referral, signed_up: pending or voided"
+    ) in message
+    assert referring.referral("zoe").state is ReferralState.SIGNED_UP  # nothing written
+    assert referring.balance("zoe") == 0
 
 
 @pytest.mark.parametrize(
