@@ -1,12 +1,14 @@
-"""SQLite connection settings and write transactions, as the engine sets them up."""
+"""SQLite connection settings, write transactions and stored times, as the store handles them."""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from advokit.core.store import database
+from advokit.core.store.types import utc
 
 
 @pytest.fixture
@@ -61,3 +63,25 @@ def test_a_read_transaction_does_not(engine, sqlite_url):
     # the flag does not leak into the next transaction begun on this thread
     with engine.connect() as conn, conn.begin():
         assert not other_writer_is_locked_out(sqlite_url)
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("2026-06-01 12:30:00.000001", datetime(2026, 6, 1, 12, 30, 0, 1, tzinfo=UTC)),
+        ("2026-06-01 12:30:00", datetime(2026, 6, 1, 12, 30, tzinfo=UTC)),
+        ("2026-06-01T14:30:00+02:00", datetime(2026, 6, 1, 12, 30, tzinfo=UTC)),
+        ("2026-06-01T12:30:00Z", datetime(2026, 6, 1, 12, 30, tzinfo=UTC)),
+        (datetime(2026, 6, 1, 12, 30), datetime(2026, 6, 1, 12, 30, tzinfo=UTC)),
+        (
+            datetime(2026, 6, 1, 14, 30, tzinfo=timezone(timedelta(hours=2))),
+            datetime(2026, 6, 1, 12, 30, tzinfo=UTC),
+        ),
+        (None, None),
+    ],
+)
+def test_utc_reads_what_drivers_return_as_aware_utc(stored, expected):
+    found = utc(stored)
+    assert found == expected
+    if expected is not None:
+        assert found.utcoffset() == timedelta(0) and found.tzinfo is UTC

@@ -104,15 +104,24 @@ _PERIODS = {
     None: ("", ""),
 }
 
-_REFERRALS = (
-    "SELECT r.friend_id, r.version, f.external_id, a.external_id, r.code, r.source, r.state,"
-    " r.attributed_at, r.order_id, r.amount_cents, r.converted_at, r.hold_until,"
-    " r.rewarded_at, r.reward_key, r.referrer_paid, r.friend_paid, r.voided_at, r.void_reason"
-    f" FROM {referrals_t.name} r"
-    " JOIN advokit_advocates f ON f.id = r.friend_id"
-    " JOIN advokit_advocates a ON a.id = r.referrer_id"
-    " WHERE r.friend_id IN (*)"
+#: A referral's columns, with its referrer's external id (``a``).
+_REFERRAL_COLUMNS = (
+    "r.friend_id, r.version, a.external_id, r.code, r.source, r.state, r.attributed_at,"
+    " r.order_id, r.amount_cents, r.converted_at, r.hold_until, r.rewarded_at, r.reward_key,"
+    " r.referrer_paid, r.friend_paid, r.voided_at, r.void_reason"
 )
+#: Referrals of friends whose external ids the caller knows (a batch's).
+_REFERRALS_OF = (
+    f"SELECT {_REFERRAL_COLUMNS} FROM {referrals_t.name} r"
+    " JOIN advokit_advocates a ON a.id = r.referrer_id WHERE r.friend_id IN (*)"
+)
+#: Referrals with their friends' external ids too.
+_REFERRALS = (
+    f"SELECT {_REFERRAL_COLUMNS}, f.external_id FROM {referrals_t.name} r"
+    " JOIN advokit_advocates a ON a.id = r.referrer_id"
+    " JOIN advokit_advocates f ON f.id = r.friend_id WHERE r.friend_id IN (*)"
+)
+_STATES = {state.value: state for state in ReferralState}
 
 _REFERRERS = (
     f"SELECT referrer_id, version, rewarded FROM {referrers_t.name} WHERE referrer_id IN (*)"
@@ -518,7 +527,9 @@ class Referrals:
         return effects
 
     def _referral(self, view: Any, friend: str) -> tuple[int, Referral] | None:
-        return view.memo(_REFERRAL, friend, _load_referrals)  # type: ignore[no-any-return]
+        return view.memo(  # type: ignore[no-any-return]
+            _REFERRAL, friend, lambda conn, ids: _load_referrals(conn, ids, view.external_id)
+        )
 
     def _paid(self, view: Any, referrer: str) -> tuple[datetime, ...]:
         """When the referrer was paid for each referral (not clawed back)."""
@@ -1028,36 +1039,43 @@ def _moved(referral: Referral, effect: SetReferralState, when: datetime, key: st
     return attrs.evolve(referral, state=state, voided_at=when, void_reason=effect.reason)
 
 
-def _load_referrals(conn: Connection, ids: list[int]) -> dict[int, tuple[int, Referral]]:
+def _load_referrals(
+    conn: Connection, ids: list[int], friend_of: Callable[[int], str] | None = None
+) -> dict[int, tuple[int, Referral]]:
+    """``{friend row id: (row version, referral)}``; ``friend_of`` names friends known already.
+
+    Every conversion reads its referral, so the batch's read skips the join
+    that names the friends: the recording transaction knows them.
+    """
     found = {}
-    for (
-        friend_id,
-        version,
-        friend,
-        referrer,
-        code,
-        source,
-        state,
-        attributed_at,
-        order_id,
-        amount_cents,
-        converted_at,
-        hold_until,
-        rewarded_at,
-        reward_key,
-        referrer_paid,
-        friend_paid,
-        voided_at,
-        void_reason,
-    ) in fetch(conn, _REFERRALS, (), ids):
+    for row in fetch(conn, _REFERRALS if friend_of is None else _REFERRALS_OF, (), ids):
+        (
+            friend_id,
+            version,
+            referrer,
+            code,
+            source,
+            state,
+            attributed_at,
+            order_id,
+            amount_cents,
+            converted_at,
+            hold_until,
+            rewarded_at,
+            reward_key,
+            referrer_paid,
+            friend_paid,
+            voided_at,
+            void_reason,
+        ) = row[:17]
         found[friend_id] = (
             version,
             Referral(
-                friend=friend,
+                friend=row[17] if friend_of is None else friend_of(friend_id),
                 referrer=referrer,
                 code=code,
                 source=source,
-                state=ReferralState(state),
+                state=_STATES[state],
                 attributed_at=utc(attributed_at),
                 order_id=order_id,
                 amount_cents=amount_cents,
