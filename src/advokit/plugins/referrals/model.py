@@ -130,6 +130,11 @@ class Invite(Effect):
     inbox: str
 
 
+def _state(value: ReferralState | str) -> ReferralState:
+    """``ReferralState(value)``, without the enum lookup when it is one already (nearly always)."""
+    return value if type(value) is ReferralState else ReferralState(value)
+
+
 @attrs.frozen(kw_only=True)
 class SetReferralState(Effect):
     """Move ``friend``'s referral to ``state``, with what the move records.
@@ -141,7 +146,7 @@ class SetReferralState(Effect):
     """
 
     friend: str
-    state: ReferralState = attrs.field(converter=ReferralState)
+    state: ReferralState = attrs.field(converter=_state)
     order_id: str | None = None
     amount_cents: int | None = None
     hold_until: datetime | None = None

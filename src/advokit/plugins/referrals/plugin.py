@@ -48,6 +48,7 @@ from advokit.plugins.referrals.model import (
     ReferralStats,
     SetReferralState,
 )
+from advokit.plugins.referrals.rows import MOVED, StoredReferral, load_referrals
 from advokit.plugins.referrals.tables import codes_t, invitations_t, referrals_t, referrers_t
 
 __all__ = ["Referrals"]
@@ -82,20 +83,6 @@ _CODE_OWNERS = (
     " JOIN advokit_advocates a ON a.id = t.advocate_id WHERE t.program = ? AND t.code IN (*)"
 )
 _CLAWBACKS = ("cap", "negative", None)
-#: The columns a move to each state writes (besides the state).
-_MOVED = {
-    ReferralState.SIGNED_UP: (),
-    ReferralState.PENDING: ("order_id", "amount_cents", "converted_at", "hold_until"),
-    ReferralState.REWARDED: ("rewarded_at", "reward_key", "referrer_paid", "friend_paid"),
-    ReferralState.VOIDED: ("voided_at", "void_reason"),
-}
-#: The moves a referral may make: its life only goes forward.
-_MOVES = {
-    ReferralState.SIGNED_UP: frozenset({ReferralState.PENDING, ReferralState.VOIDED}),
-    ReferralState.PENDING: frozenset({ReferralState.REWARDED, ReferralState.VOIDED}),
-    ReferralState.REWARDED: frozenset({ReferralState.VOIDED}),
-    ReferralState.VOIDED: frozenset(),
-}
 #: Period names: their SQLite strftime and PostgreSQL to_char formats.
 _PERIODS = {
     "day": ("%Y-%m-%d", "YYYY-MM-DD"),
@@ -103,25 +90,6 @@ _PERIODS = {
     "year": ("%Y", "YYYY"),
     None: ("", ""),
 }
-
-#: A referral's columns, with its referrer's external id (``a``).
-_REFERRAL_COLUMNS = (
-    "r.friend_id, r.version, a.external_id, r.code, r.source, r.state, r.attributed_at,"
-    " r.order_id, r.amount_cents, r.converted_at, r.hold_until, r.rewarded_at, r.reward_key,"
-    " r.referrer_paid, r.friend_paid, r.voided_at, r.void_reason"
-)
-#: Referrals of friends whose external ids the caller knows (a batch's).
-_REFERRALS_OF = (
-    f"SELECT {_REFERRAL_COLUMNS} FROM {referrals_t.name} r"
-    " JOIN advokit_advocates a ON a.id = r.referrer_id WHERE r.friend_id IN (*)"
-)
-#: Referrals with their friends' external ids too.
-_REFERRALS = (
-    f"SELECT {_REFERRAL_COLUMNS}, f.external_id FROM {referrals_t.name} r"
-    " JOIN advokit_advocates a ON a.id = r.referrer_id"
-    " JOIN advokit_advocates f ON f.id = r.friend_id WHERE r.friend_id IN (*)"
-)
-_STATES = {state.value: state for state in ReferralState}
 
 _REFERRERS = (
     f"SELECT referrer_id, version, rewarded FROM {referrers_t.name} WHERE referrer_id IN (*)"
@@ -346,13 +314,13 @@ class Referrals:
         if referrer == friend:
             return "referral.self"
         stored = self._referral(ctx.view, friend)
-        if stored is not None and not self._retouch(stored[1], referrer, at):
+        if stored is not None and not self._retouch(stored, referrer, at):
             return "referral.already_referred"
         if screening and self.existing is not None and self.existing(ctx, friend):
             return "referral.existing_customer"
         return Attribute(friend=friend, referrer=referrer, code=code, source=source)
 
-    def _retouch(self, referral: Referral, referrer: str, at: datetime) -> bool:
+    def _retouch(self, referral: StoredReferral, referrer: str, at: datetime) -> bool:
         """Whether a new attribution of an attributed friend takes over (last touch)."""
         return (
             self.touch == "last"
@@ -422,10 +390,9 @@ class Referrals:
             # decided again, as of the signup: also on a reviewer's approval of a held one
             found = self.attribution(ctx, action, screening=False)
             return [found] if isinstance(found, Attribute) else None
-        stored = self._referral(ctx.view, action.advocate)
-        if stored is None:
+        referral = self._referral(ctx.view, action.advocate)
+        if referral is None:
             return None  # not a referred friend
-        referral = stored[1]
         at = action.occurred_at or ctx.now
         if kind == REFERRAL_DENIED:
             if referral.state is not ReferralState.PENDING:
@@ -441,7 +408,9 @@ class Referrals:
             return self._refund(referral, action)
         return self._approval(ctx.view, referral, at)  # REFERRAL_APPROVED
 
-    def _conversion(self, referral: Referral, action: Action, at: datetime) -> list[Effect] | None:
+    def _conversion(
+        self, referral: StoredReferral, action: Action, at: datetime
+    ) -> list[Effect] | None:
         amount = action.data.get("total_cents")
         if (
             referral.state is not ReferralState.SIGNED_UP
@@ -459,7 +428,7 @@ class Referrals:
             )
         ]
 
-    def _refund(self, referral: Referral, action: Action) -> list[Effect] | None:
+    def _refund(self, referral: StoredReferral, action: Action) -> list[Effect] | None:
         if action.data["order_id"] != referral.order_id:
             return None
         if referral.state is ReferralState.PENDING:
@@ -489,7 +458,7 @@ class Referrals:
                 )
         return effects
 
-    def _approval(self, view: Any, referral: Referral, at: datetime) -> list[Effect] | None:
+    def _approval(self, view: Any, referral: StoredReferral, at: datetime) -> list[Effect] | None:
         if referral.state is not ReferralState.PENDING or (
             referral.hold_until is not None and at < referral.hold_until
         ):
@@ -526,9 +495,9 @@ class Referrals:
             )
         return effects
 
-    def _referral(self, view: Any, friend: str) -> tuple[int, Referral] | None:
+    def _referral(self, view: Any, friend: str) -> StoredReferral | None:
         return view.memo(  # type: ignore[no-any-return]
-            _REFERRAL, friend, lambda conn, ids: _load_referrals(conn, ids, view.external_id)
+            _REFERRAL, friend, lambda conn, ids: load_referrals(conn, ids, view.external_id)
         )
 
     def _paid(self, view: Any, referrer: str) -> tuple[datetime, ...]:
@@ -542,7 +511,7 @@ class Referrals:
     def referral_of(self, view: Any, friend: str) -> Referral | None:
         """``friend``'s referral as the recording transaction sees it (None: not referred)."""
         stored = self._referral(view, friend)
-        return None if stored is None else stored[1]
+        return None if stored is None else stored.referral()
 
     # -- applying
 
@@ -570,50 +539,47 @@ class Referrals:
             tx.view.remember_lookup(_INVITED, effect.inbox, invited)
             return True
         stored = self._referral(tx.view, effect.friend)
+        friend_id = tx.view.advocate_id(effect.friend)
         if isinstance(effect, Attribute):
-            if stored is not None and not self._retouch(stored[1], effect.referrer, when):
+            if stored is not None and not self._retouch(stored, effect.referrer, when):
                 return True  # attributed earlier in this batch: that attribution stands
-            version = 0 if stored is None else stored[0]
-            referral = Referral(
-                friend=effect.friend,
-                referrer=effect.referrer,
-                code=effect.code,
-                source=effect.source,
-                state=ReferralState.SIGNED_UP,
-                attributed_at=when,
+            referral = StoredReferral(
+                0 if stored is None else stored.version,
+                effect.friend,
+                effect.referrer,
+                effect.code,
+                effect.source,
+                ReferralState.SIGNED_UP,
+                when,
             )
+            # what never changes afterwards, written once (a last touch rewrites it)
+            values: dict[str, Any] = {
+                "program": tx.program.name,
+                "state": ReferralState.SIGNED_UP.value,
+                "referrer_id": tx.view.advocate_id(effect.referrer),
+                "code": effect.code,
+                "source": effect.source,
+                "attributed_at": when,
+            }
         else:
             if stored is None:
                 raise InvalidValue(
                     "SetReferralState.friend", effect.friend, "a friend with a referral"
                 )
-            version, referral = stored
-            referral = _moved(referral, effect, when, tx.root_key)
-        values: dict[str, Any] = {"program": tx.program.name, "state": referral.state.value}
-        for column in _MOVED[referral.state]:  # only what this move wrote
-            values[column] = getattr(referral, column)
-        if isinstance(effect, Attribute):  # what never changes afterwards, written once
-            values |= {
-                "referrer_id": tx.view.advocate_id(referral.referrer),
-                "code": referral.code,
-                "source": referral.source,
-                "attributed_at": referral.attributed_at,
-            }
-        tx.save(
-            referrals_t,
-            {"friend_id": tx.view.advocate_id(referral.friend)},
-            values,
-            read=version,  # a concurrent attribution or move makes the batch run again
-        )
-        tx.view.remember(_REFERRAL, referral.friend, (version, referral))
+            referral = stored.moved(effect, when, tx.root_key)
+            values = {"state": referral.state.value}
+            for column in MOVED[referral.state]:  # only what this move wrote
+                values[column] = getattr(referral, column)
+        # a concurrent attribution or move makes the batch run again
+        tx.save(referrals_t, {"friend_id": friend_id}, values, read=referral.version)
+        tx.view.remember(_REFERRAL, effect.friend, referral)
         if isinstance(effect, SetReferralState) and stored is not None:
-            before = stored[1].state
             if effect.state is ReferralState.REWARDED:
                 self._count(tx, referral.referrer, +1)
                 if referral.referrer_paid:
                     paid = self._paid(tx.view, referral.referrer)
                     tx.view.remember(_PAID, referral.referrer, (*paid, when))
-            elif effect.state is ReferralState.VOIDED and before is ReferralState.REWARDED:
+            elif effect.state is ReferralState.VOIDED and stored.state is ReferralState.REWARDED:
                 self._count(tx, referral.referrer, -1)  # clawed back: no longer a success
                 paid = list(self._paid(tx.view, referral.referrer))
                 if referral.rewarded_at in paid:
@@ -681,8 +647,8 @@ class Referrals:
         """``program.referral(friend)``: who referred ``friend`` and where it stands (or None)."""
         with database.transaction(program.engine, write=False) as conn:
             row_id = q.advocate_row_id(conn, program.name, friend)
-            found = _load_referrals(conn, [row_id]).get(row_id)
-        return None if found is None else found[1]
+            found = load_referrals(conn, [row_id]).get(row_id)
+        return None if found is None else found.referral()
 
     def referrals(self, program: Any, referrer: str) -> list[Referral]:
         """``program.referrals(referrer)``: the friends ``referrer`` brought, first first."""
@@ -694,8 +660,8 @@ class Referrals:
                 .scalars()
                 .all()
             )
-            found = _load_referrals(conn, list(friends))
-        return sorted((referral for _, referral in found.values()), key=_attributed)
+            found = load_referrals(conn, list(friends))
+        return sorted((stored.referral() for stored in found.values()), key=_attributed)
 
     # -- codes
 
@@ -988,108 +954,6 @@ def _check_link(link: Any) -> None:
 
 def _attributed(referral: Referral) -> tuple[datetime, str]:
     return (referral.attributed_at, referral.friend)
-
-
-def _moved(referral: Referral, effect: SetReferralState, when: datetime, key: str) -> Referral:
-    """``referral`` after ``effect``: the new state and what the move records.
-
-    Built field by field rather than with ``attrs.evolve``, which costs twice
-    as much, on the path of every conversion.
-    """
-    state = effect.state
-    r = referral
-    if state not in _MOVES[r.state]:
-        allowed = " or ".join(sorted(_MOVES[r.state])) or "nothing: it stays voided"
-        raise InvalidValue(
-            "SetReferralState.state",
-            state.value,
-            f"a move forward from {r.friend}'s referral, {r.state.value}: {allowed}",
-        )
-    if state is ReferralState.PENDING:
-        return Referral(
-            friend=r.friend,
-            referrer=r.referrer,
-            code=r.code,
-            source=r.source,
-            state=state,
-            attributed_at=r.attributed_at,
-            order_id=effect.order_id,
-            amount_cents=effect.amount_cents,
-            converted_at=when,
-            hold_until=effect.hold_until,
-        )
-    if state is ReferralState.REWARDED:
-        return Referral(
-            friend=r.friend,
-            referrer=r.referrer,
-            code=r.code,
-            source=r.source,
-            state=state,
-            attributed_at=r.attributed_at,
-            order_id=r.order_id,
-            amount_cents=r.amount_cents,
-            converted_at=r.converted_at,
-            hold_until=r.hold_until,
-            rewarded_at=when,
-            reward_key=key,
-            referrer_paid=effect.referrer_paid,
-            friend_paid=effect.friend_paid,
-        )
-    # voided: what it was, and why it ended
-    return attrs.evolve(referral, state=state, voided_at=when, void_reason=effect.reason)
-
-
-def _load_referrals(
-    conn: Connection, ids: list[int], friend_of: Callable[[int], str] | None = None
-) -> dict[int, tuple[int, Referral]]:
-    """``{friend row id: (row version, referral)}``; ``friend_of`` names friends known already.
-
-    Every conversion reads its referral, so the batch's read skips the join
-    that names the friends: the recording transaction knows them.
-    """
-    found = {}
-    for row in fetch(conn, _REFERRALS if friend_of is None else _REFERRALS_OF, (), ids):
-        (
-            friend_id,
-            version,
-            referrer,
-            code,
-            source,
-            state,
-            attributed_at,
-            order_id,
-            amount_cents,
-            converted_at,
-            hold_until,
-            rewarded_at,
-            reward_key,
-            referrer_paid,
-            friend_paid,
-            voided_at,
-            void_reason,
-        ) = row[:17]
-        found[friend_id] = (
-            version,
-            Referral(
-                friend=row[17] if friend_of is None else friend_of(friend_id),
-                referrer=referrer,
-                code=code,
-                source=source,
-                state=_STATES[state],
-                attributed_at=utc(attributed_at),
-                order_id=order_id,
-                amount_cents=amount_cents,
-                converted_at=utc(converted_at),
-                hold_until=utc(hold_until),
-                rewarded_at=utc(rewarded_at),
-                reward_key=reward_key,
-                referrer_paid=referrer_paid,
-                friend_paid=friend_paid,
-                voided_at=utc(voided_at),
-                void_reason=void_reason,
-            ),
-        )
-    return found
 
 
 def _code_owners(
