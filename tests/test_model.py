@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 from datetime import UTC, datetime
 
+import attrs
 import pytest
 
 from advokit import (
@@ -13,6 +15,7 @@ from advokit import (
     AwardPoints,
     ChangeTier,
     DeductPoints,
+    Effect,
     GrantBadge,
     HoldForReview,
     IssueReward,
@@ -23,7 +26,7 @@ from advokit import (
 )
 from advokit.core import codec, jsontext
 from advokit.plugins.challenges import SetChallengeProgress
-from advokit.plugins.referrals import ReferralState, SetReferralState
+from advokit.plugins.referrals import ConvertReferral, VoidReferral
 
 
 def stored_fingerprint(kind: str, advocate: str, data: dict) -> str:
@@ -87,6 +90,18 @@ def test_unchecked_action_equals_the_validated_one():
         unchecked.data["delta"] = 6  # type: ignore[index]
 
 
+class Shade(enum.StrEnum):
+    LIGHT = "light"
+
+
+@attrs.frozen(kw_only=True)
+class Paint(Effect):
+    """A plugin's effect with a str enum field."""
+
+    advocate: str
+    shade: Shade = attrs.field(converter=Shade)
+
+
 EFFECTS = [
     AwardPoints(advocate="cust-1", points=17, reason="purchase.completed"),
     AwardPoints(
@@ -111,14 +126,15 @@ EFFECTS = [
     HoldForReview(reason="velocity: 9 referrals in an hour"),
     Tag(advocate="cust-1", tag="vip", remove=True),
     # plugin effects with tuples and datetimes: written directly too
-    # a str enum field: stored as its text, decoded back into the enum
-    SetReferralState(
+    ConvertReferral(
         friend="cust-2",
-        state=ReferralState.PENDING,
         order_id="o-1",
         amount_cents=2500,
         hold_until=datetime(2026, 7, 1, tzinfo=UTC),
     ),
+    VoidReferral(friend="cust-2", reason="refunded"),
+    # a str enum field: stored as its text, decoded back into the enum
+    Paint(advocate="cust-1", shade=Shade.LIGHT),
     SetChallengeProgress(
         advocate="cust-1",
         challenge="june",

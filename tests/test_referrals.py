@@ -27,7 +27,7 @@ from advokit.plugins.referrals import (
     REFERRAL_SIGNED_UP,
     Referrals,
     ReferralState,
-    SetReferralState,
+    RewardReferral,
     codes_t,
     referrals_t,
 )
@@ -408,7 +408,7 @@ class Shortcut:
     @hookimpl
     def advokit_evaluate(self, ctx, action):
         if action.kind == "review.posted":
-            return [SetReferralState(friend=action.advocate, state=ReferralState.REWARDED)]
+            return [RewardReferral(friend=action.advocate, referrer_paid=100, friend_paid=50)]
         return None
 
 
@@ -420,8 +420,8 @@ def test_a_referral_only_moves_forward_through_its_states(referring):
     message = str(caught.value)
     assert "plugin 'referrals' failed in advokit_apply_effect" in message
     assert (
-        "SetReferralState.state='rewarded' is not valid: expected a move forward from "
-        "zoe's referral, signed_up: pending or voided"
+        "RewardReferral.friend='zoe' is not valid: expected a friend whose referral can become "
+        "rewarded (this one is signed_up: it can become pending or voided)"
     ) in message
     assert referring.referral("zoe").state is ReferralState.SIGNED_UP  # nothing written
     assert referring.balance("zoe") == 0

@@ -17,12 +17,14 @@ __all__ = [
     "REFERRAL_SHARED",
     "REFERRAL_SIGNED_UP",
     "Attribute",
+    "ConvertReferral",
     "Invite",
     "Referral",
     "ReferralCode",
     "ReferralState",
     "ReferralStats",
-    "SetReferralState",
+    "RewardReferral",
+    "VoidReferral",
 ]
 
 REFERRAL_SHARED = "referral.shared"
@@ -130,29 +132,34 @@ class Invite(Effect):
     inbox: str
 
 
-def _state(value: ReferralState | str) -> ReferralState:
-    """``ReferralState(value)``, without the enum lookup when it is one already (nearly always)."""
-    return value if type(value) is ReferralState else ReferralState(value)
+@attrs.frozen(kw_only=True)
+class ConvertReferral(Effect):
+    """``friend``'s qualifying purchase: their referral is held (pending) until ``hold_until``."""
+
+    friend: str
+    order_id: str
+    amount_cents: int | None
+    hold_until: datetime
 
 
 @attrs.frozen(kw_only=True)
-class SetReferralState(Effect):
-    """Move ``friend``'s referral to ``state``, with what the move records.
+class RewardReferral(Effect):
+    """``friend``'s referral is rewarded: each side was paid these points (0: none).
 
-    ``pending``: the converting ``order_id``, ``amount_cents`` and
-    ``hold_until``; ``rewarded``: the points each side is paid,
-    ``referrer_paid`` and ``friend_paid`` (the action's key is kept as the
-    reward's, for a clawback); ``voided``: the ``reason``.
+    The action's key is kept as the reward's, for a clawback.
     """
 
     friend: str
-    state: ReferralState = attrs.field(converter=_state)
-    order_id: str | None = None
-    amount_cents: int | None = None
-    hold_until: datetime | None = None
-    referrer_paid: int | None = None
-    friend_paid: int | None = None
-    reason: str | None = None
+    referrer_paid: int
+    friend_paid: int
+
+
+@attrs.frozen(kw_only=True)
+class VoidReferral(Effect):
+    """``friend``'s referral ends without (or, after a clawback, no longer with) a reward."""
+
+    friend: str
+    reason: str
 
 
 KINDS = (

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -41,12 +40,14 @@ from advokit.plugins.referrals.model import (
     REFERRAL_INVITED,
     REFERRAL_SIGNED_UP,
     Attribute,
+    ConvertReferral,
     Invite,
     Referral,
     ReferralCode,
     ReferralState,
     ReferralStats,
-    SetReferralState,
+    RewardReferral,
+    VoidReferral,
 )
 from advokit.plugins.referrals.rows import MOVED, StoredReferral, load_referrals
 from advokit.plugins.referrals.tables import codes_t, invitations_t, referrals_t, referrers_t
@@ -96,6 +97,8 @@ _REFERRERS = (
 )
 
 Existing = Callable[[EvaluationContext, str], bool]
+#: The effects that move a referral on.
+Move = ConvertReferral | RewardReferral | VoidReferral
 
 
 def earned_before(ctx: EvaluationContext, friend: str) -> bool:
@@ -149,7 +152,7 @@ class Referrals:
         }
     )
     advokit_screens = frozenset({REFERRAL_SIGNED_UP})
-    advokit_applies = (Attribute, SetReferralState, Invite)
+    advokit_applies = (Attribute, ConvertReferral, RewardReferral, VoidReferral, Invite)
 
     def __init__(
         self,
@@ -397,11 +400,7 @@ class Referrals:
         if kind == REFERRAL_DENIED:
             if referral.state is not ReferralState.PENDING:
                 return None
-            return [
-                SetReferralState(
-                    friend=referral.friend, state=ReferralState.VOIDED, reason="denied"
-                )
-            ]
+            return [VoidReferral(friend=referral.friend, reason="denied")]
         if kind == PURCHASED:
             return self._conversion(referral, action, at)
         if kind == REFUNDED:
@@ -419,9 +418,8 @@ class Referrals:
         ):
             return None
         return [
-            SetReferralState(
+            ConvertReferral(
                 friend=referral.friend,
-                state=ReferralState.PENDING,
                 order_id=action.data["order_id"],
                 amount_cents=amount,
                 hold_until=at + self.hold,
@@ -432,17 +430,11 @@ class Referrals:
         if action.data["order_id"] != referral.order_id:
             return None
         if referral.state is ReferralState.PENDING:
-            return [
-                SetReferralState(
-                    friend=referral.friend, state=ReferralState.VOIDED, reason="refunded"
-                )
-            ]
+            return [VoidReferral(friend=referral.friend, reason="refunded")]
         if referral.state is not ReferralState.REWARDED:
             return None  # voided already: a refund arriving again changes nothing
         effects: list[Effect] = [
-            SetReferralState(
-                friend=referral.friend, state=ReferralState.VOIDED, reason="refunded_after_reward"
-            )
+            VoidReferral(friend=referral.friend, reason="refunded_after_reward")
         ]
         if self.clawback is not None and referral.reward_key is not None:
             # everything the approval paid each side (a milestone bonus too, since the
@@ -463,9 +455,6 @@ class Referrals:
             referral.hold_until is not None and at < referral.hold_until
         ):
             return None
-        effects: list[Effect] = [
-            SetReferralState(friend=referral.friend, state=ReferralState.REWARDED)
-        ]
         referrer = referral.referrer
         _, rewarded = self._referrer(view, referrer)  # the referrer's rewarded referrals, ever
         paid = self.referrer_points
@@ -474,7 +463,11 @@ class Referrals:
             times = self._paid(view, referrer)
             if sum(1 for t in times if t > at - period) >= most:
                 paid = 0  # over the cap: the friend is still rewarded
-        effects[0] = attrs.evolve(effects[0], referrer_paid=paid, friend_paid=self.friend_points)
+        effects: list[Effect] = [
+            RewardReferral(
+                friend=referral.friend, referrer_paid=paid, friend_paid=self.friend_points
+            )
+        ]
         if paid:
             effects.append(AwardPoints(advocate=referrer, points=paid, reason="referral.rewarded"))
         bonus = self.milestones.get(rewarded + 1)
@@ -517,7 +510,7 @@ class Referrals:
 
     @hookimpl
     def advokit_apply_effect(
-        self, tx: Transaction, effect: Attribute | SetReferralState | Invite
+        self, tx: Transaction, effect: Attribute | Move | Invite
     ) -> bool | None:
         when = tx.action.occurred_at or tx.now
         if isinstance(effect, Invite):
@@ -564,7 +557,7 @@ class Referrals:
         else:
             if stored is None:
                 raise InvalidValue(
-                    "SetReferralState.friend", effect.friend, "a friend with a referral"
+                    f"{type(effect).__name__}.friend", effect.friend, "a friend with a referral"
                 )
             referral = stored.moved(effect, when, tx.root_key)
             values = {"state": referral.state.value}
@@ -573,13 +566,13 @@ class Referrals:
         # a concurrent attribution or move makes the batch run again
         tx.save(referrals_t, {"friend_id": friend_id}, values, read=referral.version)
         tx.view.remember(_REFERRAL, effect.friend, referral)
-        if isinstance(effect, SetReferralState) and stored is not None:
-            if effect.state is ReferralState.REWARDED:
+        if stored is not None and not isinstance(effect, Attribute):
+            if isinstance(effect, RewardReferral):
                 self._count(tx, referral.referrer, +1)
                 if referral.referrer_paid:
                     paid = self._paid(tx.view, referral.referrer)
                     tx.view.remember(_PAID, referral.referrer, (*paid, when))
-            elif effect.state is ReferralState.VOIDED and stored.state is ReferralState.REWARDED:
+            elif isinstance(effect, VoidReferral) and stored.state is ReferralState.REWARDED:
                 self._count(tx, referral.referrer, -1)  # clawed back: no longer a success
                 paid = list(self._paid(tx.view, referral.referrer))
                 if referral.rewarded_at in paid:

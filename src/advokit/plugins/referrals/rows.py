@@ -18,7 +18,13 @@ from sqlalchemy.engine import Connection
 from advokit.core.errors import InvalidValue
 from advokit.core.store.driver import fetch
 from advokit.core.store.types import utc
-from advokit.plugins.referrals.model import Referral, ReferralState, SetReferralState
+from advokit.plugins.referrals.model import (
+    ConvertReferral,
+    Referral,
+    ReferralState,
+    RewardReferral,
+    VoidReferral,
+)
 from advokit.plugins.referrals.tables import referrals_t
 
 __all__ = ["MOVED", "StoredReferral", "load_referrals"]
@@ -38,6 +44,11 @@ _MOVES = {
     ReferralState.VOIDED: frozenset(),
 }
 _STATES = {state.value: state for state in ReferralState}
+_STATE_AFTER = {
+    ConvertReferral: ReferralState.PENDING,
+    RewardReferral: ReferralState.REWARDED,
+    VoidReferral: ReferralState.VOIDED,
+}
 
 #: A referral's columns, with its referrer's external id (``a``).
 _COLUMNS = (
@@ -103,17 +114,20 @@ class StoredReferral(NamedTuple):
             void_reason=self.void_reason,
         )
 
-    def moved(self, effect: SetReferralState, when: datetime, key: str) -> StoredReferral:
+    def moved(
+        self, effect: ConvertReferral | RewardReferral | VoidReferral, when: datetime, key: str
+    ) -> StoredReferral:
         """The referral after ``effect``, at ``when``, by the action keyed ``key``."""
-        state = effect.state
+        state = _STATE_AFTER[type(effect)]
         if state not in _MOVES[self.state]:
             allowed = " or ".join(sorted(_MOVES[self.state])) or "nothing: it stays voided"
             raise InvalidValue(
-                "SetReferralState.state",
-                state.value,
-                f"a move forward from {self.friend}'s referral, {self.state.value}: {allowed}",
+                f"{type(effect).__name__}.friend",
+                self.friend,
+                f"a friend whose referral can become {state.value} "
+                f"(this one is {self.state.value}: it can become {allowed})",
             )
-        if state is ReferralState.PENDING:
+        if isinstance(effect, ConvertReferral):
             return self._replace(
                 state=state,
                 order_id=effect.order_id,
@@ -121,7 +135,7 @@ class StoredReferral(NamedTuple):
                 converted_at=when,
                 hold_until=effect.hold_until,
             )
-        if state is ReferralState.REWARDED:
+        if isinstance(effect, RewardReferral):
             return self._replace(
                 state=state,
                 rewarded_at=when,
