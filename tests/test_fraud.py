@@ -17,7 +17,7 @@ from advokit import (
     Tag,
     hookimpl,
 )
-from advokit.plugins.fraud import Fraud, Signal, fingerprints_t, inbox
+from advokit.plugins.fraud import Fraud, Signal, conversions_t, fingerprints_t, inbox
 from advokit.plugins.fraud.emails import edit_distance, is_disposable
 from advokit.plugins.referrals import REFERRAL_SIGNED_UP, Referrals, ReferralState
 from advokit.testing import register_plugin
@@ -239,6 +239,54 @@ def test_a_denied_reward_voids_the_referral_and_is_not_asked_again(program, advo
     assert (program.balance("alice"), program.balance("bob")) == (0, 0)
 
 
+def purchase(friend, order, occurred_at=None, **data):
+    return Action(
+        kind="purchase.completed",
+        advocate=friend,
+        key=order,
+        data={"order_id": order, "total_cents": 2500, **data},
+        occurred_at=occurred_at,
+    )
+
+
+def test_the_friend_converting_after_the_address_limit_waits_for_a_person(
+    make_program, database_url, advokit_clock
+):
+    program = build(make_program, database_url, ip_velocity=(2, timedelta(days=1)))
+    friends = [f"friend-{n}" for n in range(5)]
+    program.enroll_many(Advocate(external_id=f) for f in friends)
+    for n, friend in enumerate(friends):
+        program.record(signup(friend, f"s-{n}", referrer=["alice", "bob", "carol"][n % 3]))
+    program.record(purchase("friend-0", "o-0", ip=IP))
+    earlier = advokit_clock.now
+    advokit_clock.advance(hours=2)
+    program.record_many(  # the address's 2nd and 3rd conversions, in one batch
+        [
+            purchase("friend-1", "o-1", ip=IP, occurred_at=earlier + timedelta(hours=1)),
+            purchase("friend-2", "o-2", ip=IP),
+        ]
+    )
+    program.record(purchase("friend-3", "o-3", ip="198.51.100.4"))  # another address
+    program.record(purchase("friend-0", "o-0b", ip=IP))  # no conversion: counted once
+    advokit_clock.advance(days=2)
+    program.record(purchase("friend-4", "o-4", ip=IP))  # the window has passed
+
+    advokit_clock.advance(days=15)
+    outcomes = {o.advocate: o for o in program.tick().outcomes}
+    held = outcomes.pop("friend-2")
+    assert held.status is Status.HELD
+    assert held.reasons == ("fraud score 60 >= 50: velocity.ip (+60)",)
+    assert {f: o.status for f, o in outcomes.items()} == {
+        f: Status.APPLIED for f in ("friend-0", "friend-1", "friend-3", "friend-4")
+    }
+    assert program.referral("friend-2").state is ReferralState.PENDING
+    (queued,) = program.review_queue()
+    assert (queued.action.key, queued.reasons) == (held.key, held.reasons)
+    with program.engine.connect() as conn:
+        stored = conn.execute(sa.select(conversions_t.c.ip)).scalars().all()
+    assert len(stored) == 5 and IP not in stored and all(len(d) == 32 for d in stored)
+
+
 # --------------------------------------------------------------------------- settings and helpers
 
 
@@ -251,6 +299,7 @@ def test_a_denied_reward_voids_the_referral_and_is_not_asked_again(program, advo
         ({"weights": {"cycle": -1}}, "Fraud.weights"),
         ({"velocity": (0, timedelta(days=1))}, "Fraud.velocity"),
         ({"velocity": 5}, "Fraud.velocity"),
+        ({"ip_velocity": (3, timedelta(0))}, "Fraud.ip_velocity"),
         ({"similar_within": -1}, "Fraud.similar_within"),
         ({"signals": ["not callable"]}, "Fraud.signals"),
     ],

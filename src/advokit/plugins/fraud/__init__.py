@@ -29,14 +29,26 @@ Fingerprints are kept as digests (no address or device id is stored), from
 the ``device_id``, ``ip`` and ``user_agent`` data of ``referral.shared``,
 ``referral.signed_up`` and ``purchase.completed`` actions.
 
-Trust: an advocate tagged ``untrusted`` never has referral rewards approved
-without a person: the tick's ``referral.approved`` is held for review.
+Approvals: the tick's ``referral.approved`` is held for a person when the
+friend converted from an address (the ``ip`` of the qualifying purchase)
+that more than ``ip_velocity`` friends converted from in its window
+(``velocity.ip``), or when an advocate of the referral is tagged
+``untrusted``.
 """
 
 from __future__ import annotations
 
 from advokit.plugins.fraud.emails import disposable_domains, inbox
 from advokit.plugins.fraud.plugin import SIGNALS, Fraud, Seen, Signal
-from advokit.plugins.fraud.tables import fingerprints_t
+from advokit.plugins.fraud.tables import conversions_t, fingerprints_t
 
-__all__ = ["SIGNALS", "Fraud", "Seen", "Signal", "disposable_domains", "fingerprints_t", "inbox"]
+__all__ = [
+    "SIGNALS",
+    "Fraud",
+    "Seen",
+    "Signal",
+    "conversions_t",
+    "disposable_domains",
+    "fingerprints_t",
+    "inbox",
+]

@@ -18,8 +18,9 @@ from advokit.core.errors import ConfigurationError, one_of
 from advokit.core.registry import Register
 from advokit.core.store import queries as q
 from advokit.core.store.driver import fetch
+from advokit.core.store.types import utc
 from advokit.plugins.fraud import emails
-from advokit.plugins.fraud.tables import fingerprints_t
+from advokit.plugins.fraud.tables import conversions_t, fingerprints_t
 from advokit.plugins.referrals import REFERRAL_APPROVED, REFERRAL_SIGNED_UP, Attribute, Referrals
 from advokit.plugins.referrals.tables import referrals_t
 
@@ -34,6 +35,7 @@ SIGNALS: Mapping[str, int] = {
     "cycle": 100,  # the friend referred the referrer, directly or further up
     "same.ip_user_agent": 60,  # same address and browser as the referrer
     "velocity.referrer": 60,  # the referrer brought more friends than allowed in the window
+    "velocity.ip": 60,  # (approvals) more friends converted from the address than allowed
     "disposable_email": 40,
     "similar.email": 30,
     "similar.name": 30,
@@ -41,6 +43,11 @@ SIGNALS: Mapping[str, int] = {
 
 _FINGERPRINTS = ("fraud", "fingerprints")
 _ATTRIBUTIONS = ("fraud", "attributions")
+_CONVERSION = ("fraud", "conversion")
+_FROM_ADDRESS = ("fraud", "from address")
+_LOAD_CONVERSIONS = (
+    f"SELECT friend_id, ip, converted_at FROM {conversions_t.name} WHERE friend_id IN (*)"
+)
 _LOAD_FINGERPRINTS = (
     f"SELECT advocate_id, kind, value FROM {fingerprints_t.name} WHERE advocate_id IN (*)"
 )
@@ -68,6 +75,7 @@ class Seen(Effect):
     advocate: str
     fingerprints: tuple[tuple[str, str], ...] = ()  # (kind, digest)
     referred_by: str | None = None
+    converted_from: str | None = None  # the digest of the address a friend converted from
 
 
 class Fraud:
@@ -78,6 +86,9 @@ class Fraud:
         reject_at: a signup whose score reaches it is rejected.
         weights: weights replacing the defaults of :data:`SIGNALS` (0 turns a signal off).
         velocity: at most ``(n, window)`` referrals per referrer; the next one is a signal.
+        ip_velocity: at most ``(n, window)`` friends converting from one address (the
+            ``ip`` of their qualifying ``purchase.completed``); the reward of the next
+            one is a signal when it is approved.
         similar_within: the edit distance under which two emails or names look alike.
         disposable_domains: more disposable email domains, besides the shipped list.
         signals: extra checks, ``check(ctx, action, referrer) -> Signal | None``.
@@ -97,6 +108,7 @@ class Fraud:
         reject_at: int = 100,
         weights: Mapping[str, int] | None = None,
         velocity: tuple[int, timedelta] = (5, timedelta(days=1)),
+        ip_velocity: tuple[int, timedelta] = (3, timedelta(days=1)),
         similar_within: int = 2,
         disposable_domains: Iterable[str] = (),
         signals: Iterable[SignalCheck] = (),
@@ -112,19 +124,11 @@ class Fraud:
                 raise ConfigurationError("Fraud.weights", reason, one_of(SIGNALS))
             if not v.is_int(weight) or weight < 0:
                 raise ConfigurationError(f"Fraud.weights[{reason!r}]", weight, "0 or more")
-        if (
-            not isinstance(velocity, tuple)
-            or len(velocity) != 2
-            or not v.is_int(velocity[0])
-            or velocity[0] < 1
-            or not isinstance(velocity[1], timedelta)
-            or velocity[1] <= timedelta(0)
-        ):
-            raise ConfigurationError(
-                "Fraud.velocity",
-                velocity,
-                "(most referrals, window), such as (5, timedelta(days=1))",
-            )
+        for field, limit in (("velocity", velocity), ("ip_velocity", ip_velocity)):
+            if not _is_limit(limit):
+                raise ConfigurationError(
+                    f"Fraud.{field}", limit, "(most, window), such as (5, timedelta(days=1))"
+                )
         if not v.is_int(similar_within) or similar_within < 0:
             raise ConfigurationError("Fraud.similar_within", similar_within, "0 or more")
         checks = tuple(signals)
@@ -135,6 +139,7 @@ class Fraud:
         self.reject_at = reject_at
         self.weights = {**SIGNALS, **weights}
         self.most, self.window = velocity
+        self.ip_most, self.ip_window = ip_velocity
         self.similar_within = similar_within
         self.disposable = emails.disposable_domains() | {
             d.strip().lower() for d in disposable_domains
@@ -256,7 +261,10 @@ class Fraud:
         return load
 
     def _approval(self, ctx: EvaluationContext, action: Action) -> Verdict | None:
-        """Rewards of an untrusted advocate wait for a person."""
+        """Rewards of an untrusted advocate, or scoring ``review_at``, wait for a person.
+
+        An approval is held, never rejected: refusing a reward is a person's call.
+        """
         assert self._referrals is not None
         referral = self._referrals.referral_of(ctx.view, action.advocate)
         if referral is None:
@@ -264,7 +272,29 @@ class Fraud:
         for advocate in (referral.referrer, referral.friend):
             if self.untrusted_tag in ctx.view.tags(advocate):
                 return Verdict.hold(f"fraud: {advocate!r} is {self.untrusted_tag}")
-        return None
+        signals = [s for s in self.approval_signals(ctx, referral.friend) if s.weight]
+        score = sum(s.weight for s in signals)
+        if score < self.review_at:
+            return None
+        listed = ", ".join(f"{s.reason} (+{s.weight})" for s in signals)
+        return Verdict.hold(f"fraud score {score} >= {self.review_at}: {listed}")
+
+    def approval_signals(self, ctx: EvaluationContext, friend: str) -> list[Signal]:
+        """Every signal found on the approval of ``friend``'s referral reward."""
+        found: list[Signal] = []
+        converted = ctx.view.memo(_CONVERSION, friend, _load_conversions)
+        if converted is not None:
+            address, at = converted
+            since = at - self.ip_window
+            program = ctx.program.name
+            count = ctx.view.lookup(
+                _FROM_ADDRESS,
+                (address, since, at),
+                lambda conn, key: _count_conversions(conn, program, *key),
+            )
+            if count > self.ip_most:  # this one is the (n+1)th from the address, or later
+                found.append(Signal("velocity.ip", self.weights["velocity.ip"]))
+        return found
 
     # -- remembering what later signups are compared with
 
@@ -273,15 +303,29 @@ class Fraud:
         data = action.data
         if action.kind != REFERRAL_SIGNED_UP and "ip" not in data and "device_id" not in data:
             return None  # most purchases: nothing to remember
+        assert self._referrals is not None
         prints = tuple(_fingerprints(data))
-        referred_by = None
+        referred_by = converted_from = None
         if action.kind == REFERRAL_SIGNED_UP:
-            assert self._referrals is not None
             found = self._referrals.attribution(ctx, action, screening=False)
             referred_by = found.referrer if isinstance(found, Attribute) else None
-        if not prints and referred_by is None:
+        elif (
+            action.kind == "purchase.completed"
+            and isinstance(data.get("ip"), str)
+            and data["ip"]
+            and self._referrals.conversion(ctx, action) is not None
+        ):
+            converted_from = _digest(data["ip"])
+        if not prints and referred_by is None and converted_from is None:
             return None
-        return [Seen(advocate=action.advocate, fingerprints=prints, referred_by=referred_by)]
+        return [
+            Seen(
+                advocate=action.advocate,
+                fingerprints=prints,
+                referred_by=referred_by,
+                converted_from=converted_from,
+            )
+        ]
 
     @hookimpl
     def advokit_apply_effect(self, tx: Transaction, effect: Seen) -> bool:
@@ -301,7 +345,30 @@ class Fraud:
             referrer = effect.referred_by
             times = view.memo(_ATTRIBUTIONS, referrer, self._attributions(tx.now)) or ()
             view.remember(_ATTRIBUTIONS, referrer, (*times, when))
+        if effect.converted_from is not None:  # counted for the address's velocity
+            tx.insert(
+                conversions_t,
+                {
+                    "friend_id": view.advocate_id(effect.advocate),
+                    "program": tx.program.name,
+                    "ip": effect.converted_from,
+                    "converted_at": when,
+                },
+                unique=("friend_id",),  # a friend converts once
+            )
+            view.remember(_CONVERSION, effect.advocate, (effect.converted_from, when))
         return True
+
+
+def _is_limit(limit: Any) -> bool:
+    return (
+        isinstance(limit, tuple)
+        and len(limit) == 2
+        and v.is_int(limit[0])
+        and limit[0] >= 1
+        and isinstance(limit[1], timedelta)
+        and limit[1] > timedelta(0)
+    )
 
 
 def _fingerprints(data: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
@@ -316,6 +383,31 @@ def _fingerprints(data: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
 
 def _digest(value: str) -> str:
     return hashlib.blake2b(value.encode(), digest_size=16).hexdigest()
+
+
+def _load_conversions(conn: Connection, ids: list[int]) -> dict[int, tuple[str, datetime]]:
+    """The address (digest) each friend converted from, and when."""
+    return {
+        friend_id: (address, utc(converted_at))  # type: ignore[misc]
+        for friend_id, address, converted_at in fetch(conn, _LOAD_CONVERSIONS, (), ids)
+    }
+
+
+def _count_conversions(
+    conn: Connection, program: str, address: str, since: datetime, until: datetime
+) -> int:
+    """Friends who converted from ``address`` after ``since``, up to ``until`` included."""
+    c = conversions_t.c
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).where(
+                c.program == program,
+                c.ip == address,
+                c.converted_at > since,
+                c.converted_at <= until,
+            )
+        ).scalar_one()
+    )
 
 
 def _load_fingerprints(conn: Connection, ids: list[int]) -> dict[int, frozenset[tuple[str, str]]]:

@@ -402,14 +402,27 @@ class Referrals:
                 return None
             return [VoidReferral(friend=referral.friend, reason="denied")]
         if kind == PURCHASED:
-            return self._conversion(referral, action, at)
+            converted = self._conversion(referral, action, at)
+            return None if converted is None else [converted]
         if kind == REFUNDED:
             return self._refund(referral, action)
         return self._approval(ctx.view, referral, at)  # REFERRAL_APPROVED
 
+    def conversion(self, ctx: EvaluationContext, action: Action) -> ConvertReferral | None:
+        """The move a ``purchase.completed`` makes its advocate's referral, if it converts it.
+
+        For other plugins too (the fraud plugin keeps the address a friend
+        converted from). None when the advocate was not referred, has
+        converted already, or the purchase does not qualify.
+        """
+        referral = self._referral(ctx.view, action.advocate)
+        if referral is None:
+            return None
+        return self._conversion(referral, action, action.occurred_at or ctx.now)
+
     def _conversion(
         self, referral: StoredReferral, action: Action, at: datetime
-    ) -> list[Effect] | None:
+    ) -> ConvertReferral | None:
         amount = action.data.get("total_cents")
         if (
             referral.state is not ReferralState.SIGNED_UP
@@ -417,14 +430,12 @@ class Referrals:
             or (self.minimum_cents and (amount is None or amount < self.minimum_cents))
         ):
             return None
-        return [
-            ConvertReferral(
-                friend=referral.friend,
-                order_id=action.data["order_id"],
-                amount_cents=amount,
-                hold_until=at + self.hold,
-            )
-        ]
+        return ConvertReferral(
+            friend=referral.friend,
+            order_id=action.data["order_id"],
+            amount_cents=amount,
+            hold_until=at + self.hold,
+        )
 
     def _refund(self, referral: StoredReferral, action: Action) -> list[Effect] | None:
         if action.data["order_id"] != referral.order_id:
