@@ -43,9 +43,9 @@ from typing import Any
 from advokit import Action, Program, hookimpl
 from advokit.plugins.fraud import Fraud
 from advokit.plugins.fraud.plugin import MIGRATIONS as FRAUD_MIGRATIONS
-from advokit.plugins.fraud.plugin import _digest
 from advokit.plugins.points import Points, PointsRule
 from advokit.plugins.referrals import KINDS, Referrals
+from advokit.plugins.referrals.digests import digest
 from advokit.plugins.referrals.plugin import MIGRATIONS as REFERRALS_MIGRATIONS
 
 PROGRAM = "bench"
@@ -139,7 +139,7 @@ def build_database(path: Path, referrers: int, referrals: int, friends: int, see
         (
             (
                 i + 1,
-                _digest(f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}\n{BROWSER}"),
+                digest(f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}\n{BROWSER}"),
                 PROGRAM,
                 now,
             )
@@ -210,7 +210,11 @@ def workload(referrers: int, friends: int, seed: int) -> tuple[list[Action], lis
                 kind="purchase.completed",
                 advocate=friend,
                 key=f"order-{friend}",
-                data={"order_id": f"order-{friend}", "total_cents": rng.randrange(500, 5000)},
+                data={
+                    "order_id": f"order-{friend}",
+                    "total_cents": rng.randrange(500, 5000),
+                    "ip": f"198.51.100.{rng.randrange(256)}",  # kept for the velocity per address
+                },
             )
         )
     return signups, purchases

@@ -17,9 +17,9 @@ from advokit import (
     Tag,
     hookimpl,
 )
-from advokit.plugins.fraud import Fraud, Signal, conversions_t, fingerprints_t, inbox
+from advokit.plugins.fraud import Fraud, Signal, fingerprints_t, inbox
 from advokit.plugins.fraud.emails import edit_distance, is_disposable
-from advokit.plugins.referrals import REFERRAL_SIGNED_UP, Referrals, ReferralState
+from advokit.plugins.referrals import REFERRAL_SIGNED_UP, Referrals, ReferralState, referrals_t
 from advokit.testing import register_plugin
 
 IP, FIREFOX, SAFARI = "203.0.113.7", "Mozilla/5.0 Firefox/131.0", "Mozilla/5.0 Safari/605.1"
@@ -282,7 +282,10 @@ def test_the_friend_converting_after_the_address_limit_waits_for_a_person(
     (queued,) = program.review_queue()
     assert (queued.action.key, queued.reasons) == (held.key, held.reasons)
     with program.engine.connect() as conn:
-        stored = conn.execute(sa.select(conversions_t.c.ip)).scalars().all()
+        query = sa.select(referrals_t.c.converted_from).where(
+            referrals_t.c.converted_from.isnot(None)
+        )
+        stored = conn.execute(query).scalars().all()
     assert len(stored) == 5 and IP not in stored and all(len(d) == 32 for d in stored)
 
 

@@ -171,7 +171,6 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         badges.awards_t,
         challenges.progress_t,
         challenges.enrolments_t,
-        fraud.conversions_t,
         fraud.fingerprints_t,
         leaderboards.scores_t,
         leaderboards.cursor_t,

@@ -40,14 +40,13 @@ from __future__ import annotations
 
 from advokit.plugins.fraud.emails import disposable_domains, inbox
 from advokit.plugins.fraud.plugin import SIGNALS, Fraud, Seen, Signal
-from advokit.plugins.fraud.tables import conversions_t, fingerprints_t
+from advokit.plugins.fraud.tables import fingerprints_t
 
 __all__ = [
     "SIGNALS",
     "Fraud",
     "Seen",
     "Signal",
-    "conversions_t",
     "disposable_domains",
     "fingerprints_t",
     "inbox",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,10 +17,16 @@ from advokit.core.errors import ConfigurationError, one_of
 from advokit.core.registry import Register
 from advokit.core.store import queries as q
 from advokit.core.store.driver import fetch
-from advokit.core.store.types import utc
 from advokit.plugins.fraud import emails
-from advokit.plugins.fraud.tables import conversions_t, fingerprints_t
-from advokit.plugins.referrals import REFERRAL_APPROVED, REFERRAL_SIGNED_UP, Attribute, Referrals
+from advokit.plugins.fraud.tables import fingerprints_t
+from advokit.plugins.referrals import (
+    REFERRAL_APPROVED,
+    REFERRAL_SIGNED_UP,
+    Attribute,
+    Referral,
+    Referrals,
+)
+from advokit.plugins.referrals.digests import digest
 from advokit.plugins.referrals.tables import referrals_t
 
 __all__ = ["SIGNALS", "Fraud", "Signal"]
@@ -43,11 +48,7 @@ SIGNALS: Mapping[str, int] = {
 
 _FINGERPRINTS = ("fraud", "fingerprints")
 _ATTRIBUTIONS = ("fraud", "attributions")
-_CONVERSION = ("fraud", "conversion")
 _FROM_ADDRESS = ("fraud", "from address")
-_LOAD_CONVERSIONS = (
-    f"SELECT friend_id, ip, converted_at FROM {conversions_t.name} WHERE friend_id IN (*)"
-)
 _LOAD_FINGERPRINTS = (
     f"SELECT advocate_id, kind, value FROM {fingerprints_t.name} WHERE advocate_id IN (*)"
 )
@@ -75,7 +76,6 @@ class Seen(Effect):
     advocate: str
     fingerprints: tuple[tuple[str, str], ...] = ()  # (kind, digest)
     referred_by: str | None = None
-    converted_from: str | None = None  # the digest of the address a friend converted from
 
 
 class Fraud:
@@ -208,8 +208,8 @@ class Fraud:
         if mine.name and theirs.name and self._alike(mine.name.lower(), theirs.name.lower()):
             found.append(Signal("similar.name", weight["similar.name"]))
         seen = view.memo(_FINGERPRINTS, referrer, _load_fingerprints) or frozenset()
-        for kind, digest in _fingerprints(action.data):
-            if (kind, digest) in seen:
+        for kind, hashed in _fingerprints(action.data):
+            if (kind, hashed) in seen:
                 reason = "same.device" if kind == "device" else "same.ip_user_agent"
                 found.append(Signal(reason, weight[reason]))
         at = action.occurred_at or ctx.now
@@ -272,19 +272,18 @@ class Fraud:
         for advocate in (referral.referrer, referral.friend):
             if self.untrusted_tag in ctx.view.tags(advocate):
                 return Verdict.hold(f"fraud: {advocate!r} is {self.untrusted_tag}")
-        signals = [s for s in self.approval_signals(ctx, referral.friend) if s.weight]
+        signals = [s for s in self.approval_signals(ctx, referral) if s.weight]
         score = sum(s.weight for s in signals)
         if score < self.review_at:
             return None
         listed = ", ".join(f"{s.reason} (+{s.weight})" for s in signals)
         return Verdict.hold(f"fraud score {score} >= {self.review_at}: {listed}")
 
-    def approval_signals(self, ctx: EvaluationContext, friend: str) -> list[Signal]:
-        """Every signal found on the approval of ``friend``'s referral reward."""
+    def approval_signals(self, ctx: EvaluationContext, referral: Referral) -> list[Signal]:
+        """Every signal found on the approval of ``referral``'s rewards."""
         found: list[Signal] = []
-        converted = ctx.view.memo(_CONVERSION, friend, _load_conversions)
-        if converted is not None:
-            address, at = converted
+        address, at = referral.converted_from, referral.converted_at
+        if address is not None and at is not None:
             since = at - self.ip_window
             program = ctx.program.name
             count = ctx.view.lookup(
@@ -303,39 +302,25 @@ class Fraud:
         data = action.data
         if action.kind != REFERRAL_SIGNED_UP and "ip" not in data and "device_id" not in data:
             return None  # most purchases: nothing to remember
-        assert self._referrals is not None
         prints = tuple(_fingerprints(data))
-        referred_by = converted_from = None
+        referred_by = None
         if action.kind == REFERRAL_SIGNED_UP:
+            assert self._referrals is not None
             found = self._referrals.attribution(ctx, action, screening=False)
             referred_by = found.referrer if isinstance(found, Attribute) else None
-        elif (
-            action.kind == "purchase.completed"
-            and isinstance(data.get("ip"), str)
-            and data["ip"]
-            and self._referrals.conversion(ctx, action) is not None
-        ):
-            converted_from = _digest(data["ip"])
-        if not prints and referred_by is None and converted_from is None:
+        if not prints and referred_by is None:
             return None
-        return [
-            Seen(
-                advocate=action.advocate,
-                fingerprints=prints,
-                referred_by=referred_by,
-                converted_from=converted_from,
-            )
-        ]
+        return [Seen(advocate=action.advocate, fingerprints=prints, referred_by=referred_by)]
 
     @hookimpl
     def advokit_apply_effect(self, tx: Transaction, effect: Seen) -> bool:
         view, when = tx.view, tx.action.occurred_at or tx.now
         if effect.fingerprints:
             advocate_id = view.advocate_id(effect.advocate)
-            for kind, digest in effect.fingerprints:
+            for kind, hashed in effect.fingerprints:
                 tx.add(
                     fingerprints_t,
-                    {"advocate_id": advocate_id, "kind": kind, "value": digest},
+                    {"advocate_id": advocate_id, "kind": kind, "value": hashed},
                     {"seen": 1},
                     {"program": tx.program.name, "last_seen_at": when},
                 )
@@ -345,18 +330,6 @@ class Fraud:
             referrer = effect.referred_by
             times = view.memo(_ATTRIBUTIONS, referrer, self._attributions(tx.now)) or ()
             view.remember(_ATTRIBUTIONS, referrer, (*times, when))
-        if effect.converted_from is not None:  # counted for the address's velocity
-            tx.insert(
-                conversions_t,
-                {
-                    "friend_id": view.advocate_id(effect.advocate),
-                    "program": tx.program.name,
-                    "ip": effect.converted_from,
-                    "converted_at": when,
-                },
-                unique=("friend_id",),  # a friend converts once
-            )
-            view.remember(_CONVERSION, effect.advocate, (effect.converted_from, when))
         return True
 
 
@@ -375,34 +348,22 @@ def _fingerprints(data: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
     """The digests an action's data carries: its device, and its address with its browser."""
     device = data.get("device_id")
     if isinstance(device, str) and device:
-        yield "device", _digest(device)
+        yield "device", digest(device)
     ip, agent = data.get("ip"), data.get("user_agent")
     if isinstance(ip, str) and ip and isinstance(agent, str) and agent:
-        yield "ip_user_agent", _digest(f"{ip}\n{agent}")
-
-
-def _digest(value: str) -> str:
-    return hashlib.blake2b(value.encode(), digest_size=16).hexdigest()
-
-
-def _load_conversions(conn: Connection, ids: list[int]) -> dict[int, tuple[str, datetime]]:
-    """The address (digest) each friend converted from, and when."""
-    return {
-        friend_id: (address, utc(converted_at))  # type: ignore[misc]
-        for friend_id, address, converted_at in fetch(conn, _LOAD_CONVERSIONS, (), ids)
-    }
+        yield "ip_user_agent", digest(f"{ip}\n{agent}")
 
 
 def _count_conversions(
     conn: Connection, program: str, address: str, since: datetime, until: datetime
 ) -> int:
     """Friends who converted from ``address`` after ``since``, up to ``until`` included."""
-    c = conversions_t.c
+    c = referrals_t.c
     return int(
         conn.execute(
             sa.select(sa.func.count()).where(
                 c.program == program,
-                c.ip == address,
+                c.converted_from == address,
                 c.converted_at > since,
                 c.converted_at <= until,
             )

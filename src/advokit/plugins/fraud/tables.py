@@ -1,5 +1,4 @@
-"""The fraud plugin's tables: the fingerprints (hashed) each advocate was seen with, and
-the address (hashed) each referred friend converted from."""
+"""The fraud plugin's table: the fingerprints (hashed) each advocate was seen with."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ from sqlmodel import SQLModel
 
 from advokit.core.store.types import UTCDateTime
 
-__all__ = ["conversions_t", "fingerprints_t"]
+__all__ = ["fingerprints_t"]
 
 fingerprints_t = sa.Table(
     "fraud_fingerprints",
@@ -21,15 +20,4 @@ fingerprints_t = sa.Table(
     sa.Column("program", sa.String(100), nullable=False),
     sa.Column("seen", sa.BigInteger, nullable=False),
     sa.Column("last_seen_at", UTCDateTime(), nullable=False),
-)
-
-conversions_t = sa.Table(
-    "fraud_conversions",
-    SQLModel.metadata,
-    sa.Column("friend_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), primary_key=True),
-    sa.Column("program", sa.String(100), nullable=False),
-    sa.Column("ip", sa.String(64), nullable=False),  # a digest: no address is kept
-    sa.Column("converted_at", UTCDateTime(), nullable=False),
-    # what the velocity per address counts: conversions from one address in a window
-    sa.Index("ix_fraud_conversions_ip", "program", "ip", "converted_at"),
 )

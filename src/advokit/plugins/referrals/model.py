@@ -88,6 +88,7 @@ class Referral:
     order_id: str | None = None
     amount_cents: int | None = None
     converted_at: datetime | None = None
+    converted_from: str | None = None  # a digest of the converting purchase's ip, if it had one
     hold_until: datetime | None = None
     rewarded_at: datetime | None = None
     reward_key: str | None = None
@@ -134,12 +135,16 @@ class Invite(Effect):
 
 @attrs.frozen(kw_only=True)
 class ConvertReferral(Effect):
-    """``friend``'s qualifying purchase: their referral is held (pending) until ``hold_until``."""
+    """``friend``'s qualifying purchase: their referral is held (pending) until ``hold_until``.
+
+    ``converted_from`` is the digest of the purchase's ``ip``, if it had one.
+    """
 
     friend: str
     order_id: str
     amount_cents: int | None
     hold_until: datetime
+    converted_from: str | None = None
 
 
 @attrs.frozen(kw_only=True)

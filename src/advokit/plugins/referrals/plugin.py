@@ -32,6 +32,7 @@ from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert, fetch
 from advokit.core.store.types import utc
 from advokit.plugins.referrals import codes
+from advokit.plugins.referrals.digests import digest
 from advokit.plugins.referrals.emails import inbox
 from advokit.plugins.referrals.model import (
     KINDS,
@@ -408,18 +409,6 @@ class Referrals:
             return self._refund(referral, action)
         return self._approval(ctx.view, referral, at)  # REFERRAL_APPROVED
 
-    def conversion(self, ctx: EvaluationContext, action: Action) -> ConvertReferral | None:
-        """The move a ``purchase.completed`` makes its advocate's referral, if it converts it.
-
-        For other plugins too (the fraud plugin keeps the address a friend
-        converted from). None when the advocate was not referred, has
-        converted already, or the purchase does not qualify.
-        """
-        referral = self._referral(ctx.view, action.advocate)
-        if referral is None:
-            return None
-        return self._conversion(referral, action, action.occurred_at or ctx.now)
-
     def _conversion(
         self, referral: StoredReferral, action: Action, at: datetime
     ) -> ConvertReferral | None:
@@ -430,11 +419,14 @@ class Referrals:
             or (self.minimum_cents and (amount is None or amount < self.minimum_cents))
         ):
             return None
+        address = action.data.get("ip")
         return ConvertReferral(
             friend=referral.friend,
             order_id=action.data["order_id"],
             amount_cents=amount,
             hold_until=at + self.hold,
+            # kept as a digest, for the fraud plugin's velocity per address
+            converted_from=digest(address) if isinstance(address, str) and address else None,
         )
 
     def _refund(self, referral: StoredReferral, action: Action) -> list[Effect] | None:

@@ -32,7 +32,13 @@ __all__ = ["MOVED", "StoredReferral", "load_referrals"]
 #: The columns a move to each state writes (besides the state).
 MOVED = {
     ReferralState.SIGNED_UP: (),
-    ReferralState.PENDING: ("order_id", "amount_cents", "converted_at", "hold_until"),
+    ReferralState.PENDING: (
+        "order_id",
+        "amount_cents",
+        "converted_at",
+        "converted_from",
+        "hold_until",
+    ),
     ReferralState.REWARDED: ("rewarded_at", "reward_key", "referrer_paid", "friend_paid"),
     ReferralState.VOIDED: ("voided_at", "void_reason"),
 }
@@ -53,8 +59,8 @@ _STATE_AFTER = {
 #: A referral's columns, with its referrer's external id (``a``).
 _COLUMNS = (
     "r.friend_id, r.version, a.external_id, r.code, r.source, r.state, r.attributed_at,"
-    " r.order_id, r.amount_cents, r.converted_at, r.hold_until, r.rewarded_at, r.reward_key,"
-    " r.referrer_paid, r.friend_paid, r.voided_at, r.void_reason"
+    " r.order_id, r.amount_cents, r.converted_at, r.converted_from, r.hold_until,"
+    " r.rewarded_at, r.reward_key, r.referrer_paid, r.friend_paid, r.voided_at, r.void_reason"
 )
 #: Referrals of friends whose external ids the caller knows (a batch's).
 _REFERRALS_OF = (
@@ -85,6 +91,7 @@ class StoredReferral(NamedTuple):
     order_id: str | None = None
     amount_cents: int | None = None
     converted_at: datetime | None = None
+    converted_from: str | None = None
     hold_until: datetime | None = None
     rewarded_at: datetime | None = None
     reward_key: str | None = None
@@ -105,6 +112,7 @@ class StoredReferral(NamedTuple):
             order_id=self.order_id,
             amount_cents=self.amount_cents,
             converted_at=self.converted_at,
+            converted_from=self.converted_from,
             hold_until=self.hold_until,
             rewarded_at=self.rewarded_at,
             reward_key=self.reward_key,
@@ -133,6 +141,7 @@ class StoredReferral(NamedTuple):
                 order_id=effect.order_id,
                 amount_cents=effect.amount_cents,
                 converted_at=when,
+                converted_from=effect.converted_from,
                 hold_until=effect.hold_until,
             )
         if isinstance(effect, RewardReferral):
@@ -160,7 +169,7 @@ def load_referrals(
         friend_id = row[0]
         found[friend_id] = StoredReferral(
             row[1],  # version
-            row[17] if friend_of is None else friend_of(friend_id),
+            row[18] if friend_of is None else friend_of(friend_id),
             row[2],  # referrer
             row[3],  # code
             row[4],  # source
@@ -169,12 +178,13 @@ def load_referrals(
             row[7],  # order_id
             row[8],  # amount_cents
             utc(row[9]),  # converted_at
-            utc(row[10]),  # hold_until
-            utc(row[11]),  # rewarded_at
-            row[12],  # reward_key
-            row[13],  # referrer_paid
-            row[14],  # friend_paid
-            utc(row[15]),  # voided_at
-            row[16],  # void_reason
+            row[10],  # converted_from
+            utc(row[11]),  # hold_until
+            utc(row[12]),  # rewarded_at
+            row[13],  # reward_key
+            row[14],  # referrer_paid
+            row[15],  # friend_paid
+            utc(row[16]),  # voided_at
+            row[17],  # void_reason
         )
     return found

@@ -46,6 +46,8 @@ referrals_t = sa.Table(
     sa.Column("order_id", sa.String(255), nullable=True),
     sa.Column("amount_cents", sa.BigInteger, nullable=True),
     sa.Column("converted_at", UTCDateTime(), nullable=True),
+    # the digest of the address the friend converted from: the fraud plugin's velocity per address
+    sa.Column("converted_from", sa.String(64), nullable=True),
     sa.Column("hold_until", UTCDateTime(), nullable=True),
     sa.Column("rewarded_at", UTCDateTime(), nullable=True),
     sa.Column("reward_key", sa.String(255), nullable=True),
@@ -56,6 +58,7 @@ referrals_t = sa.Table(
     sa.Index("ix_referrals_referrer", "referrer_id"),
     # what the tick looks for: pending referrals whose hold has passed
     sa.Index("ix_referrals_due", "program", "state", "hold_until"),
+    sa.Index("ix_referrals_converted_from", "program", "converted_from", "converted_at"),
 )
 
 referrers_t = sa.Table(

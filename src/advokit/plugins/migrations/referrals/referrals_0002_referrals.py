@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.String(length=255), nullable=True),
         sa.Column("amount_cents", sa.BigInteger(), nullable=True),
         sa.Column("converted_at", UTC(), nullable=True),
+        sa.Column("converted_from", sa.String(length=64), nullable=True),
         sa.Column("hold_until", UTC(), nullable=True),
         sa.Column("rewarded_at", UTC(), nullable=True),
         sa.Column("reward_key", sa.String(length=255), nullable=True),
@@ -48,6 +49,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_referrals_referrer", "referrals_referrals", ["referrer_id"])
     op.create_index("ix_referrals_due", "referrals_referrals", ["program", "state", "hold_until"])
+    op.create_index(
+        "ix_referrals_converted_from",
+        "referrals_referrals",
+        ["program", "converted_from", "converted_at"],
+    )
     op.create_table(
         "referrals_referrers",
         sa.Column("referrer_id", sa.BigInteger(), nullable=False),
@@ -76,6 +82,7 @@ def downgrade() -> None:
     op.drop_index("ix_referrals_invited", table_name="referrals_invitations")
     op.drop_table("referrals_invitations")
     op.drop_table("referrals_referrers")
+    op.drop_index("ix_referrals_converted_from", table_name="referrals_referrals")
     op.drop_index("ix_referrals_due", table_name="referrals_referrals")
     op.drop_index("ix_referrals_referrer", table_name="referrals_referrals")
     op.drop_table("referrals_referrals")
