@@ -248,7 +248,7 @@ class Staging:
         self, conn: Connection, table: sa.Table, saves: dict[tuple[Any, ...], _Save], memo: Any
     ) -> None:
         new: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
-        # (key columns, value columns) -> (the UPDATE's bind names, its rows)
+        # (key columns, value columns) -> (the UPDATE's bind names, its rows in their order)
         updates: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
         for _, s in _in_key_order(saves):  # one lock order in every transaction
             if s.read == 0:
@@ -259,9 +259,7 @@ class Staging:
                 group = updates.get(shape)
                 if group is None:
                     group = updates[shape] = (_update_names(*shape, versioned=True), [])
-                names, rows = group
-                # the names come from the same shape: zip needs no strict check
-                rows.append(dict(zip(names, (*s.key.values(), *s.values.values(), s.read))))  # noqa: B905
+                group[1].append((*s.key.values(), *s.values.values(), s.read))
         for (key_columns, columns), group in new.items():
 
             def build_insert(
@@ -277,9 +275,9 @@ class Staging:
             _check_defaults(statement, table, columns)
             if statement.run(conn, group, memo) != len(group):
                 raise RetryTransaction  # created meanwhile by another transaction
-        for (key_columns, value_columns), (_, group) in updates.items():
+        for (key_columns, value_columns), (names, group) in updates.items():
             statement = _update(conn, table, key_columns, value_columns, versioned=True)
-            if statement.run(conn, group, memo) != len(group):
+            if statement.run(conn, group, memo, order=names) != len(group):
                 raise RetryTransaction  # changed meanwhile by another transaction
 
     def _flush_adds(self, conn: Connection, table: sa.Table, adds: Any, memo: Any) -> None:
