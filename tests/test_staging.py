@@ -159,9 +159,9 @@ def test_a_batch_writes_each_table_shape_once(counted, monkeypatch):
     runs: list[str] = []
     real_run = BulkStatement.run
 
-    def counting(self: BulkStatement, conn: Any, batch: Any, memo: Any = None) -> int:
+    def counting(self: BulkStatement, conn: Any, batch: Any, memo: Any = None, **kw: Any) -> int:
         runs.append(re.search(r"(?:INTO|UPDATE) (\w+)", self.sql)[1])
-        return real_run(self, conn, batch, memo)
+        return real_run(self, conn, batch, memo, **kw)
 
     monkeypatch.setattr(BulkStatement, "run", counting)
     program.record_many([reviewed(who, f"{who}-{i}") for i in range(5) for who in ("ann", "bob")])
