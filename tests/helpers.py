@@ -278,6 +278,47 @@ def ask_referral_code(
     results.put(report)
 
 
+def build_milestones_program(database_url: str) -> Program:
+    """Referrals paying 10 points, capped at 5 a month, with bonuses at the 3rd and 10th."""
+    from datetime import timedelta
+
+    from advokit.plugins.referrals import Referrals
+
+    return Program(
+        name=PROGRAM,
+        database_url=database_url,
+        plugins=[
+            Referrals(
+                referrer_points=10,
+                milestones={3: 100, 10: 1000},
+                referrer_cap=(5, timedelta(days=30)),
+                refund_window=timedelta(days=14),
+            )
+        ],
+        load_entrypoints=False,
+    )
+
+
+def tick_referrals(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
+    """Process target: run the tick ``calls`` times, one approval per transaction."""
+    report: dict[str, Any] = {"worker": worker, "outcomes": [], "errors": [], "fatal": None}
+    try:
+        program = build_milestones_program(database_url)
+        barrier.wait(timeout=60)
+        for _ in range(calls):
+            try:
+                ticked = program.tick(batch_size=1)
+                report["outcomes"].extend(
+                    (o.status.value, o.advocate, o.replayed) for o in ticked.outcomes
+                )
+            except Exception as error:  # reported, not raised: the parent asserts
+                report["errors"].append(f"{type(error).__name__}: {error}")
+        program.close()
+    except Exception as error:
+        report["fatal"] = f"{type(error).__name__}: {error}"
+    results.put(report)
+
+
 def _signup_or_purchase(worker: int, call: int) -> Action:
     # alice signs up with her worker's referrer code, and buys, again and again
     if call % 2 == 0:

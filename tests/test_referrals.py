@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -30,15 +30,18 @@ from advokit.plugins.referrals import (
     RewardReferral,
     codes_t,
     referrals_t,
+    referrers_t,
 )
 from advokit.plugins.referrals import codes as code_module
 from advokit.testing import register_plugin
 from helpers import (
     ADVOCATE,
     ask_referral_code,
+    build_milestones_program,
     build_referrals_program,
     refer_alice,
     run_processes,
+    tick_referrals,
 )
 
 LINK = "https://bakery.example/r/{code}"
@@ -522,6 +525,53 @@ def test_the_referrer_cap_stops_the_referrers_reward_not_the_friends(
     advokit_clock.advance(days=30)  # the period has moved on
     refer_and_reward(program, advokit_clock, ["f4"])
     assert program.balance("ann") == 30
+
+
+def test_four_processes_rewarding_one_referrer_pay_each_milestone_once_within_the_cap(
+    database_url,
+):
+    program = build_milestones_program(database_url)
+    program.migrate()
+    friends = [f"friend-{n:02d}" for n in range(12)]
+    program.enroll_many([Advocate(external_id="ann"), *(Advocate(external_id=f) for f in friends)])
+    month_ago = datetime.now(UTC) - timedelta(days=30)  # every hold has passed
+    program.record_many(
+        [
+            Action(
+                kind=REFERRAL_SIGNED_UP,
+                advocate=f,
+                key=f"s-{f}",
+                data={"referrer": "ann"},
+                occurred_at=month_ago,
+            )
+            for f in friends
+        ]
+    )
+    program.record_many(
+        [
+            Action(
+                kind="purchase.completed",
+                advocate=f,
+                key=f"o-{f}",
+                data={"order_id": f"o-{f}", "total_cents": 2500},
+                occurred_at=month_ago + timedelta(days=1),
+            )
+            for f in friends
+        ]
+    )
+    reports = run_processes(tick_referrals, database_url, processes=4, calls=3)
+    assert all(not r["errors"] for r in reports), [r["errors"][:3] for r in reports]
+    outcomes = [outcome for r in reports for outcome in r["outcomes"]]
+    assert {status for status, _, _ in outcomes} == {"applied"}
+    # each approval applied once, by one of the processes; the others' are replays of it
+    assert sorted(friend for _, friend, replayed in outcomes if not replayed) == friends
+    assert all(program.referral(f).state is ReferralState.REWARDED for f in friends)
+    # five paid within the month's cap, the 3rd and 10th bonuses once each
+    assert program.balance("ann") == 5 * 10 + 100 + 1000
+    with program.engine.connect() as conn:
+        rewarded = conn.execute(sa.select(referrers_t.c.rewarded)).scalar_one()
+    assert rewarded == 12
+    program.close()
 
 
 def test_referral_stats_count_the_funnel_per_period_and_referrer(referring, advokit_clock):
