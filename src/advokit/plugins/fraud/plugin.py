@@ -300,8 +300,12 @@ class Fraud:
     @hookimpl
     def advokit_evaluate(self, ctx: EvaluationContext, action: Action) -> list[Effect] | None:
         data = action.data
-        if action.kind != REFERRAL_SIGNED_UP and "ip" not in data and "device_id" not in data:
-            return None  # most purchases: nothing to remember
+        if (
+            action.kind != REFERRAL_SIGNED_UP
+            and "device_id" not in data
+            and "user_agent" not in data
+        ):
+            return None  # most purchases: no fingerprint (an address alone is none)
         prints = tuple(_fingerprints(data))
         referred_by = None
         if action.kind == REFERRAL_SIGNED_UP:
