@@ -34,6 +34,7 @@ import functools
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import attrs
@@ -113,7 +114,7 @@ class Staging:
                     "a row not staged yet in this transaction (update your cache after staging)",
                 )
         rows[key] = dict(row)
-        self._journal(lambda: rows.pop(key))
+        self._journal(partial(rows.pop, key))
 
     def save(
         self,
@@ -138,7 +139,8 @@ class Staging:
         before = saves.get(row_key)
         if before is None:
             saves[row_key] = _Save(dict(key), dict(values), read)
-            self._journal(lambda: saves.pop(row_key))
+            # partials, not closures: a batch keeps thousands; fewer objects, less GC
+            self._journal(partial(saves.pop, row_key))
             return
         if before.read != read:
             raise InvalidValue(
@@ -163,7 +165,7 @@ class Staging:
         before = adds.get(row_key)
         if before is None:
             adds[row_key] = _Add(key, dict(totals), dict(values or {}))
-            self._journal(lambda: adds.pop(row_key))
+            self._journal(partial(adds.pop, row_key))
             return
         previous = (before.totals, before.values)
         before.totals = {c: before.totals.get(c, 0) + n for c, n in totals.items()} | {
@@ -192,7 +194,7 @@ class Staging:
         before = updates.get(row_key)
         if before is None:
             updates[row_key] = _Update(dict(key), dict(values), guard)
-            self._journal(lambda: updates.pop(row_key))
+            self._journal(partial(updates.pop, row_key))
             return
         previous = before.values
         before.values = {**previous, **values}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -20,6 +21,16 @@ from advokit.core.model import Action, Advocate
 from advokit.core.store import queries as q
 
 __all__ = ["View"]
+
+_MISSING = object()
+
+
+def _restore(cached: dict[Any, Any], key: Any, before: Any) -> None:
+    """Undo a journaled set: ``cached[key]`` back to ``before`` (or gone)."""
+    if before is _MISSING:
+        cached.pop(key, None)
+    else:
+        cached[key] = before
 
 
 class View:
@@ -162,17 +173,10 @@ class View:
         self._journaled_set(self._cache.setdefault(shape, {}), self.advocate_id(advocate), value)
 
     def _journaled_set(self, cached: dict[Any, Any], key: Any, value: Any) -> None:
-        missing = object()
-        before = cached.get(key, missing)
+        before = cached.get(key, _MISSING)
         cached[key] = value
-
-        def undo() -> None:
-            if before is missing:
-                cached.pop(key, None)
-            else:
-                cached[key] = before
-
-        self._work.journal(undo)
+        # a partial, not a closure: a batch keeps thousands; fewer objects, less GC
+        self._work.journal(partial(_restore, cached, key, before))
 
     def forget(self, shape: Hashable, advocate: str) -> None:
         """Drop the cached ``shape`` of one advocate; the next :meth:`memo` reads it again."""

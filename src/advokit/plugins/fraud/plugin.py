@@ -367,7 +367,7 @@ def _count_conversions(
         conn.execute(
             sa.select(sa.func.count()).where(
                 c.program == program,
-                c.converted_from == address,
+                c.converted_from == address,  # implies ix_referrals_converted_from's condition
                 c.converted_at > since,
                 c.converted_at <= until,
             )

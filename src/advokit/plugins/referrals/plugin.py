@@ -609,7 +609,7 @@ class Referrals:
             .join(f, f.c.id == r.c.friend_id)
             .where(
                 r.c.program == program.name,
-                r.c.state == ReferralState.PENDING.value,
+                sa.text("referrals_referrals.state = 'pending'"),  # ix_referrals_due's condition
                 r.c.hold_until <= now,
             )
             .order_by(r.c.friend_id)

@@ -34,8 +34,15 @@ codes_t = sa.Table(
 referrals_t = sa.Table(
     "referrals_referrals",
     SQLModel.metadata,
-    # one referral per friend: the primary key decides, whatever the concurrency
-    sa.Column("friend_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), primary_key=True),
+    # one referral per friend: the primary key decides, whatever the concurrency. On SQLite
+    # an INTEGER key is the rowid: every read and move finds the row in one b-tree
+    sa.Column(
+        "friend_id",
+        BigIntegerPK,
+        sa.ForeignKey("advokit_advocates.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     sa.Column("program", sa.String(100), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("referrer_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), nullable=False),
@@ -56,9 +63,25 @@ referrals_t = sa.Table(
     sa.Column("voided_at", UTCDateTime(), nullable=True),
     sa.Column("void_reason", sa.String(100), nullable=True),
     sa.Index("ix_referrals_referrer", "referrer_id"),
-    # what the tick looks for: pending referrals whose hold has passed
-    sa.Index("ix_referrals_due", "program", "state", "hold_until"),
-    sa.Index("ix_referrals_converted_from", "program", "converted_from", "converted_at"),
+    # Partial indexes: a conversion adds one entry to each and a signup none (queries
+    # must say the condition in literal SQL for SQLite to use them). What the tick looks
+    # for: pending referrals whose hold has passed.
+    sa.Index(
+        "ix_referrals_due",
+        "program",
+        "hold_until",
+        sqlite_where=sa.text("state = 'pending'"),
+        postgresql_where=sa.text("state = 'pending'"),
+    ),
+    # what the fraud plugin's velocity per address counts
+    sa.Index(
+        "ix_referrals_converted_from",
+        "program",
+        "converted_from",
+        "converted_at",
+        sqlite_where=sa.text("converted_from IS NOT NULL"),
+        postgresql_where=sa.text("converted_from IS NOT NULL"),
+    ),
 )
 
 referrers_t = sa.Table(

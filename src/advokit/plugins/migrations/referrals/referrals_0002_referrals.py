@@ -24,7 +24,7 @@ BIGINT_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade() -> None:
     op.create_table(
         "referrals_referrals",
-        sa.Column("friend_id", sa.BigInteger(), nullable=False),
+        sa.Column("friend_id", BIGINT_PK, autoincrement=False, nullable=False),
         sa.Column("program", sa.String(length=100), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("referrer_id", sa.BigInteger(), nullable=False),
@@ -48,11 +48,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("friend_id"),
     )
     op.create_index("ix_referrals_referrer", "referrals_referrals", ["referrer_id"])
-    op.create_index("ix_referrals_due", "referrals_referrals", ["program", "state", "hold_until"])
+    pending = sa.text("state = 'pending'")
+    op.create_index(
+        "ix_referrals_due",
+        "referrals_referrals",
+        ["program", "hold_until"],
+        sqlite_where=pending,
+        postgresql_where=pending,
+    )
+    converted = sa.text("converted_from IS NOT NULL")
     op.create_index(
         "ix_referrals_converted_from",
         "referrals_referrals",
         ["program", "converted_from", "converted_at"],
+        sqlite_where=converted,
+        postgresql_where=converted,
     )
     op.create_table(
         "referrals_referrers",
