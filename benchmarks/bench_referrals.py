@@ -261,7 +261,7 @@ def settled_copy(base: Path, copy: Path) -> None:
     shutil.copyfile(base, copy)
     with open(copy, "rb+") as file:
         os.fsync(file.fileno())
-    gc.collect()  # neither program pays for the garbage of the one before
+    gc.collect()  # each round starts without the garbage of the one before
 
 
 def run_round(base: Path, workdir: Path, args: argparse.Namespace, number: int) -> dict[str, Any]:

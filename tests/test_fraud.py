@@ -289,6 +289,30 @@ def test_the_friend_converting_after_the_address_limit_waits_for_a_person(
     assert len(stored) == 5 and IP not in stored and all(len(d) == 32 for d in stored)
 
 
+def test_conversions_at_one_instant_pass_in_enrolment_order_up_to_the_address_limit(
+    make_program, database_url, advokit_clock
+):
+    program = build(make_program, database_url, ip_velocity=(3, timedelta(days=1)))
+    friends = [f"friend-{n}" for n in range(4)]
+    program.enroll_many(Advocate(external_id=f) for f in friends)
+    referrers = ["bob", "carol", "dan", "erin"]
+    program.record_many(
+        [signup(f, f"s-{f}", referrer=r) for f, r in zip(friends, referrers, strict=True)]
+    )
+    spellings = [IP, IP, f" {IP} ", f"::ffff:{IP}"]  # one address, however written
+    program.record_many(  # one batch: one instant
+        [purchase(f, f"o-{f}", ip=ip) for f, ip in zip(friends, spellings, strict=True)]
+    )
+    advokit_clock.advance(days=15)
+    statuses = {o.advocate: o.status for o in program.tick().outcomes}
+    assert statuses == {
+        "friend-0": Status.APPLIED,
+        "friend-1": Status.APPLIED,
+        "friend-2": Status.APPLIED,
+        "friend-3": Status.HELD,  # the 4th from the address, by enrolment
+    }
+
+
 # --------------------------------------------------------------------------- settings and helpers
 
 

@@ -72,6 +72,7 @@ def test_a_read_transaction_does_not(engine, sqlite_url):
         ("2026-06-01 12:30:00", datetime(2026, 6, 1, 12, 30, tzinfo=UTC)),
         ("2026-06-01T14:30:00+02:00", datetime(2026, 6, 1, 12, 30, tzinfo=UTC)),
         ("2026-06-01T12:30:00Z", datetime(2026, 6, 1, 12, 30, tzinfo=UTC)),
+        ("2026-06-01", datetime(2026, 6, 1, tzinfo=UTC)),
         (datetime(2026, 6, 1, 12, 30), datetime(2026, 6, 1, 12, 30, tzinfo=UTC)),
         (
             datetime(2026, 6, 1, 14, 30, tzinfo=timezone(timedelta(hours=2))),

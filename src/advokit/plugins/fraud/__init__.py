@@ -25,7 +25,8 @@ referrals than ``velocity`` allows in its window; a cycle (the friend
 referred the referrer, directly or further up). Plugins add their own
 with ``signals=[check]``, ``check(ctx, action, referrer) -> Signal | None``.
 
-Fingerprints are kept as digests (no address or device id is stored), from
+Fingerprints are kept as digests (pseudonyms: no address or device id is
+stored in clear), from
 the ``device_id``, ``ip`` and ``user_agent`` data of ``referral.shared``,
 ``referral.signed_up`` and ``purchase.completed`` actions.
 

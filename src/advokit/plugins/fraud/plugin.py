@@ -26,7 +26,7 @@ from advokit.plugins.referrals import (
     Referral,
     Referrals,
 )
-from advokit.plugins.referrals.digests import digest
+from advokit.plugins.referrals.digests import address, digest
 from advokit.plugins.referrals.tables import referrals_t
 
 __all__ = ["SIGNALS", "Fraud", "Signal"]
@@ -283,12 +283,13 @@ class Fraud:
         """Every signal found on the approval of ``referral``'s rewards."""
         found: list[Signal] = []
         address, at = referral.converted_from, referral.converted_at
-        if address is not None and at is not None:
+        if address is not None and at is not None and self.weights["velocity.ip"]:
+            friend_id = ctx.view.advocate_id(referral.friend)
             since = at - self.ip_window
             program = ctx.program.name
             count = ctx.view.lookup(
                 _FROM_ADDRESS,
-                (address, since, at),
+                (address, since, at, friend_id),
                 lambda conn, key: _count_conversions(conn, program, *key),
             )
             if count > self.ip_most:  # this one is the (n+1)th from the address, or later
@@ -355,13 +356,17 @@ def _fingerprints(data: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
         yield "device", digest(device)
     ip, agent = data.get("ip"), data.get("user_agent")
     if isinstance(ip, str) and ip and isinstance(agent, str) and agent:
-        yield "ip_user_agent", digest(f"{ip}\n{agent}")
+        yield "ip_user_agent", digest(f"{address(ip)}\n{agent}")
 
 
 def _count_conversions(
-    conn: Connection, program: str, address: str, since: datetime, until: datetime
+    conn: Connection, program: str, address: str, since: datetime, at: datetime, friend_id: int
 ) -> int:
-    """Friends who converted from ``address`` after ``since``, up to ``until`` included."""
+    """Friends who converted from ``address`` after ``since`` and up to the friend at ``at``.
+
+    Conversions at the same instant (a batch's share one time) count in the
+    order the friends enrolled: the first ``n`` pass, whatever the batch.
+    """
     c = referrals_t.c
     return int(
         conn.execute(
@@ -369,7 +374,8 @@ def _count_conversions(
                 c.program == program,
                 c.converted_from == address,  # implies ix_referrals_converted_from's condition
                 c.converted_at > since,
-                c.converted_at <= until,
+                c.converted_at <= at,
+                sa.or_(c.converted_at < at, c.friend_id <= friend_id),
             )
         ).scalar_one()
     )

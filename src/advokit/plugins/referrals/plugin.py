@@ -32,7 +32,7 @@ from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert, fetch
 from advokit.core.store.types import utc
 from advokit.plugins.referrals import codes
-from advokit.plugins.referrals.digests import digest
+from advokit.plugins.referrals.digests import address, digest
 from advokit.plugins.referrals.emails import inbox
 from advokit.plugins.referrals.model import (
     KINDS,
@@ -419,14 +419,14 @@ class Referrals:
             or (self.minimum_cents and (amount is None or amount < self.minimum_cents))
         ):
             return None
-        address = action.data.get("ip")
+        ip = action.data.get("ip")
         return ConvertReferral(
             friend=referral.friend,
             order_id=action.data["order_id"],
             amount_cents=amount,
             hold_until=at + self.hold,
             # kept as a digest, for the fraud plugin's velocity per address
-            converted_from=digest(address) if isinstance(address, str) and address else None,
+            converted_from=digest(address(ip)) if isinstance(ip, str) and ip.strip() else None,
         )
 
     def _refund(self, referral: StoredReferral, action: Action) -> list[Effect] | None:

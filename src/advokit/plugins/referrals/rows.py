@@ -29,9 +29,8 @@ from advokit.plugins.referrals.tables import referrals_t
 
 __all__ = ["MOVED", "StoredReferral", "load_referrals"]
 
-#: The columns a move to each state writes (besides the state).
+#: The columns a move to each state writes (besides the state; none moves to signed_up).
 MOVED = {
-    ReferralState.SIGNED_UP: (),
     ReferralState.PENDING: (
         "order_id",
         "amount_cents",
