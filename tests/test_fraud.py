@@ -316,6 +316,32 @@ def test_conversions_at_one_instant_pass_in_enrolment_order_up_to_the_address_li
 # --------------------------------------------------------------------------- settings and helpers
 
 
+def test_an_untrusted_reward_is_never_approved_by_default(
+    make_program, database_url, advokit_clock
+):
+    program = make_program(
+        database_url=database_url,
+        plugins=[
+            Referrals(referrer_points=100, friend_points=50, refund_window=timedelta(days=14)),
+            Fraud(),
+        ],
+        review_deadline=timedelta(days=2),
+        review_default="approve",  # for the other holds
+    )
+    program.enroll_many(Advocate(external_id=name) for name in ("alice", "bob"))
+    untrusted_alice_refers_bob(program, advokit_clock)
+    (held,) = program.tick().outcomes
+    (queued,) = program.review_queue()
+    assert (queued.action.key, queued.default) == (held.key, "deny")
+    advokit_clock.advance(days=2)
+    report = program.tick()
+    assert [(o.key, o.status) for o in report.decided_by_default] == [(held.key, Status.REJECTED)]
+    advokit_clock.advance(days=1)
+    program.tick()  # the denial voids the referral
+    assert program.referral("bob").state is ReferralState.VOIDED
+    assert (program.balance("alice"), program.balance("bob")) == (0, 0)
+
+
 @pytest.mark.parametrize(
     ("settings", "field"),
     [

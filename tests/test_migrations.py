@@ -48,7 +48,7 @@ def schema_differences(engine: sa.Engine, tables: Sequence[sa.Table] = ()) -> li
 def test_upgrade_builds_the_declared_schema(engine: sa.Engine) -> None:
     assert not migrate.is_up_to_date(engine)
     migrate.upgrade(engine)
-    assert migrate.current_heads(engine) == {"0001_core_schema"}
+    assert migrate.current_heads(engine) == {"0002_review_default"}
     assert migrate.is_up_to_date(engine)
     assert schema_differences(engine) == []
 
@@ -71,7 +71,7 @@ def test_second_upgrade_is_a_no_op(engine: sa.Engine) -> None:
 
     migrate.upgrade(engine)
     assert not {"CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE"} & set(statements)
-    assert migrate.current_heads(engine) == {"0001_core_schema"}
+    assert migrate.current_heads(engine) == {"0002_review_default"}
 
 
 def test_ledger_is_append_only(engine: sa.Engine) -> None:
@@ -120,7 +120,7 @@ PLUGIN_MIGRATION = """
     revision = "exampleplugin_0001"
     down_revision = None
     branch_labels = ("exampleplugin",)
-    depends_on = "0001_core_schema"
+    depends_on = "advokit"
 
 
     def upgrade() -> None:
@@ -147,8 +147,9 @@ def test_plugin_version_location(engine: sa.Engine, tmp_path: Path) -> None:
 
     migrate.upgrade(engine, [versions])
     assert "exampleplugin_things" in sa.inspect(engine).get_table_names()
-    # The core revision is no head of its own once a revision depending on it is applied.
-    assert migrate.current_heads(engine) == {"exampleplugin_0001"}
+    # The plugin's branch starts from the core's first revision (its branch label): the
+    # heads are the core's latest revision and the plugin's.
+    assert migrate.current_heads(engine) == {"0002_review_default", "exampleplugin_0001"}
     assert migrate.is_up_to_date(engine, [versions])
     # A database migrated by a plugin that is no longer given is not up to date.
     assert not migrate.is_up_to_date(engine)

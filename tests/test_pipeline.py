@@ -146,6 +146,43 @@ def test_denied_action_is_rejected_and_audited(program):
     assert count(program, "advokit_reviews") == 1
 
 
+@pytest.mark.parametrize("program_default", ["approve", "deny"])
+def test_a_hold_keeps_its_own_default_for_an_overdue_review(
+    make_program, database_url, advokit_clock, program_default
+):
+    program = make_program(
+        database_url=database_url,
+        plugins=[PURCHASE_POINTS],
+        review_deadline=timedelta(days=1),
+        review_default=program_default,
+    )
+    program.enroll(Advocate(external_id="ann"))
+    verdicts = {
+        "o-1": Verdict.hold("untrusted", default="deny"),
+        "o-2": Verdict.hold("big order", default="approve"),
+        "o-3": Verdict.hold("velocity"),  # the program's default
+    }
+    doubtful = {"o-1": Verdict.hold("new device", default="approve")}  # deny wins
+    with (
+        register_plugin(program, Screen(verdicts)),
+        register_plugin(program, SecondScreen(doubtful)),
+    ):
+        held = program.record_many([purchase(key) for key in verdicts])
+    assert [o.review_default for o in held] == ["deny", "approve", None]
+    assert [item.default for item in program.review_queue()] == ["deny", "approve", program_default]
+    advokit_clock.advance(days=1)
+    decided = {o.key: o.status for o in program.tick().decided_by_default}
+    approved = Status.APPLIED if program_default == "approve" else Status.REJECTED
+    assert decided == {"o-1": Status.REJECTED, "o-2": Status.APPLIED, "o-3": approved}
+
+
+def test_a_hold_default_is_approve_deny_or_none():
+    with pytest.raises(InvalidValue, match=r"Verdict.default='later'.*'approve', 'deny' or None"):
+        Verdict.hold("velocity", default="later")
+    with pytest.raises(InvalidValue, match=r"HoldForReview.default='yes'"):
+        HoldForReview(reason="big order", default="yes")
+
+
 class HoldBigOrders:
     @hookimpl
     def advokit_evaluate(self, ctx, action):

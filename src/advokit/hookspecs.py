@@ -282,7 +282,11 @@ def advokit_screen(ctx: EvaluationContext, action: Action) -> Verdict | None:
         semantics: every implementation is called and the worst verdict wins
         (reject over hold over accept); the reasons of the winning decision are
         recorded with the action. A held action is applied only when a person
-        approves it (``program.review``); a rejected one never is.
+        approves it (``program.review``); a rejected one never is. When the
+        program's ``review_deadline`` passes with nobody deciding, the tick
+        decides by the hold's own default, ``Verdict.hold(reason,
+        default="deny")`` (only a person may approve it), or else by the
+        program's ``review_default``.
 
     .. versionadded:: 0.1
     """

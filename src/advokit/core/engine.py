@@ -59,6 +59,7 @@ from advokit.core.model import (
     Status,
     Tag,
     derived_key,
+    strictest_default,
 )
 from advokit.core.store import database
 from advokit.core.store import queries as q
@@ -79,9 +80,10 @@ class _Stopped(Exception):
     Only that action is undone; the rest of the batch goes on.
     """
 
-    def __init__(self, status: Status, reason: str) -> None:
+    def __init__(self, status: Status, reason: str, review_default: str | None = None) -> None:
         self.status = status
         self.reason = reason
+        self.review_default = review_default
 
 
 class Engine:
@@ -187,6 +189,7 @@ class Engine:
                     "status": outcome.status.value,
                     "reasons": jsontext.array(outcome.reasons),
                     "effects": codec.effects_json(outcome.effects),
+                    "review_default": outcome.review_default,
                 }
             )
             seen[action.key] = (fingerprint, outcome)
@@ -306,13 +309,18 @@ class _Run:
             worst = max(v.decision for v in verdicts)
             if worst is not Decision.ACCEPT:
                 reasons = tuple(v.reason for v in verdicts if v.decision is worst)
-                status = Status.REJECTED if worst is Decision.REJECT else Status.HELD
+                held = worst is Decision.HOLD
                 return Outcome(
                     key=action.key,
                     kind=action.kind,
                     advocate=action.advocate,
-                    status=status,
+                    status=Status.HELD if held else Status.REJECTED,
                     reasons=reasons,
+                    review_default=strictest_default(
+                        v.default for v in verdicts if v.decision is worst
+                    )
+                    if held
+                    else None,
                 )
         return self.apply(action, approved=False)
 
@@ -348,6 +356,7 @@ class _Run:
                     advocate=action.advocate,
                     status=Status.HELD,
                     reasons=tuple(h.reason for h in holds),
+                    review_default=strictest_default(h.default for h in holds),
                 )
             effects = tuple(e for e in effects if not isinstance(e, HoldForReview))
         try:
@@ -380,6 +389,7 @@ class _Run:
                 advocate=action.advocate,
                 status=stop.status,
                 reasons=(stop.reason,),
+                review_default=stop.review_default,
             )
         except BaseException:
             work.rollback(checkpoint)
@@ -434,7 +444,7 @@ class _Run:
                     _add(earned, (row_id, effect.account), -taken)
             elif isinstance(effect, HoldForReview):
                 if not self.approved:
-                    raise _Stopped(Status.HELD, effect.reason)
+                    raise _Stopped(Status.HELD, effect.reason, effect.default)
             elif isinstance(effect, Tag):
                 work.tag(view.advocate_id(effect.advocate), effect.tag, root_key, effect.remove)
             else:

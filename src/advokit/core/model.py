@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -452,11 +452,31 @@ class SendMessage(Effect):
     )
 
 
+REVIEW_DEFAULTS = ("approve", "deny")
+
+
+def _review_default(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and value not in REVIEW_DEFAULTS:
+        raise InvalidValue(
+            f"{type(instance).__name__}.{attribute.name}", value, "'approve', 'deny' or None"
+        )
+
+
+def strictest_default(defaults: Iterable[str | None]) -> str | None:
+    """The default of several holds on one action: deny, then approve, then None."""
+    found = set(defaults)
+    return "deny" if "deny" in found else "approve" if "approve" in found else None
+
+
 @attrs.frozen(kw_only=True)
 class HoldForReview(Effect):
-    """Hold the whole action for a person to review: none of its effects apply yet."""
+    """Hold the whole action for a person to review: none of its effects apply yet.
+
+    ``default``: as :class:`Verdict`'s, what an overdue review decides.
+    """
 
     reason: str = attrs.field(validator=v.text(max_length=500))
+    default: str | None = attrs.field(default=None, validator=_review_default)
 
 
 @attrs.frozen(kw_only=True)
@@ -483,18 +503,26 @@ class Decision(enum.IntEnum):
 
 @attrs.frozen(kw_only=True)
 class Verdict:
-    """What ``advokit_screen`` says about an action, with the reason recorded."""
+    """What ``advokit_screen`` says about an action, with the reason recorded.
+
+    A hold's ``default`` is what the tick decides once the program's review
+    deadline has passed with nobody deciding: ``"deny"`` for a hold only a
+    person may approve (an untrusted advocate's reward), ``"approve"``, or
+    None for the program's ``review_default``. Several holds on one action:
+    ``"deny"`` wins over ``"approve"``, which wins over None.
+    """
 
     decision: Decision
     reason: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    default: str | None = attrs.field(default=None, validator=_review_default)
 
     @classmethod
     def accept(cls) -> Verdict:
         return cls(decision=Decision.ACCEPT)
 
     @classmethod
-    def hold(cls, reason: str) -> Verdict:
-        return cls(decision=Decision.HOLD, reason=reason)
+    def hold(cls, reason: str, *, default: str | None = None) -> Verdict:
+        return cls(decision=Decision.HOLD, reason=reason, default=default)
 
     @classmethod
     def reject(cls, reason: str) -> Verdict:
@@ -527,6 +555,8 @@ class Outcome:
     effects: tuple[Effect, ...] = ()
     reasons: tuple[str, ...] = ()
     replayed: bool = False
+    #: a held action's decision when its review is overdue (None: the program's default)
+    review_default: str | None = None
 
     @property
     def points(self) -> int:
@@ -586,7 +616,8 @@ class HeldAction:
     """An action waiting for a person: ``program.review_queue()``.
 
     ``deadline`` (None without ``Program(review_deadline=...)``) is when the
-    tick decides it by ``default`` ("approve" or "deny") if nobody has.
+    tick decides it by ``default`` ("approve" or "deny") if nobody has: the
+    hold's own (see :class:`Verdict`) or the program's ``review_default``.
     """
 
     action: Action

@@ -113,7 +113,8 @@ class Program:
         review_deadline: how long a held action waits for a person; then the
             tick decides it by ``review_default`` (None: it waits forever).
         review_default: the decision taken when the deadline passes,
-            ``"deny"`` (the default) or ``"approve"``.
+            ``"deny"`` (the default) or ``"approve"``; a hold whose screen
+            set its own (``Verdict.hold(reason, default="deny")``) keeps it.
     """
 
     name: str = attrs.field(validator=_check_name)
@@ -351,6 +352,7 @@ class Program:
                 t.c.data,
                 t.c.reasons,
                 t.c.recorded_at,
+                t.c.review_default,
                 a.c.external_id,
             )
             .join(a, a.c.id == t.c.advocate_id)
@@ -377,7 +379,7 @@ class Program:
                 reasons=tuple(r.reasons),
                 held_at=r.recorded_at,
                 deadline=None if deadline is None else r.recorded_at + deadline,
-                default=self.review_default,
+                default=r.review_default or self.review_default,
             )
             for r in rows
         ]
@@ -395,16 +397,17 @@ class Program:
         return self._engine.review(held[0].action, approve=approve, reviewer=reviewer, note=note)
 
     def _decide_overdue(self, now: datetime, batch_size: int) -> list[Outcome]:
-        """Decide, by ``review_default``, the held actions whose deadline has passed."""
+        """Decide the held actions whose deadline has passed, each by its default."""
         if self.review_deadline is None:
             return []
         decided = []
-        approve = self.review_default == "approve"
-        note = f"no decision within {_span(self.review_deadline)}: {self.review_default} by default"
+        within = _span(self.review_deadline)
         for item in self._held(limit=batch_size, until=now - self.review_deadline):
+            # the hold's own default (a screen's "deny": only a person approves it) or ours
+            note = f"no decision within {within}: {item.default} by default"
             try:
                 outcome = self._engine.review(
-                    item.action, approve=approve, reviewer="advokit", note=note
+                    item.action, approve=item.default == "approve", reviewer="advokit", note=note
                 )
             except NotHeld:
                 continue  # a person decided meanwhile

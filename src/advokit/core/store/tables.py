@@ -84,6 +84,8 @@ class ActionRow(SQLModel, table=True):
     status: str = Field(max_length=10)
     reasons: list[str] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     effects: list[Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    # a held action's decision once its review is overdue (None: the program's default)
+    review_default: str | None = Field(default=None, max_length=10, nullable=True)
 
 
 class LedgerEntryRow(SQLModel, table=True):

@@ -271,7 +271,8 @@ class Fraud:
             return None
         for advocate in (referral.referrer, referral.friend):
             if self.untrusted_tag in ctx.view.tags(advocate):
-                return Verdict.hold(f"fraud: {advocate!r} is {self.untrusted_tag}")
+                # only a person approves it, whatever Program(review_default=...) says
+                return Verdict.hold(f"fraud: {advocate!r} is {self.untrusted_tag}", default="deny")
         signals = [s for s in self.approval_signals(ctx, referral) if s.weight]
         score = sum(s.weight for s in signals)
         if score < self.review_at:
