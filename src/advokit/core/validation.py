@@ -12,7 +12,7 @@ import json
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -114,6 +114,18 @@ def is_zone(name: str) -> bool:
 
 def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_rate(value: Any) -> bool:
+    """Whether ``value`` is a ``(most, window)`` limit: an integer >= 1, a positive timedelta."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and is_int(value[0])
+        and value[0] >= 1
+        and isinstance(value[1], timedelta)
+        and value[1] > timedelta(0)
+    )
 
 
 def to_utc(value: datetime | None) -> datetime | None:

@@ -125,7 +125,7 @@ class Fraud:
             if not v.is_int(weight) or weight < 0:
                 raise ConfigurationError(f"Fraud.weights[{reason!r}]", weight, "0 or more")
         for field, limit in (("velocity", velocity), ("ip_velocity", ip_velocity)):
-            if not _is_limit(limit):
+            if not v.is_rate(limit):
                 raise ConfigurationError(
                     f"Fraud.{field}", limit, "(most, window), such as (5, timedelta(days=1))"
                 )
@@ -337,17 +337,6 @@ class Fraud:
             times = view.memo(_ATTRIBUTIONS, referrer, self._attributions(tx.now)) or ()
             view.remember(_ATTRIBUTIONS, referrer, (*times, when))
         return True
-
-
-def _is_limit(limit: Any) -> bool:
-    return (
-        isinstance(limit, tuple)
-        and len(limit) == 2
-        and v.is_int(limit[0])
-        and limit[0] >= 1
-        and isinstance(limit[1], timedelta)
-        and limit[1] > timedelta(0)
-    )
 
 
 def _fingerprints(data: Mapping[str, Any]) -> Iterable[tuple[str, str]]:

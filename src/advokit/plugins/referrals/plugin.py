@@ -213,14 +213,7 @@ class Referrals:
                 raise ConfigurationError(
                     "Referrals.milestones", {nth: bonus}, "{nth referral: bonus points}, both >= 1"
                 )
-        if referrer_cap is not None and not (
-            isinstance(referrer_cap, tuple)
-            and len(referrer_cap) == 2
-            and v.is_int(referrer_cap[0])
-            and referrer_cap[0] >= 1
-            and isinstance(referrer_cap[1], timedelta)
-            and referrer_cap[1] > timedelta(0)
-        ):
+        if referrer_cap is not None and not v.is_rate(referrer_cap):
             raise ConfigurationError(
                 "Referrals.referrer_cap", referrer_cap, "(most rewards, period) or None"
             )
