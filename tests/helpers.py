@@ -341,3 +341,36 @@ def refer_alice(database_url: str, barrier: Any, results: Any, worker: int, call
     _work(
         _signup_or_purchase, database_url, barrier, results, worker, calls, build_referrals_program
     )
+
+
+# --------------------------------------------------------------------------- rewards
+
+
+def build_rewards_program(database_url: str) -> Program:
+    """Points by adjustment, and a catalogue with one 30-point coupon."""
+    from advokit import Reward
+    from advokit.plugins.rewards import CatalogueItem, Rewards
+
+    return Program(
+        name=PROGRAM,
+        database_url=database_url,
+        plugins=[
+            Points(),
+            Rewards(CatalogueItem(name="coffee", cost=30, reward=Reward(kind="coupon"))),
+        ],
+        load_entrypoints=False,
+    )
+
+
+def _redeem_coffee(worker: int, call: int) -> Action:
+    return Action(
+        kind="reward.redeemed",
+        advocate=ADVOCATE,
+        key=f"redeem-{worker}-{call}",
+        data={"item": "coffee"},
+    )
+
+
+def redeem_coffees(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
+    """Process target: redeem a 30-point coffee again and again, each with its own key."""
+    _work(_redeem_coffee, database_url, barrier, results, worker, calls, build_rewards_program)

@@ -434,10 +434,14 @@ class ChangeTier(Effect):
 
 @attrs.frozen(kw_only=True)
 class IssueReward(Effect):
-    """Owe a reward to an advocate. Applied by the rewards plugin."""
+    """Owe a reward to an advocate. Applied by the rewards plugin.
+
+    ``item``: the catalogue item, when the reward was redeemed with points.
+    """
 
     advocate: str = attrs.field(converter=_external_id, validator=_ADVOCATE_ID)
     reward: Reward = attrs.field(validator=attrs.validators.instance_of(Reward))
+    item: str | None = attrs.field(default=None, validator=v.text(max_length=63, optional=True))
 
 
 @attrs.frozen(kw_only=True)

@@ -1,0 +1,140 @@
+"""Rewards as the program owes them: their states, their history, the catalogue."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from advokit import ActionKind, Reward
+from advokit.core import validation as v
+
+__all__ = [
+    "KINDS",
+    "MOVES",
+    "REWARD_REDEEMED",
+    "CatalogueItem",
+    "IssuedReward",
+    "RewardState",
+    "Transition",
+]
+
+REWARD_REDEEMED = "reward.redeemed"
+
+
+class RewardState(enum.StrEnum):
+    """Where a reward is in its life.
+
+    ``requested`` (just issued) -> ``pending_approval`` (waiting for a named
+    person) or ``approved`` -> ``fulfilling`` (handed to its fulfiller) ->
+    ``fulfilled`` or ``failed`` (a failed one may be tried again); ``canceled``
+    before it was fulfilled, ``reversed`` after (a refunded referral, say).
+    """
+
+    REQUESTED = "requested"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    FULFILLING = "fulfilling"
+    FULFILLED = "fulfilled"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    REVERSED = "reversed"
+
+
+#: The moves a reward may make.
+MOVES: dict[RewardState, frozenset[RewardState]] = {
+    RewardState.REQUESTED: frozenset(
+        {RewardState.PENDING_APPROVAL, RewardState.APPROVED, RewardState.CANCELED}
+    ),
+    RewardState.PENDING_APPROVAL: frozenset({RewardState.APPROVED, RewardState.CANCELED}),
+    RewardState.APPROVED: frozenset({RewardState.FULFILLING, RewardState.CANCELED}),
+    RewardState.FULFILLING: frozenset({RewardState.FULFILLED, RewardState.FAILED}),
+    RewardState.FAILED: frozenset({RewardState.FULFILLING, RewardState.CANCELED}),
+    RewardState.FULFILLED: frozenset({RewardState.REVERSED}),
+    RewardState.CANCELED: frozenset(),
+    RewardState.REVERSED: frozenset(),
+}
+
+
+@attrs.frozen(kw_only=True)
+class IssuedReward:
+    """A reward the program owes an advocate: ``program.reward(key)``.
+
+    ``key`` is its idempotency key, derived from the action that issued it
+    (``cause``) and its place among that action's rewards; a fulfiller passes
+    it on to the provider so that a retried call pays once. ``item`` is the
+    catalogue item redeemed, if it was a redemption.
+    """
+
+    key: str
+    advocate: str
+    reward: Reward
+    state: RewardState
+    cause: str
+    item: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class Transition:
+    """One move of a reward: when, by whom (a person, or ``advokit``) and why."""
+
+    reward: str  # the reward's key
+    before: RewardState | None  # None: the reward was issued
+    after: RewardState
+    at: datetime
+    actor: str
+    reason: str
+
+
+Eligible = Callable[[Any, str], bool]
+
+
+@attrs.frozen(kw_only=True)
+class CatalogueItem:
+    """A reward advocates redeem points for: ``program.redeem(advocate, name, key=...)``.
+
+    Args:
+        name: the item's name in the catalogue (``"coffee"``).
+        cost: the points it costs.
+        reward: what the advocate is owed once redeemed.
+        stock: how many can ever be redeemed (None: no limit).
+        per_advocate: how many one advocate may redeem (None: no limit).
+        available_from, available_until: when it can be redeemed.
+        tags: advocates with one of these tags may redeem it (empty: everyone).
+        eligible: ``eligible(ctx, advocate) -> bool``, any other rule (a tier...).
+    """
+
+    name: str = attrs.field(
+        validator=v.matches(r"[a-z0-9][a-z0-9_.-]{0,62}", "a lower-case name such as 'coffee'")
+    )
+    cost: int = attrs.field(validator=v.integer(minimum=1))
+    reward: Reward = attrs.field(validator=attrs.validators.instance_of(Reward))
+    stock: int | None = attrs.field(default=None, validator=v.integer(minimum=0, optional=True))
+    per_advocate: int | None = attrs.field(
+        default=None, validator=v.integer(minimum=1, optional=True)
+    )
+    available_from: datetime | None = attrs.field(
+        default=None, converter=v.to_utc, validator=v.aware_datetime(optional=True)
+    )
+    available_until: datetime | None = attrs.field(
+        default=None, converter=v.to_utc, validator=v.aware_datetime(optional=True)
+    )
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    eligible: Eligible | None = attrs.field(default=None)
+
+
+KINDS = (
+    ActionKind(
+        name=REWARD_REDEEMED,
+        required={"item": str},
+        description=(
+            "An advocate redeemed points for a catalogue item: the points are debited and "
+            "the reward issued together, or neither (refused with its reason)."
+        ),
+    ),
+)

@@ -1,0 +1,397 @@
+"""The rewards plugin: rewards owed, redeemed from a catalogue, approved by a person."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from advokit import (
+    Action,
+    DeductPoints,
+    Effect,
+    EvaluationContext,
+    IssueReward,
+    Outcome,
+    Reward,
+    Transaction,
+    Verdict,
+    hookimpl,
+)
+from advokit.core import validation as v
+from advokit.core.errors import ConfigurationError, InvalidValue, one_of
+from advokit.core.model import derived_key
+from advokit.core.registry import Register
+from advokit.core.store import database
+from advokit.core.store import queries as q
+from advokit.core.store.types import utc
+from advokit.plugins.rewards.model import (
+    KINDS,
+    MOVES,
+    REWARD_REDEEMED,
+    CatalogueItem,
+    IssuedReward,
+    RewardState,
+    Transition,
+)
+from advokit.plugins.rewards.tables import counts_t, rewards_t, transitions_t
+
+__all__ = ["MIGRATIONS", "Rewards"]
+
+MIGRATIONS = Path(__file__).parent.parent / "migrations" / "rewards"
+
+_ISSUED = ("rewards", "issued by")  # rewards issued so far by one recorded action
+_COUNT = ("rewards", "count")  # (version, redeemed) of an item, in all or per advocate
+_ALL = 0  # the advocate id of an item's count in all
+
+
+class Rewards:
+    """The rewards plugin: applies ``IssueReward`` and runs the catalogue.
+
+    Args:
+        catalogue: the items advocates may redeem points for.
+        approve_above: a reward of a larger ``amount`` waits for a person.
+        approve_kinds: rewards of these kinds always wait for a person.
+        untrusted_tag: the rewards of advocates with this tag wait for a person.
+    """
+
+    plugin_name = "rewards"
+    advokit_screens = frozenset({REWARD_REDEEMED})
+    advokit_evaluates = frozenset({REWARD_REDEEMED})
+    advokit_applies = (IssueReward,)
+
+    def __init__(
+        self,
+        *catalogue: CatalogueItem,
+        approve_above: int | None = None,
+        approve_kinds: Iterable[str] = (),
+        untrusted_tag: str = "untrusted",
+    ) -> None:
+        items: dict[str, CatalogueItem] = {}
+        for item in catalogue:
+            if not isinstance(item, CatalogueItem):
+                raise ConfigurationError("Rewards.catalogue", item, "CatalogueItem values")
+            if item.name in items:
+                raise ConfigurationError("Rewards.catalogue", item.name, "one item per name")
+            items[item.name] = item
+        if approve_above is not None and not (v.is_int(approve_above) and approve_above >= 0):
+            raise ConfigurationError("Rewards.approve_above", approve_above, "None or 0 or more")
+        if isinstance(approve_kinds, str):
+            raise ConfigurationError("Rewards.approve_kinds", approve_kinds, "a list of kinds")
+        self.items = items
+        self.approve_above = approve_above
+        self.approve_kinds = frozenset(approve_kinds)
+        self.untrusted_tag = untrusted_tag
+
+    def __repr__(self) -> str:
+        return f"Rewards({', '.join(self.items) or 'no catalogue'})"
+
+    # -- registration
+
+    @hookimpl
+    def advokit_register_action_kinds(self, register: Register) -> None:
+        for kind in KINDS:
+            register(kind)
+
+    @hookimpl
+    def advokit_register_migrations(self, register: Register) -> None:
+        register(MIGRATIONS, name="rewards")
+
+    @hookimpl
+    def advokit_register_queries(self, register: Register) -> None:
+        register(self.redeem, name="redeem")
+        register(self.catalogue, name="catalogue")
+        register(self.reward, name="reward")
+        register(self.rewards, name="rewards")
+        register(self.reward_history, name="reward_history")
+        register(self.approve_reward, name="approve_reward")
+        register(self.cancel_reward, name="cancel_reward")
+
+    # -- redeeming
+
+    def redeem(self, program: Any, advocate: str, item: str, *, key: str) -> Outcome:
+        """``program.redeem(advocate, item, key=...)``: points for a catalogue item.
+
+        Records a ``reward.redeemed`` action: the points are debited and the
+        reward issued in one transaction, or the outcome is ``rejected`` with
+        the reason (``insufficient_balance``, ``reward.out_of_stock``,
+        ``reward.limit_reached``, ``reward.unavailable``,
+        ``reward.not_eligible``). The same ``key`` again replays the first
+        outcome: a retried request never redeems twice.
+        """
+        if item not in self.items:
+            raise InvalidValue("item", item, one_of(self.items) if self.items else "no item")
+        action = Action(kind=REWARD_REDEEMED, advocate=advocate, key=key, data={"item": item})
+        return program.record(action)  # type: ignore[no-any-return]
+
+    def catalogue(self, program: Any) -> list[CatalogueItem]:
+        """``program.catalogue()``: the items, in the order the program lists them."""
+        return list(self.items.values())
+
+    @hookimpl
+    def advokit_screen(self, ctx: EvaluationContext, action: Action) -> Verdict | None:
+        item = self.items.get(action.data["item"])
+        if item is None:
+            return Verdict.reject("reward.unknown_item")
+        at = action.occurred_at or ctx.now
+        if (item.available_from is not None and at < item.available_from) or (
+            item.available_until is not None and at >= item.available_until
+        ):
+            return Verdict.reject("reward.unavailable")
+        advocate = action.advocate
+        if item.tags and not item.tags & ctx.view.tags(advocate):
+            return Verdict.reject("reward.not_eligible")
+        if item.eligible is not None and not item.eligible(ctx, advocate):
+            return Verdict.reject("reward.not_eligible")
+        program = ctx.program.name
+        if (
+            item.stock is not None
+            and self._count(ctx.view, program, item.name, _ALL)[1] >= item.stock
+        ):
+            return Verdict.reject("reward.out_of_stock")
+        if item.per_advocate is not None:
+            mine = self._count(ctx.view, program, item.name, ctx.view.advocate_id(advocate))[1]
+            if mine >= item.per_advocate:
+                return Verdict.reject("reward.limit_reached")
+        return None
+
+    @hookimpl
+    def advokit_evaluate(self, ctx: EvaluationContext, action: Action) -> list[Effect] | None:
+        item = self.items[action.data["item"]]  # screened: a catalogue item
+        return [
+            DeductPoints(
+                advocate=action.advocate, points=item.cost, reason=REWARD_REDEEMED, memo=item.name
+            ),
+            IssueReward(advocate=action.advocate, reward=item.reward, item=item.name),
+        ]
+
+    def _count(self, view: Any, program: str, item: str, advocate_id: int) -> tuple[int, int]:
+        """(row version, redeemed) of ``item``, in all (``_ALL``) or by one advocate."""
+        return view.lookup(  # type: ignore[no-any-return]
+            _COUNT, (item, advocate_id), lambda conn, key: _load_count(conn, program, *key)
+        )
+
+    # -- issuing
+
+    @hookimpl
+    def advokit_apply_effect(self, tx: Transaction, effect: IssueReward) -> bool:
+        view, now, program = tx.view, tx.now, tx.program.name
+        advocate_id = view.advocate_id(effect.advocate)
+        # the key: the recorded action and this reward's place among the ones it issued
+        issued = view.lookup(_ISSUED, tx.root_key, lambda conn, key: 0)
+        view.remember_lookup(_ISSUED, tx.root_key, issued + 1)
+        key = derived_key(tx.root_key, f"reward:{issued}")
+        waits = self._waits(view, effect)
+        reward = effect.reward
+        tx.insert(
+            rewards_t,
+            {
+                "program": program,
+                "key": key,
+                "advocate_id": advocate_id,
+                "kind": reward.kind,
+                "amount": reward.amount,
+                "currency": reward.currency,
+                "description": reward.description,
+                "data": dict(reward.data),
+                "item": effect.item,
+                "cause": tx.root_key,
+                "state": (RewardState.PENDING_APPROVAL if waits else RewardState.APPROVED).value,
+                "created_at": now,
+                "updated_at": now,
+            },
+            unique=("program", "key"),
+        )
+        moves = [(None, RewardState.REQUESTED, f"issued by {tx.action.kind}")]
+        if waits:
+            moves.append((RewardState.REQUESTED, RewardState.PENDING_APPROVAL, waits))
+        else:
+            moves.append((RewardState.REQUESTED, RewardState.APPROVED, "no approval needed"))
+        for before, after, reason in moves:
+            tx.insert(transitions_t, _transition(program, key, before, after, now, ADVOKIT, reason))
+        if effect.item is not None:
+            item = self.items.get(effect.item)
+            per_advocate = item is not None and item.per_advocate is not None
+            for counted in (_ALL, advocate_id) if per_advocate else (_ALL,):
+                version, redeemed = self._count(view, program, effect.item, counted)
+                tx.save(
+                    counts_t,
+                    {"program": program, "item": effect.item, "advocate_id": counted},
+                    {"redeemed": redeemed + 1},
+                    read=version,  # a concurrent redemption of the item: run again
+                )
+                view.remember_lookup(_COUNT, (effect.item, counted), (version, redeemed + 1))
+        return True
+
+    def _waits(self, view: Any, effect: IssueReward) -> str | None:
+        """Why the reward waits for a person, or None."""
+        reward = effect.reward
+        if reward.kind in self.approve_kinds:
+            return f"{reward.kind} rewards are approved by a person"
+        if self.approve_above is not None and reward.amount > self.approve_above:
+            return f"amount {reward.amount} > {self.approve_above}"
+        if self.untrusted_tag in view.tags(effect.advocate):
+            return f"{effect.advocate!r} is {self.untrusted_tag}"
+        return None
+
+    # -- reading and deciding
+
+    def reward(self, program: Any, key: str) -> IssuedReward | None:
+        """``program.reward(key)``: one reward by its key (None: no such reward)."""
+        with database.transaction(program.engine, write=False) as conn:
+            found = _rewards(conn, program.name, rewards_t.c.key == key)
+        return found[0] if found else None
+
+    def rewards(
+        self, program: Any, advocate: str, *, states: Collection[RewardState | str] | None = None
+    ) -> list[IssuedReward]:
+        """``program.rewards(advocate)``: the advocate's rewards, oldest first."""
+        wanted = None if states is None else [_state(s).value for s in states]
+        with database.transaction(program.engine, write=False) as conn:
+            row_id = q.advocate_row_id(conn, program.name, advocate)
+            where = [rewards_t.c.advocate_id == row_id]
+            if wanted is not None:
+                where.append(rewards_t.c.state.in_(wanted))
+            return _rewards(conn, program.name, *where)
+
+    def reward_history(self, program: Any, key: str) -> list[Transition]:
+        """``program.reward_history(key)``: every move of the reward, first first."""
+        t = transitions_t
+        query = (
+            sa.select(t.c.before, t.c.after, t.c.at, t.c.actor, t.c.reason)
+            .where(t.c.program == program.name, t.c.reward_key == key)
+            .order_by(t.c.id)
+        )
+        with database.transaction(program.engine, write=False) as conn:
+            rows = conn.execute(query).all()
+        return [
+            Transition(
+                reward=key,
+                before=None if r.before is None else RewardState(r.before),
+                after=RewardState(r.after),
+                at=r.at,
+                actor=r.actor,
+                reason=r.reason,
+            )
+            for r in rows
+        ]
+
+    def approve_reward(self, program: Any, key: str, *, reviewer: str, reason: str) -> IssuedReward:
+        """``program.approve_reward(key, reviewer=..., reason=...)``: a person lets it through."""
+        return self._move(program, key, RewardState.APPROVED, ("reviewer", reviewer), reason)
+
+    def cancel_reward(self, program: Any, key: str, *, actor: str, reason: str) -> IssuedReward:
+        """``program.cancel_reward(key, actor=..., reason=...)``: it will not be fulfilled."""
+        return self._move(program, key, RewardState.CANCELED, ("actor", actor), reason)
+
+    def _move(
+        self, program: Any, key: str, after: RewardState, who: tuple[str, str], reason: str
+    ) -> IssuedReward:
+        """Move the reward keyed ``key`` to ``after``, by the person ``who`` names."""
+        for field, value in (who, ("reason", reason)):
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidValue(field, value, "a non-empty text: who decided, and why")
+        actor = who[1]
+
+        def attempt() -> IssuedReward:
+            with database.transaction(program.engine) as conn:
+                found = _rewards(conn, program.name, rewards_t.c.key == key)
+                if not found:
+                    raise InvalidValue("key", key, f"the key of a reward of {program.name!r}")
+                before = found[0].state
+                if after not in MOVES[before]:
+                    allowed = " or ".join(sorted(MOVES[before])) or "nothing"
+                    raise InvalidValue(
+                        f"reward {key!r} move",
+                        after.value,
+                        f"a move from {before.value}: {allowed}",
+                    )
+                now = program.clock()
+                t = rewards_t
+                moved = conn.execute(
+                    t.update()
+                    .where(t.c.program == program.name, t.c.key == key, t.c.state == before.value)
+                    .values(state=after.value, updated_at=now)
+                ).rowcount
+                if moved != 1:  # moved meanwhile by someone else: decide on what it is now
+                    raise database.RetryTransaction
+                conn.execute(
+                    transitions_t.insert(),
+                    _transition(program.name, key, before, after, now, actor, reason),
+                )
+                return _rewards(conn, program.name, rewards_t.c.key == key)[0]
+
+        return database.retrying(attempt)
+
+
+ADVOKIT = "advokit"  # the actor of the moves the plugin makes itself
+
+
+def _transition(
+    program: str,
+    key: str,
+    before: RewardState | None,
+    after: RewardState,
+    at: datetime,
+    actor: str,
+    reason: str,
+) -> dict[str, Any]:
+    return {
+        "program": program,
+        "reward_key": key,
+        "before": None if before is None else before.value,
+        "after": after.value,
+        "at": at,
+        "actor": actor,
+        "reason": reason[:500],
+    }
+
+
+def _state(value: RewardState | str) -> RewardState:
+    try:
+        return RewardState(value)
+    except ValueError:
+        raise InvalidValue("states", value, one_of([s.value for s in RewardState])) from None
+
+
+def _load_count(conn: Connection, program: str, item: str, advocate_id: int) -> tuple[int, int]:
+    c = counts_t.c
+    row = conn.execute(
+        sa.select(c.version, c.redeemed).where(
+            c.program == program, c.item == item, c.advocate_id == advocate_id
+        )
+    ).first()
+    return (0, 0) if row is None else (int(row.version), int(row.redeemed))
+
+
+def _rewards(conn: Connection, program: str, *where: Any) -> list[IssuedReward]:
+    r, a = rewards_t, q.advocates_t
+    rows = conn.execute(
+        sa.select(r, a.c.external_id)
+        .join(a, a.c.id == r.c.advocate_id)
+        .where(r.c.program == program, *where)
+        .order_by(r.c.id)
+    ).all()
+    return [
+        IssuedReward(
+            key=row.key,
+            advocate=row.external_id,
+            reward=Reward(
+                kind=row.kind,
+                amount=row.amount,
+                currency=row.currency,
+                description=row.description,
+                data=row.data,
+            ),
+            state=RewardState(row.state),
+            cause=row.cause,
+            item=row.item,
+            created_at=utc(row.created_at),  # type: ignore[arg-type]
+            updated_at=utc(row.updated_at),  # type: ignore[arg-type]
+        )
+        for row in rows
+    ]

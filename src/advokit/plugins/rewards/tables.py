@@ -1,0 +1,58 @@
+"""The rewards plugin's tables: the rewards owed, their history, the catalogue's counts."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from advokit.core.store.types import BigIntegerPK, UTCDateTime
+
+__all__ = ["counts_t", "rewards_t", "transitions_t"]
+
+rewards_t = sa.Table(
+    "rewards_rewards",
+    SQLModel.metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True),
+    sa.Column("program", sa.String(100), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),  # the idempotency key
+    sa.Column("advocate_id", sa.BigInteger, sa.ForeignKey("advokit_advocates.id"), nullable=False),
+    sa.Column("kind", sa.String(63), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("description", sa.String(255), nullable=True),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("item", sa.String(63), nullable=True),  # the catalogue item redeemed
+    sa.Column("cause", sa.String(255), nullable=False),  # the key of the action that issued it
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("program", "key", name="uq_rewards_key"),
+    sa.Index("ix_rewards_advocate", "advocate_id", "created_at"),
+    sa.Index("ix_rewards_state", "program", "state", "id"),
+)
+
+transitions_t = sa.Table(
+    "rewards_transitions",
+    SQLModel.metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True),
+    sa.Column("program", sa.String(100), nullable=False),
+    sa.Column("reward_key", sa.String(255), nullable=False),
+    sa.Column("before", sa.String(20), nullable=True),  # NULL: issued
+    sa.Column("after", sa.String(20), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Index("ix_rewards_transitions_reward", "program", "reward_key", "id"),
+)
+
+counts_t = sa.Table(
+    "rewards_counts",
+    SQLModel.metadata,
+    # how many of a catalogue item were redeemed, in all (advocate_id 0) and per advocate;
+    # saved with a version check, so that concurrent redemptions keep stock and limits
+    sa.Column("program", sa.String(100), primary_key=True),
+    sa.Column("item", sa.String(63), primary_key=True),
+    sa.Column("advocate_id", sa.BigInteger, primary_key=True),
+    sa.Column("redeemed", sa.BigInteger, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
