@@ -20,6 +20,7 @@ from advokit import (
 )
 from advokit.plugins.points import Points, adjustment
 from advokit.plugins.rewards import (
+    Budget,
     CatalogueItem,
     Rewards,
     RewardState,
@@ -102,7 +103,7 @@ def test_stock_and_per_advocate_limits_refuse_with_their_reason(program):
     assert program.redeem("bob", "mug", key="m-3").status is Status.APPLIED  # per advocate
     with program.engine.connect() as conn:
         counted = conn.execute(
-            sa.select(counts_t.c.item, counts_t.c.redeemed).where(counts_t.c.advocate_id == 0)
+            sa.select(counts_t.c.item, counts_t.c.issued).where(counts_t.c.advocate_id == 0)
         ).all()
     assert sorted(counted) == [("cake", 2), ("mug", 2)]
 
@@ -231,6 +232,45 @@ def test_untrusted_advocates_and_listed_kinds_wait_and_can_be_canceled(make_prog
         program.approve_reward("nope", reviewer="maria", reason="fine")
 
 
+def test_a_reward_past_a_budget_waits_for_a_person_and_the_next_period_starts_afresh(
+    make_program, advokit_clock
+):
+    program = make_program(
+        plugins=[
+            Points(),
+            Rewards(
+                GIFT,
+                COFFEE,
+                budgets=[
+                    Budget(name="gift-cards", per="month", amount=5000, currency="EUR"),
+                    Budget(name="coffees", per="day", count=1, per_advocate=True, kinds={"coupon"}),
+                ],
+            ),
+        ]
+    )
+    program.enroll_many(Advocate(external_id=name) for name in ("ann", "bob"))
+    for name in ("ann", "bob"):
+        program.record(adjustment(name, 500, reason="welcome", key=f"w-{name}"))
+    for n, name in enumerate(["ann", "bob", "ann"]):  # 2500 each: the third is over 5000
+        program.redeem(name, "gift-card", key=f"g-{n}")
+    states = [r.state for r in program.rewards("ann")]
+    assert states == [RewardState.APPROVED, RewardState.PENDING_APPROVAL]
+    held = program.rewards("ann")[1]
+    assert program.reward_history(held.key)[-1].reason == (
+        "budget gift-cards: 5000 + 2500 > 5000 this month"
+    )
+    assert program.balance("ann") == 500 - 2 * 40  # held, not dropped: the points are spent
+    program.redeem("ann", "coffee", key="c-1")
+    program.redeem("ann", "coffee", key="c-2")  # one a day for ann
+    program.redeem("bob", "coffee", key="c-3")  # bob has his own
+    coupons = [r.state for r in program.rewards("ann") if r.reward.kind == "coupon"]
+    assert coupons == [RewardState.APPROVED, RewardState.PENDING_APPROVAL]
+    assert program.rewards("bob")[-1].state is RewardState.APPROVED
+    advokit_clock.advance(days=31)
+    program.redeem("ann", "gift-card", key="g-next-month")
+    assert program.rewards("ann")[-1].state is RewardState.APPROVED
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -248,6 +288,9 @@ def test_an_unknown_item_is_refused_naming_the_catalogue(program):
         (lambda: Rewards("coffee"), "Rewards.catalogue"),
         (lambda: Rewards(approve_above=-1), "Rewards.approve_above"),
         (lambda: Rewards(approve_kinds="swag"), "Rewards.approve_kinds"),
+        (lambda: Rewards(budgets=["monthly"]), "Rewards.budgets"),
+        (lambda: Budget(name="monthly"), "Budget.amount"),
+        (lambda: Budget(name="monthly", per="year", count=1), "Budget.per"),
         (lambda: CatalogueItem(name="Tea!", cost=1, reward=Reward(kind="swag")), "name"),
         (lambda: CatalogueItem(name="tea", cost=0, reward=Reward(kind="swag")), "cost"),
         (lambda: CatalogueItem(name="tea", cost=1, reward="swag"), "reward"),

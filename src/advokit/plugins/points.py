@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -48,6 +48,7 @@ from advokit import (
 )
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, InvalidValue, one_of
+from advokit.core.periods import calendar_period
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
@@ -486,7 +487,7 @@ class Cap:
 
     def _earned(self, ctx: EvaluationContext, action: Action, advocate: str) -> int:
         zone = zoneinfo.ZoneInfo(ctx.view.timezone(advocate))
-        since, until = _period(action.occurred_at or ctx.now, zone, self.per)
+        since, until = calendar_period(action.occurred_at or ctx.now, zone, self.per)
         view = ctx.view
         if self.kinds is not None:
             return view.earned(advocate, self.account, since=since, until=until, reasons=self.kinds)
@@ -502,20 +503,6 @@ def _applies(effect: Effect, account: str, kinds: frozenset[str] | None) -> bool
         and effect.reason not in _UNTOUCHED_REASONS
         and (kinds is None or effect.reason in kinds)
     )
-
-
-def _period(when: datetime, zone: zoneinfo.ZoneInfo, per: str) -> tuple[datetime, datetime]:
-    """The calendar ``per`` containing ``when`` in ``zone``, as aware datetimes."""
-    local = when.astimezone(zone).date()
-    if per == "day":
-        start, end = local, local + timedelta(days=1)
-    elif per == "week":
-        start = local - timedelta(days=local.weekday())
-        end = start + timedelta(days=7)
-    else:
-        start = local.replace(day=1)
-        end = (start + timedelta(days=32)).replace(day=1)
-    return (datetime.combine(start, time(), zone), datetime.combine(end, time(), zone))
 
 
 # --------------------------------------------------------------------------- actions

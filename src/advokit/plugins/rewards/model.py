@@ -11,11 +11,14 @@ import attrs
 
 from advokit import ActionKind, Reward
 from advokit.core import validation as v
+from advokit.core.errors import InvalidValue, one_of
+from advokit.core.periods import PERIODS
 
 __all__ = [
     "KINDS",
     "MOVES",
     "REWARD_REDEEMED",
+    "Budget",
     "CatalogueItem",
     "IssuedReward",
     "RewardState",
@@ -126,6 +129,51 @@ class CatalogueItem:
     )
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
     eligible: Eligible | None = attrs.field(default=None)
+
+
+def _check_per(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in PERIODS:
+        raise InvalidValue("Budget.per", value, one_of(PERIODS))
+
+
+@attrs.frozen(kw_only=True)
+class Budget:
+    """A limit on the rewards issued per calendar period (UTC), in all or per advocate.
+
+    A reward that would take the period past ``amount`` (the sum of the
+    rewards' amounts) or ``count`` waits for a person (``pending_approval``),
+    never dropped; it does not count against the budget. Rewards let through
+    count, even if canceled later.
+
+    Args:
+        name: the budget's name, in the reason of what it holds.
+        per: ``"day"``, ``"week"`` or ``"month"``.
+        amount: the most the period's rewards may add up to (None: no limit).
+        count: the most rewards in the period (None: no limit).
+        per_advocate: a budget for each advocate, rather than for the program.
+        kinds: only rewards of these kinds (empty: every kind).
+        currency: only rewards in this currency (None: every currency).
+    """
+
+    name: str = attrs.field(
+        validator=v.matches(r"[a-z0-9][a-z0-9_.-]{0,40}", "a lower-case name such as 'monthly'")
+    )
+    per: str = attrs.field(default="month", validator=_check_per)
+    amount: int | None = attrs.field(default=None, validator=v.integer(minimum=0, optional=True))
+    count: int | None = attrs.field(default=None, validator=v.integer(minimum=0, optional=True))
+    per_advocate: bool = False
+    kinds: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    currency: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.amount is None and self.count is None:
+            raise InvalidValue("Budget.amount", None, "an amount or a count (or both)")
+
+    def covers(self, reward: Reward) -> bool:
+        """Whether the budget counts ``reward``."""
+        return (not self.kinds or reward.kind in self.kinds) and (
+            self.currency is None or reward.currency == self.currency
+        )
 
 
 KINDS = (

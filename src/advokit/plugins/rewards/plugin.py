@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Collection, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from advokit import (
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, InvalidValue, one_of
 from advokit.core.model import derived_key
+from advokit.core.periods import calendar_period
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
@@ -33,6 +35,7 @@ from advokit.plugins.rewards.model import (
     KINDS,
     MOVES,
     REWARD_REDEEMED,
+    Budget,
     CatalogueItem,
     IssuedReward,
     RewardState,
@@ -47,6 +50,7 @@ MIGRATIONS = Path(__file__).parent.parent / "migrations" / "rewards"
 _ISSUED = ("rewards", "issued by")  # rewards issued so far by one recorded action
 _COUNT = ("rewards", "count")  # (version, redeemed) of an item, in all or per advocate
 _ALL = 0  # the advocate id of an item's count in all
+_UTC = zoneinfo.ZoneInfo("UTC")  # budgets' periods
 
 
 class Rewards:
@@ -57,6 +61,7 @@ class Rewards:
         approve_above: a reward of a larger ``amount`` waits for a person.
         approve_kinds: rewards of these kinds always wait for a person.
         untrusted_tag: the rewards of advocates with this tag wait for a person.
+        budgets: limits per period; a reward past one waits for a person.
     """
 
     plugin_name = "rewards"
@@ -70,6 +75,7 @@ class Rewards:
         approve_above: int | None = None,
         approve_kinds: Iterable[str] = (),
         untrusted_tag: str = "untrusted",
+        budgets: Iterable[Budget] = (),
     ) -> None:
         items: dict[str, CatalogueItem] = {}
         for item in catalogue:
@@ -82,6 +88,14 @@ class Rewards:
             raise ConfigurationError("Rewards.approve_above", approve_above, "None or 0 or more")
         if isinstance(approve_kinds, str):
             raise ConfigurationError("Rewards.approve_kinds", approve_kinds, "a list of kinds")
+        self.budgets = tuple(budgets)
+        for budget in self.budgets:
+            if not isinstance(budget, Budget):
+                raise ConfigurationError("Rewards.budgets", budget, "Budget values")
+        if len({b.name for b in self.budgets}) != len(self.budgets):
+            raise ConfigurationError(
+                "Rewards.budgets", [b.name for b in self.budgets], "one name each"
+            )
         self.items = items
         self.approve_above = approve_above
         self.approve_kinds = frozenset(approve_kinds)
@@ -169,11 +183,23 @@ class Rewards:
             IssueReward(advocate=action.advocate, reward=item.reward, item=item.name),
         ]
 
-    def _count(self, view: Any, program: str, item: str, advocate_id: int) -> tuple[int, int]:
-        """(row version, redeemed) of ``item``, in all (``_ALL``) or by one advocate."""
+    def _count(self, view: Any, program: str, item: str, advocate_id: int) -> tuple[int, int, int]:
+        """(row version, issued, amount) of ``item``, in all (``_ALL``) or by one advocate."""
         return view.lookup(  # type: ignore[no-any-return]
             _COUNT, (item, advocate_id), lambda conn, key: _load_count(conn, program, *key)
         )
+
+    def _add(self, tx: Transaction, item: str, advocate_id: int, amount: int) -> None:
+        """Count one more reward of ``amount`` for ``item`` (or a budget's period)."""
+        program = tx.program.name
+        version, issued, total = self._count(tx.view, program, item, advocate_id)
+        tx.save(
+            counts_t,
+            {"program": program, "item": item, "advocate_id": advocate_id},
+            {"issued": issued + 1, "amount": total + amount},
+            read=version,  # counted meanwhile by another transaction: run again
+        )
+        tx.view.remember_lookup(_COUNT, (item, advocate_id), (version, issued + 1, total + amount))
 
     # -- issuing
 
@@ -185,8 +211,14 @@ class Rewards:
         issued = view.lookup(_ISSUED, tx.root_key, lambda conn, key: 0)
         view.remember_lookup(_ISSUED, tx.root_key, issued + 1)
         key = derived_key(tx.root_key, f"reward:{issued}")
-        waits = self._waits(view, effect)
         reward = effect.reward
+        waits = self._waits(view, effect)
+        budgets = self._budgets(tx, effect, advocate_id)
+        if waits is None:
+            waits = self._over_budget(tx, budgets, reward.amount)
+            if waits is None:  # let through: the budgets count it
+                for _, counter, counted in budgets:
+                    self._add(tx, counter, counted, reward.amount)
         tx.insert(
             rewards_t,
             {
@@ -217,15 +249,36 @@ class Rewards:
             item = self.items.get(effect.item)
             per_advocate = item is not None and item.per_advocate is not None
             for counted in (_ALL, advocate_id) if per_advocate else (_ALL,):
-                version, redeemed = self._count(view, program, effect.item, counted)
-                tx.save(
-                    counts_t,
-                    {"program": program, "item": effect.item, "advocate_id": counted},
-                    {"redeemed": redeemed + 1},
-                    read=version,  # a concurrent redemption of the item: run again
-                )
-                view.remember_lookup(_COUNT, (effect.item, counted), (version, redeemed + 1))
+                self._add(tx, effect.item, counted, reward.amount)
         return True
+
+    def _budgets(
+        self, tx: Transaction, effect: IssueReward, advocate_id: int
+    ) -> list[tuple[Budget, str, int]]:
+        """Each budget covering the reward, with its counter this period and advocate id."""
+        when = tx.action.occurred_at or tx.now
+        found = []
+        for budget in self.budgets:
+            if budget.covers(effect.reward):
+                start, _ = calendar_period(when, _UTC, budget.per)
+                counter = f"budget:{budget.name}:{start:%Y-%m-%d}"
+                found.append((budget, counter, advocate_id if budget.per_advocate else _ALL))
+        return found
+
+    def _over_budget(
+        self, tx: Transaction, budgets: list[tuple[Budget, str, int]], amount: int
+    ) -> str | None:
+        """Why the reward would take a budget past its limit, or None."""
+        program = tx.program.name
+        for budget, counter, counted in budgets:
+            _, issued, total = self._count(tx.view, program, counter, counted)
+            if budget.count is not None and issued + 1 > budget.count:
+                return f"budget {budget.name}: {issued} of {budget.count} rewards this {budget.per}"
+            if budget.amount is not None and total + amount > budget.amount:
+                return (
+                    f"budget {budget.name}: {total} + {amount} > {budget.amount} this {budget.per}"
+                )
+        return None
 
     def _waits(self, view: Any, effect: IssueReward) -> str | None:
         """Why the reward waits for a person, or None."""
@@ -358,14 +411,16 @@ def _state(value: RewardState | str) -> RewardState:
         raise InvalidValue("states", value, one_of([s.value for s in RewardState])) from None
 
 
-def _load_count(conn: Connection, program: str, item: str, advocate_id: int) -> tuple[int, int]:
+def _load_count(
+    conn: Connection, program: str, item: str, advocate_id: int
+) -> tuple[int, int, int]:
     c = counts_t.c
     row = conn.execute(
-        sa.select(c.version, c.redeemed).where(
+        sa.select(c.version, c.issued, c.amount).where(
             c.program == program, c.item == item, c.advocate_id == advocate_id
         )
     ).first()
-    return (0, 0) if row is None else (int(row.version), int(row.redeemed))
+    return (0, 0, 0) if row is None else (int(row.version), int(row.issued), int(row.amount))
 
 
 def _rewards(conn: Connection, program: str, *where: Any) -> list[IssuedReward]:

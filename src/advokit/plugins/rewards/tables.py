@@ -48,11 +48,13 @@ transitions_t = sa.Table(
 counts_t = sa.Table(
     "rewards_counts",
     SQLModel.metadata,
-    # how many of a catalogue item were redeemed, in all (advocate_id 0) and per advocate;
-    # saved with a version check, so that concurrent redemptions keep stock and limits
+    # what a catalogue item ("coffee") or a budget's period ("budget:monthly:2026-06-01")
+    # counts, in all (advocate_id 0) or per advocate: the rewards and their amounts. Saved
+    # with a version check, so that concurrent rewards keep stock, limits and budgets
     sa.Column("program", sa.String(100), primary_key=True),
-    sa.Column("item", sa.String(63), primary_key=True),
+    sa.Column("item", sa.String(100), primary_key=True),
     sa.Column("advocate_id", sa.BigInteger, primary_key=True),
-    sa.Column("redeemed", sa.BigInteger, nullable=False),
+    sa.Column("issued", sa.BigInteger, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
 )

@@ -63,9 +63,10 @@ def upgrade() -> None:
     op.create_table(
         "rewards_counts",
         sa.Column("program", sa.String(length=100), nullable=False),
-        sa.Column("item", sa.String(length=63), nullable=False),
+        sa.Column("item", sa.String(length=100), nullable=False),
         sa.Column("advocate_id", sa.BigInteger(), nullable=False),
-        sa.Column("redeemed", sa.BigInteger(), nullable=False),
+        sa.Column("issued", sa.BigInteger(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("program", "item", "advocate_id"),
     )
