@@ -347,7 +347,7 @@ def refer_alice(database_url: str, barrier: Any, results: Any, worker: int, call
 
 
 def build_rewards_program(database_url: str) -> Program:
-    """Points by adjustment, and a catalogue with one 30-point coupon."""
+    """Points by adjustment; a 30-point coffee coupon, and five 10-point cakes."""
     from advokit import Reward
     from advokit.plugins.rewards import CatalogueItem, Rewards
 
@@ -356,7 +356,10 @@ def build_rewards_program(database_url: str) -> Program:
         database_url=database_url,
         plugins=[
             Points(),
-            Rewards(CatalogueItem(name="coffee", cost=30, reward=Reward(kind="coupon"))),
+            Rewards(
+                CatalogueItem(name="coffee", cost=30, reward=Reward(kind="coupon")),
+                CatalogueItem(name="cake", cost=10, reward=Reward(kind="swag"), stock=5),
+            ),
         ],
         load_entrypoints=False,
     )
@@ -374,3 +377,17 @@ def _redeem_coffee(worker: int, call: int) -> Action:
 def redeem_coffees(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
     """Process target: redeem a 30-point coffee again and again, each with its own key."""
     _work(_redeem_coffee, database_url, barrier, results, worker, calls, build_rewards_program)
+
+
+def _redeem_cake(worker: int, call: int) -> Action:
+    return Action(
+        kind="reward.redeemed",
+        advocate=ADVOCATE,
+        key=f"cake-{worker}-{call}",
+        data={"item": "cake"},
+    )
+
+
+def redeem_cakes(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
+    """Process target: redeem one of the five cakes again and again."""
+    _work(_redeem_cake, database_url, barrier, results, worker, calls, build_rewards_program)

@@ -28,7 +28,13 @@ from advokit.plugins.rewards import (
     rewards_t,
 )
 from advokit.testing import register_plugin
-from helpers import ADVOCATE, build_rewards_program, redeem_coffees, run_processes
+from helpers import (
+    ADVOCATE,
+    build_rewards_program,
+    redeem_cakes,
+    redeem_coffees,
+    run_processes,
+)
 
 COFFEE = CatalogueItem(name="coffee", cost=30, reward=Reward(kind="coupon"))
 CAKE = CatalogueItem(name="cake", cost=50, reward=Reward(kind="swag"), stock=2)
@@ -171,6 +177,23 @@ def test_four_processes_redeeming_at_once_never_overdraw(database_url):
     for entry in sorted(entries, key=lambda e: e.id):
         running += entry.delta
         assert running >= 0  # never negative, at any point
+    program.close()
+
+
+def test_four_processes_never_redeem_more_than_the_stock(database_url):
+    program = build_rewards_program(database_url)
+    program.migrate()
+    program.enroll(Advocate(external_id=ADVOCATE))
+    program.record(adjustment(ADVOCATE, 10_000, reason="welcome", key="welcome"))
+    reports = run_processes(redeem_cakes, database_url, processes=4, calls=25)
+    assert all(not r["errors"] for r in reports), [r["errors"][:3] for r in reports]
+    outcomes = [(status, reasons) for r in reports for status, _, reasons in r["outcomes"]]
+    assert sum(1 for status, _ in outcomes if status == "applied") == 5
+    assert {reasons for status, reasons in outcomes if status != "applied"} == {
+        ("reward.out_of_stock",)
+    }
+    assert program.balance(ADVOCATE) == 10_000 - 5 * 10
+    assert len(program.rewards(ADVOCATE)) == 5
     program.close()
 
 
