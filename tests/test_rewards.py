@@ -294,6 +294,53 @@ def test_a_reward_past_a_budget_waits_for_a_person_and_the_next_period_starts_af
     assert program.rewards("ann")[-1].state is RewardState.APPROVED
 
 
+def test_a_referral_issues_both_sides_rewards_and_a_clawback_cancels_them(
+    make_program, database_url, advokit_clock
+):
+    from advokit.plugins.referrals import Referrals
+
+    program = make_program(
+        database_url=database_url,
+        plugins=[
+            Points(),
+            Rewards(),
+            Referrals(
+                referrer_reward=Reward(kind="coupon", description="a free coffee"),
+                friend_reward=Reward(kind="coupon", description="a free pastry"),
+                refund_window=timedelta(days=14),
+            ),
+        ],
+    )
+    program.enroll_many(Advocate(external_id=name) for name in ("ann", "zoe"))
+    program.record(
+        Action(kind="referral.signed_up", advocate="zoe", key="s-1", data={"referrer": "ann"})
+    )
+    program.record(
+        Action(
+            kind="purchase.completed",
+            advocate="zoe",
+            key="o-1",
+            data={"order_id": "o-1", "total_cents": 1500},
+        )
+    )
+    advokit_clock.advance(days=15)
+    (approval,) = program.tick().outcomes
+    (coffee,) = program.rewards("ann")
+    (pastry,) = program.rewards("zoe")
+    assert (coffee.reward.description, pastry.reward.description) == (
+        "a free coffee",
+        "a free pastry",
+    )
+    assert coffee.cause == pastry.cause == approval.key
+    assert coffee.state is RewardState.APPROVED
+    program.record(
+        Action(kind="purchase.refunded", advocate="zoe", key="r-1", data={"order_id": "o-1"})
+    )
+    for reward in (coffee, pastry):
+        assert program.reward(reward.key).state is RewardState.CANCELED
+        assert program.reward_history(reward.key)[-1].reason == "referral.clawback"
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -312,6 +359,13 @@ def test_an_unknown_item_is_refused_naming_the_catalogue(program):
         (lambda: Rewards(approve_above=-1), "Rewards.approve_above"),
         (lambda: Rewards(approve_kinds="swag"), "Rewards.approve_kinds"),
         (lambda: Rewards(budgets=["monthly"]), "Rewards.budgets"),
+        (lambda: _referrals(referrer_reward="coupon"), "Referrals.referrer_reward"),
+        (
+            lambda: _referrals(
+                referrer_reward=Reward(kind="coupon"), referrer_cap=(3, timedelta(days=30))
+            ),
+            "Referrals.referrer_cap",
+        ),
         (lambda: Budget(name="monthly"), "Budget.amount"),
         (lambda: Budget(name="monthly", per="year", count=1), "Budget.per"),
         (lambda: CatalogueItem(name="Tea!", cost=1, reward=Reward(kind="swag")), "name"),
@@ -322,6 +376,12 @@ def test_an_unknown_item_is_refused_naming_the_catalogue(program):
 def test_bad_settings_are_refused_naming_the_field(make, field):
     with pytest.raises((ConfigurationError, InvalidValue, TypeError), match=field):
         make()
+
+
+def _referrals(**settings):
+    from advokit.plugins.referrals import Referrals
+
+    return Referrals(**settings)
 
 
 def test_the_reward_key_is_unique_per_program(program):

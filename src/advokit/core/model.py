@@ -37,6 +37,7 @@ __all__ = [
     "LedgerEntry",
     "Outcome",
     "ReversePoints",
+    "ReverseRewards",
     "Reward",
     "SendMessage",
     "Standing",
@@ -442,6 +443,17 @@ class IssueReward(Effect):
     advocate: str = attrs.field(converter=_external_id, validator=_ADVOCATE_ID)
     reward: Reward = attrs.field(validator=attrs.validators.instance_of(Reward))
     item: str | None = attrs.field(default=None, validator=v.text(max_length=63, optional=True))
+
+
+@attrs.frozen(kw_only=True)
+class ReverseRewards(Effect):
+    """Take back the rewards the action keyed ``cause`` issued. Applied by the rewards plugin.
+
+    Rewards not fulfilled yet are canceled; fulfilled ones are reversed.
+    """
+
+    cause: str = attrs.field(validator=v.text())
+    reason: str = attrs.field(validator=v.text(max_length=500))
 
 
 @attrs.frozen(kw_only=True)

@@ -18,7 +18,10 @@ from advokit import (
     AwardPoints,
     Effect,
     EvaluationContext,
+    IssueReward,
     ReversePoints,
+    ReverseRewards,
+    Reward,
     Transaction,
     Verdict,
     hookimpl,
@@ -119,6 +122,9 @@ class Referrals:
             deactivated).
         referrer_points: points the referrer earns for a rewarded referral.
         friend_points: points the friend earns for it (two-sided rewards).
+        referrer_reward, friend_reward: a :class:`~advokit.Reward` each side is
+            owed too (a free coffee coupon), issued with ``IssueReward`` for
+            the rewards plugin; a clawback takes them back (``ReverseRewards``).
         window: how long after the attribution a purchase still converts it.
         minimum_cents: the smallest qualifying purchase (``total_cents``).
         refund_window: how long the shop accepts refunds.
@@ -172,6 +178,8 @@ class Referrals:
         touch: str = "first",
         milestones: Mapping[int, int] | None = None,
         referrer_cap: tuple[int, timedelta] | None = None,
+        referrer_reward: Reward | None = None,
+        friend_reward: Reward | None = None,
     ) -> None:
         if link is not None:
             _check_link(link)
@@ -217,6 +225,21 @@ class Referrals:
             raise ConfigurationError(
                 "Referrals.referrer_cap", referrer_cap, "(most rewards, period) or None"
             )
+        for field, reward in (
+            ("referrer_reward", referrer_reward),
+            ("friend_reward", friend_reward),
+        ):
+            if reward is not None and not isinstance(reward, Reward):
+                raise ConfigurationError(f"Referrals.{field}", reward, "an advokit.Reward or None")
+        if referrer_cap is not None and referrer_reward is not None and not referrer_points:
+            # the cap counts the referrals whose referrer was paid points
+            raise ConfigurationError(
+                "Referrals.referrer_cap",
+                referrer_cap,
+                "None when the referrer earns a reward but no points (the cap counts points paid)",
+            )
+        self.referrer_reward = referrer_reward
+        self.friend_reward = friend_reward
         self.link = link
         self.code_length = code_length
         self.code_lifetime = code_lifetime
@@ -444,6 +467,10 @@ class Referrals:
                         clawback=self.clawback,
                     )
                 )
+            if self.referrer_reward is not None or self.friend_reward is not None:
+                effects.append(
+                    ReverseRewards(cause=referral.reward_key, reason="referral.clawback")
+                )
         return effects
 
     def _approval(self, view: Any, referral: StoredReferral, at: datetime) -> list[Effect] | None:
@@ -454,10 +481,12 @@ class Referrals:
         referrer = referral.referrer
         _, rewarded = self._referrer(view, referrer)  # the referrer's rewarded referrals, ever
         paid = self.referrer_points
+        capped = False
         if paid and self.referrer_cap is not None:
             most, period = self.referrer_cap
             times = self._paid(view, referrer)
-            if sum(1 for t in times if t > at - period) >= most:
+            capped = sum(1 for t in times if t > at - period) >= most
+            if capped:
                 paid = 0  # over the cap: the friend is still rewarded
         effects: list[Effect] = [
             RewardReferral(
@@ -482,6 +511,10 @@ class Referrals:
                     advocate=referral.friend, points=self.friend_points, reason="referral.welcome"
                 )
             )
+        if self.referrer_reward is not None and not capped:
+            effects.append(IssueReward(advocate=referrer, reward=self.referrer_reward))
+        if self.friend_reward is not None:
+            effects.append(IssueReward(advocate=referral.friend, reward=self.friend_reward))
         return effects
 
     def _referral(self, view: Any, friend: str) -> StoredReferral | None:

@@ -18,6 +18,7 @@ from advokit import (
     EvaluationContext,
     IssueReward,
     Outcome,
+    ReverseRewards,
     Reward,
     Transaction,
     Verdict,
@@ -67,7 +68,7 @@ class Rewards:
     plugin_name = "rewards"
     advokit_screens = frozenset({REWARD_REDEEMED})
     advokit_evaluates = frozenset({REWARD_REDEEMED})
-    advokit_applies = (IssueReward,)
+    advokit_applies = (IssueReward, ReverseRewards)
 
     def __init__(
         self,
@@ -204,7 +205,10 @@ class Rewards:
     # -- issuing
 
     @hookimpl
-    def advokit_apply_effect(self, tx: Transaction, effect: IssueReward) -> bool:
+    def advokit_apply_effect(self, tx: Transaction, effect: IssueReward | ReverseRewards) -> bool:
+        if isinstance(effect, ReverseRewards):
+            self._reverse(tx, effect)
+            return True
         view, now, program = tx.view, tx.now, tx.program.name
         advocate_id = view.advocate_id(effect.advocate)
         # the key: the recorded action and this reward's place among the ones it issued
@@ -251,6 +255,36 @@ class Rewards:
             for counted in (_ALL, advocate_id) if per_advocate else (_ALL,):
                 self._add(tx, effect.item, counted, reward.amount)
         return True
+
+    def _reverse(self, tx: Transaction, effect: ReverseRewards) -> None:
+        """Cancel what ``effect.cause`` issued and is not fulfilled; reverse what is.
+
+        Rare (a refund after a reward), so written straight through the
+        connection rather than staged. Rewards the cause issued earlier in the
+        same batch are not in the database yet and are left alone.
+        """
+        conn, program, now = tx.connection, tx.program.name, tx.now
+        r = rewards_t
+        rows = conn.execute(
+            sa.select(r.c.key, r.c.state).where(r.c.program == program, r.c.cause == effect.cause)
+        ).all()
+        for key, state in rows:
+            before = RewardState(state)
+            if before is RewardState.FULFILLED:
+                after = RewardState.REVERSED
+            elif RewardState.CANCELED in MOVES[before]:
+                after = RewardState.CANCELED
+            else:
+                continue  # canceled or reversed already; fulfilling: its fulfiller decides
+            conn.execute(
+                r.update()
+                .where(r.c.program == program, r.c.key == key, r.c.state == before.value)
+                .values(state=after.value, updated_at=now)
+            )
+            conn.execute(
+                transitions_t.insert(),
+                _transition(program, key, before, after, now, ADVOKIT, effect.reason),
+            )
 
     def _budgets(
         self, tx: Transaction, effect: IssueReward, advocate_id: int
