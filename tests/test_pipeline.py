@@ -20,6 +20,7 @@ from advokit import (
     IdempotencyConflict,
     InvalidValue,
     PluginError,
+    Refused,
     Status,
     Tag,
     Verdict,
@@ -181,6 +182,24 @@ def test_a_hold_default_is_approve_deny_or_none():
         Verdict.hold("velocity", default="later")
     with pytest.raises(InvalidValue, match=r"HoldForReview.default='yes'"):
         HoldForReview(reason="big order", default="yes")
+
+
+class RefuseSecond:
+    """Refuses an action while deciding it, as a stock that ran out would."""
+
+    @hookimpl
+    def advokit_evaluate(self, ctx, action):
+        if action.key == "o-2":
+            raise Refused("sold out meanwhile")
+        return None
+
+
+def test_a_plugin_refusing_while_deciding_rejects_that_action_only(program):
+    with register_plugin(program, RefuseSecond()):
+        outcomes = program.record_many([purchase("o-1"), purchase("o-2"), purchase("o-3")])
+    assert [o.status for o in outcomes] == [Status.APPLIED, Status.REJECTED, Status.APPLIED]
+    assert outcomes[1].reasons == ("sold out meanwhile",)
+    assert program.balance("ann") == 20
 
 
 class HoldBigOrders:

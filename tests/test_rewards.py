@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from advokit import (
     Reward,
     Status,
     Tag,
+    Verdict,
     hookimpl,
 )
 from advokit.plugins.points import Points, adjustment
@@ -25,7 +26,6 @@ from advokit.plugins.rewards import (
     Rewards,
     RewardState,
     counts_t,
-    rewards_t,
 )
 from advokit.testing import register_plugin
 from helpers import (
@@ -109,9 +109,14 @@ def test_stock_and_per_advocate_limits_refuse_with_their_reason(program):
     assert program.redeem("bob", "mug", key="m-3").status is Status.APPLIED  # per advocate
     with program.engine.connect() as conn:
         counted = conn.execute(
-            sa.select(counts_t.c.item, counts_t.c.issued).where(counts_t.c.advocate_id == 0)
+            sa.select(counts_t.c.item, counts_t.c.advocate_id, counts_t.c.issued)
         ).all()
-    assert sorted(counted) == [("cake", 2), ("mug", 2)]
+    # what the limits need: the cake's stock in all (0), the mug per advocate
+    assert sorted((item, advocate_id > 0, n) for item, advocate_id, n in counted) == [
+        ("cake", False, 2),
+        ("mug", True, 1),
+        ("mug", True, 1),
+    ]
 
 
 class TagVip:
@@ -341,6 +346,58 @@ def test_a_referral_issues_both_sides_rewards_and_a_clawback_cancels_them(
         assert program.reward_history(reward.key)[-1].reason == "referral.clawback"
 
 
+class HoldFirst:
+    """Holds one action for a person, as a fraud screen would."""
+
+    plugin_name = "hold-first"
+
+    def __init__(self, key):
+        self.key = key
+
+    @hookimpl
+    def advokit_screen(self, ctx, action):
+        return Verdict.hold("looks odd") if action.key == self.key else None
+
+
+def test_a_held_redemption_approved_after_the_stock_ran_out_is_refused(program):
+    with register_plugin(program, HoldFirst("c-1")):
+        assert program.redeem("ann", "cake", key="c-1").status is Status.HELD
+        program.redeem("bob", "cake", key="c-2")
+        program.redeem("cid", "cake", key="c-3")  # the last of two cakes
+    decided = program.review("c-1", approve=True, reviewer="maria")
+    assert (decided.status, decided.reasons) == (Status.REJECTED, ("reward.out_of_stock",))
+    assert program.balance("ann") == 100 and program.rewards("ann") == []
+
+
+def test_rewards_a_person_approves_count_against_the_budget(make_program):
+    small = CatalogueItem(
+        name="voucher", cost=10, reward=Reward(kind="gift_card", amount=1000, currency="EUR")
+    )
+    program = make_program(
+        plugins=[
+            Points(),
+            Rewards(
+                GIFT,
+                small,
+                approve_above=2000,
+                budgets=[Budget(name="eur", amount=5000, currency="EUR")],
+            ),
+        ]
+    )
+    program.enroll(Advocate(external_id="ann"))
+    program.record(adjustment("ann", 500, reason="welcome", key="w-ann"))
+    for n in range(2):  # 2500 each: over approve_above, a person lets them through
+        program.redeem("ann", "gift-card", key=f"g-{n}")
+    for reward in program.rewards("ann"):
+        program.approve_reward(reward.key, reviewer="maria", reason="fine")
+    program.redeem("ann", "voucher", key="v-1")  # 1000 more: past the 5000 budget
+    voucher = program.rewards("ann")[-1]
+    assert voucher.state is RewardState.PENDING_APPROVAL
+    assert program.reward_history(voucher.key)[-1].reason == (
+        "budget eur: 5000 + 1000 > 5000 this month"
+    )
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -359,6 +416,16 @@ def test_an_unknown_item_is_refused_naming_the_catalogue(program):
         (lambda: Rewards(approve_above=-1), "Rewards.approve_above"),
         (lambda: Rewards(approve_kinds="swag"), "Rewards.approve_kinds"),
         (lambda: Rewards(budgets=["monthly"]), "Rewards.budgets"),
+        (lambda: Budget(name="eur", amount=1, currency="eur"), "currency"),
+        (lambda: Rewards(untrusted_tag=""), "Rewards.untrusted_tag"),
+        (lambda: _item(eligible="vip"), "eligible"),
+        (
+            lambda: _item(
+                available_from=datetime(2026, 7, 1, tzinfo=UTC),
+                available_until=datetime(2026, 6, 1, tzinfo=UTC),
+            ),
+            "CatalogueItem.available_until",
+        ),
         (lambda: _referrals(referrer_reward="coupon"), "Referrals.referrer_reward"),
         (
             lambda: _referrals(
@@ -378,12 +445,11 @@ def test_bad_settings_are_refused_naming_the_field(make, field):
         make()
 
 
+def _item(**settings):
+    return CatalogueItem(name="tea", cost=1, reward=Reward(kind="swag"), **settings)
+
+
 def _referrals(**settings):
     from advokit.plugins.referrals import Referrals
 
     return Referrals(**settings)
-
-
-def test_the_reward_key_is_unique_per_program(program):
-    program.redeem("ann", "coffee", key="r-1")
-    assert count(program, rewards_t) == 1

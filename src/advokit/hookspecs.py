@@ -316,7 +316,10 @@ def advokit_evaluate(ctx: EvaluationContext, action: Action) -> Iterable[Effect]
         An iterable of :class:`~advokit.Effect` values, or None. Calling
         semantics: every implementation is called; the effects of all of them
         go, in one tuple, through the program's policy chain and are then
-        applied together or not at all.
+        applied together or not at all. Raise :class:`~advokit.Refused`
+        (``Refused("reward.out_of_stock")``) to record the action as
+        ``rejected`` with that reason instead: for what only the decision can
+        tell (a held action approved after the stock ran out).
 
     .. versionadded:: 0.1
     """

@@ -42,6 +42,7 @@ from advokit.core.errors import (
     InvalidValue,
     NotHeld,
     PluginError,
+    Refused,
     UnknownActionKind,
     UnknownAdvocate,
 )
@@ -346,7 +347,11 @@ class _Run:
         work = self.work
         checkpoint = work.checkpoint()
         self.savepoint = None
-        effects = self.effects_for(action, 0)
+        try:
+            effects = self.effects_for(action, 0)
+        except Refused as refused:
+            work.rollback(checkpoint)
+            return self._refused(action, refused.reason)
         holds = [e for e in effects if isinstance(e, HoldForReview)]
         if holds:
             if not approved:
@@ -379,6 +384,11 @@ class _Run:
                         f"{depth}; max_derivation_depth is {self.program.max_derivation_depth}"
                     )
                 level = derived
+        except Refused as refused:  # a plugin refused it while deciding or applying
+            work.rollback(checkpoint)
+            if self.savepoint is not None:
+                self.savepoint.rollback()
+            return self._refused(action, refused.reason)
         except _Stopped as stop:
             work.rollback(checkpoint)
             if self.savepoint is not None:
@@ -404,6 +414,16 @@ class _Run:
             advocate=action.advocate,
             status=Status.APPLIED,
             effects=effects if len(recorded) == len(effects) else tuple(recorded),
+        )
+
+    @staticmethod
+    def _refused(action: Action, reason: str) -> Outcome:
+        return Outcome(
+            key=action.key,
+            kind=action.kind,
+            advocate=action.advocate,
+            status=Status.REJECTED,
+            reasons=(reason,),
         )
 
     def _apply_effects(

@@ -151,6 +151,20 @@ class RegistrationConflict(AdvokitError):
     """Two plugins registered something under the same name."""
 
 
+class Refused(AdvokitError):
+    """Raised in ``advokit_evaluate`` or ``advokit_apply_effect`` to refuse the action.
+
+    The action is recorded as ``rejected`` with ``reason`` and none of its
+    effects apply; the rest of the batch goes on. For what can only be told
+    while the action is decided (the stock ran out while it waited for a
+    person), not for bad input, which screens reject before.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class PluginError(AdvokitError):
     """A plugin raised inside a hook. The transaction it was part of was rolled back.
 

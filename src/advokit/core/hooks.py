@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from advokit.core.errors import ConfigurationError, InvalidValue, PluginError, one_of
+from advokit.core.errors import ConfigurationError, InvalidValue, PluginError, Refused, one_of
 from advokit.core.model import Action, Effect, Outcome, Verdict
 from advokit.core.store import database
 
@@ -277,8 +277,8 @@ class Hooks:
 
     def _failed(self, hook_name: str, error: Exception, plugin: str | None = None) -> Exception:
         """What a per-action hook raises for ``error``: a lost race stays itself."""
-        if database.is_retryable(error) or isinstance(error, PluginError):
-            return error
+        if database.is_retryable(error) or isinstance(error, PluginError | Refused):
+            return error  # a lost race, a plugin already named, or a refusal: as it is
         if plugin is not None:
             return PluginError(plugin, hook_name, error)
         return self._blame(hook_name, error)

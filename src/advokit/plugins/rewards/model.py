@@ -128,7 +128,14 @@ class CatalogueItem:
         default=None, converter=v.to_utc, validator=v.aware_datetime(optional=True)
     )
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    eligible: Eligible | None = attrs.field(default=None)
+    eligible: Eligible | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.is_callable())
+    )
+
+    def __attrs_post_init__(self) -> None:
+        start, end = self.available_from, self.available_until
+        if start is not None and end is not None and start >= end:
+            raise InvalidValue("CatalogueItem.available_until", end, f"a time after {start}")
 
 
 def _check_per(instance: Any, attribute: Any, value: Any) -> None:
@@ -163,7 +170,10 @@ class Budget:
     count: int | None = attrs.field(default=None, validator=v.integer(minimum=0, optional=True))
     per_advocate: bool = False
     kinds: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    currency: str | None = None
+    currency: str | None = attrs.field(
+        default=None,
+        validator=v.matches(r"[A-Z]{3}", "an ISO 4217 currency code such as 'EUR'", optional=True),
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.amount is None and self.count is None:

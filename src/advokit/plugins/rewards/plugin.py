@@ -25,12 +25,13 @@ from advokit import (
     hookimpl,
 )
 from advokit.core import validation as v
-from advokit.core.errors import ConfigurationError, InvalidValue, one_of
+from advokit.core.errors import ConfigurationError, InvalidValue, Refused, one_of
 from advokit.core.model import derived_key
 from advokit.core.periods import calendar_period
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
+from advokit.core.store.driver import dialect_insert
 from advokit.core.store.types import utc
 from advokit.plugins.rewards.model import (
     KINDS,
@@ -87,8 +88,10 @@ class Rewards:
             items[item.name] = item
         if approve_above is not None and not (v.is_int(approve_above) and approve_above >= 0):
             raise ConfigurationError("Rewards.approve_above", approve_above, "None or 0 or more")
-        if isinstance(approve_kinds, str):
+        if isinstance(approve_kinds, str) or not all(isinstance(k, str) for k in approve_kinds):
             raise ConfigurationError("Rewards.approve_kinds", approve_kinds, "a list of kinds")
+        if not isinstance(untrusted_tag, str) or not untrusted_tag:
+            raise ConfigurationError("Rewards.untrusted_tag", untrusted_tag, "a tag")
         self.budgets = tuple(budgets)
         for budget in self.budgets:
             if not isinstance(budget, Budget):
@@ -149,40 +152,47 @@ class Rewards:
 
     @hookimpl
     def advokit_screen(self, ctx: EvaluationContext, action: Action) -> Verdict | None:
-        item = self.items.get(action.data["item"])
-        if item is None:
-            return Verdict.reject("reward.unknown_item")
-        at = action.occurred_at or ctx.now
-        if (item.available_from is not None and at < item.available_from) or (
-            item.available_until is not None and at >= item.available_until
-        ):
-            return Verdict.reject("reward.unavailable")
-        advocate = action.advocate
-        if item.tags and not item.tags & ctx.view.tags(advocate):
-            return Verdict.reject("reward.not_eligible")
-        if item.eligible is not None and not item.eligible(ctx, advocate):
-            return Verdict.reject("reward.not_eligible")
-        program = ctx.program.name
-        if (
-            item.stock is not None
-            and self._count(ctx.view, program, item.name, _ALL)[1] >= item.stock
-        ):
-            return Verdict.reject("reward.out_of_stock")
-        if item.per_advocate is not None:
-            mine = self._count(ctx.view, program, item.name, ctx.view.advocate_id(advocate))[1]
-            if mine >= item.per_advocate:
-                return Verdict.reject("reward.limit_reached")
-        return None
+        refusal = self._refusal(ctx, action)
+        return None if refusal is None else Verdict.reject(refusal)
 
     @hookimpl
     def advokit_evaluate(self, ctx: EvaluationContext, action: Action) -> list[Effect] | None:
-        item = self.items[action.data["item"]]  # screened: a catalogue item
+        # again: a redemption held by another plugin is approved later, maybe sold out by then
+        refusal = self._refusal(ctx, action)
+        if refusal is not None:
+            raise Refused(refusal)
+        item = self.items[action.data["item"]]
         return [
             DeductPoints(
                 advocate=action.advocate, points=item.cost, reason=REWARD_REDEEMED, memo=item.name
             ),
             IssueReward(advocate=action.advocate, reward=item.reward, item=item.name),
         ]
+
+    def _refusal(self, ctx: EvaluationContext, action: Action) -> str | None:
+        """Why the redemption cannot be, as of now (the recording time), or None."""
+        item = self.items.get(action.data["item"])
+        if item is None:
+            return "reward.unknown_item"
+        now = ctx.now  # not occurred_at: a back-dated redemption must not reopen a window
+        if (item.available_from is not None and now < item.available_from) or (
+            item.available_until is not None and now >= item.available_until
+        ):
+            return "reward.unavailable"
+        advocate = action.advocate
+        if item.tags and not item.tags & ctx.view.tags(advocate):
+            return "reward.not_eligible"
+        if item.eligible is not None and not item.eligible(ctx, advocate):
+            return "reward.not_eligible"
+        program = ctx.program.name
+        stock = item.stock
+        if stock is not None and self._count(ctx.view, program, item.name, _ALL)[1] >= stock:
+            return "reward.out_of_stock"
+        if item.per_advocate is not None:
+            mine = self._count(ctx.view, program, item.name, ctx.view.advocate_id(advocate))[1]
+            if mine >= item.per_advocate:
+                return "reward.limit_reached"
+        return None
 
     def _count(self, view: Any, program: str, item: str, advocate_id: int) -> tuple[int, int, int]:
         """(row version, issued, amount) of ``item``, in all (``_ALL``) or by one advocate."""
@@ -249,11 +259,12 @@ class Rewards:
             moves.append((RewardState.REQUESTED, RewardState.APPROVED, "no approval needed"))
         for before, after, reason in moves:
             tx.insert(transitions_t, _transition(program, key, before, after, now, ADVOKIT, reason))
-        if effect.item is not None:
-            item = self.items.get(effect.item)
-            per_advocate = item is not None and item.per_advocate is not None
-            for counted in (_ALL, advocate_id) if per_advocate else (_ALL,):
-                self._add(tx, effect.item, counted, reward.amount)
+        item = None if effect.item is None else self.items.get(effect.item)
+        if item is not None:  # only what a limit needs: one row for all is a hot row
+            if item.stock is not None:
+                self._add(tx, item.name, _ALL, reward.amount)
+            if item.per_advocate is not None:
+                self._add(tx, item.name, advocate_id, reward.amount)
         return True
 
     def _reverse(self, tx: Transaction, effect: ReverseRewards) -> None:
@@ -276,11 +287,13 @@ class Rewards:
                 after = RewardState.CANCELED
             else:
                 continue  # canceled or reversed already; fulfilling: its fulfiller decides
-            conn.execute(
+            moved = conn.execute(
                 r.update()
                 .where(r.c.program == program, r.c.key == key, r.c.state == before.value)
                 .values(state=after.value, updated_at=now)
-            )
+            ).rowcount
+            if moved != 1:  # a person moved it meanwhile: decide again on what it is now
+                raise database.RetryTransaction
             conn.execute(
                 transitions_t.insert(),
                 _transition(program, key, before, after, now, ADVOKIT, effect.reason),
@@ -290,12 +303,17 @@ class Rewards:
         self, tx: Transaction, effect: IssueReward, advocate_id: int
     ) -> list[tuple[Budget, str, int]]:
         """Each budget covering the reward, with its counter this period and advocate id."""
-        when = tx.action.occurred_at or tx.now
+        return self._budget_counters(effect.reward, tx.now, advocate_id)
+
+    def _budget_counters(
+        self, reward: Reward, when: datetime, advocate_id: int
+    ) -> list[tuple[Budget, str, int]]:
+        # the recording time, not occurred_at: back-dating must not reach a closed period
         found = []
         for budget in self.budgets:
-            if budget.covers(effect.reward):
+            if budget.covers(reward):
                 start, _ = calendar_period(when, _UTC, budget.per)
-                counter = f"budget:{budget.name}:{start:%Y-%m-%d}"
+                counter = f"budget:{budget.name}:{budget.per}:{start:%Y-%m-%d}"
                 found.append((budget, counter, advocate_id if budget.per_advocate else _ALL))
         return found
 
@@ -379,9 +397,11 @@ class Rewards:
         self, program: Any, key: str, after: RewardState, who: tuple[str, str], reason: str
     ) -> IssuedReward:
         """Move the reward keyed ``key`` to ``after``, by the person ``who`` names."""
-        for field, value in (who, ("reason", reason)):
-            if not isinstance(value, str) or not value.strip():
-                raise InvalidValue(field, value, "a non-empty text: who decided, and why")
+        for (field, value), longest in ((who, 255), (("reason", reason), 500)):
+            if not isinstance(value, str) or not value.strip() or len(value) > longest:
+                raise InvalidValue(
+                    field, value, f"a text of 1 to {longest} characters: who decided, and why"
+                )
         actor = who[1]
 
         def attempt() -> IssuedReward:
@@ -410,6 +430,11 @@ class Rewards:
                     transitions_t.insert(),
                     _transition(program.name, key, before, after, now, actor, reason),
                 )
+                if after is RewardState.APPROVED:  # a person let it through: the budgets count it
+                    advocate_id = q.advocate_row_id(conn, program.name, found[0].advocate)
+                    reward = found[0].reward
+                    for _, counter, counted in self._budget_counters(reward, now, advocate_id):
+                        _count_in(conn, program.name, counter, counted, reward.amount)
                 return _rewards(conn, program.name, rewards_t.c.key == key)[0]
 
         return database.retrying(attempt)
@@ -434,7 +459,7 @@ def _transition(
         "after": after.value,
         "at": at,
         "actor": actor,
-        "reason": reason[:500],
+        "reason": reason,
     }
 
 
@@ -443,6 +468,29 @@ def _state(value: RewardState | str) -> RewardState:
         return RewardState(value)
     except ValueError:
         raise InvalidValue("states", value, one_of([s.value for s in RewardState])) from None
+
+
+def _count_in(conn: Connection, program: str, counter: str, advocate_id: int, amount: int) -> None:
+    """Count one reward of ``amount`` in ``counter`` now (a person approved it)."""
+    insert = dialect_insert(conn, counts_t)
+    c = counts_t.c
+    conn.execute(
+        insert.values(
+            program=program,
+            item=counter,
+            advocate_id=advocate_id,
+            issued=1,
+            amount=amount,
+            version=1,
+        ).on_conflict_do_update(
+            index_elements=["program", "item", "advocate_id"],
+            set_={
+                "issued": c.issued + 1,
+                "amount": c.amount + insert.excluded.amount,
+                "version": c.version + 1,  # a batch counting it too runs again
+            },
+        )
+    )
 
 
 def _load_count(
