@@ -7,6 +7,7 @@ same database URL, waits behind a barrier, then records its actions.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import queue
 import traceback
@@ -365,29 +366,22 @@ def build_rewards_program(database_url: str) -> Program:
     )
 
 
-def _redeem_coffee(worker: int, call: int) -> Action:
+def _redemption(item: str, worker: int, call: int) -> Action:
     return Action(
         kind="reward.redeemed",
         advocate=ADVOCATE,
-        key=f"redeem-{worker}-{call}",
-        data={"item": "coffee"},
+        key=f"{item}-{worker}-{call}",
+        data={"item": item},
     )
 
 
 def redeem_coffees(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
     """Process target: redeem a 30-point coffee again and again, each with its own key."""
-    _work(_redeem_coffee, database_url, barrier, results, worker, calls, build_rewards_program)
-
-
-def _redeem_cake(worker: int, call: int) -> Action:
-    return Action(
-        kind="reward.redeemed",
-        advocate=ADVOCATE,
-        key=f"cake-{worker}-{call}",
-        data={"item": "cake"},
-    )
+    redeem = functools.partial(_redemption, "coffee")
+    _work(redeem, database_url, barrier, results, worker, calls, build_rewards_program)
 
 
 def redeem_cakes(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
     """Process target: redeem one of the five cakes again and again."""
-    _work(_redeem_cake, database_url, barrier, results, worker, calls, build_rewards_program)
+    redeem = functools.partial(_redemption, "cake")
+    _work(redeem, database_url, barrier, results, worker, calls, build_rewards_program)
