@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -54,8 +54,11 @@ MOVES: dict[RewardState, frozenset[RewardState]] = {
     ),
     RewardState.PENDING_APPROVAL: frozenset({RewardState.APPROVED, RewardState.CANCELED}),
     RewardState.APPROVED: frozenset({RewardState.FULFILLING, RewardState.CANCELED}),
-    RewardState.FULFILLING: frozenset({RewardState.FULFILLED, RewardState.FAILED}),
-    RewardState.FAILED: frozenset({RewardState.FULFILLING, RewardState.CANCELED}),
+    # back to approved: a try that failed for now, to be tried again later
+    RewardState.FULFILLING: frozenset(
+        {RewardState.FULFILLED, RewardState.FAILED, RewardState.APPROVED}
+    ),
+    RewardState.FAILED: frozenset({RewardState.APPROVED, RewardState.CANCELED}),
     RewardState.FULFILLED: frozenset({RewardState.REVERSED}),
     RewardState.CANCELED: frozenset(),
     RewardState.REVERSED: frozenset(),
@@ -80,6 +83,9 @@ class IssuedReward:
     item: str | None
     created_at: datetime
     updated_at: datetime
+    attempts: int = 0  # fulfilment tries so far
+    result: Mapping[str, Any] | None = None  # what the fulfiller answered
+    error: str | None = None  # the last try's error
 
 
 @attrs.frozen(kw_only=True)

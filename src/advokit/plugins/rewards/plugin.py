@@ -249,6 +249,11 @@ class Rewards:
                 "state": (RewardState.PENDING_APPROVAL if waits else RewardState.APPROVED).value,
                 "created_at": now,
                 "updated_at": now,
+                "attempts": 0,
+                "next_attempt_at": None,
+                "claimed_until": None,
+                "result": None,
+                "error": None,
             },
             unique=("program", "key"),
         )
@@ -529,6 +534,9 @@ def _rewards(conn: Connection, program: str, *where: Any) -> list[IssuedReward]:
             item=row.item,
             created_at=utc(row.created_at),  # type: ignore[arg-type]
             updated_at=utc(row.updated_at),  # type: ignore[arg-type]
+            attempts=row.attempts,
+            result=row.result,
+            error=row.error,
         )
         for row in rows
     ]

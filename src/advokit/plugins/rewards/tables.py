@@ -26,6 +26,13 @@ rewards_t = sa.Table(
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    # fulfilment: tries so far, when the next may start, whose claim holds until when,
+    # what the fulfiller answered, and the last error
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
+    sa.Column("claimed_until", UTCDateTime(), nullable=True),
+    sa.Column("result", sa.JSON, nullable=True),
+    sa.Column("error", sa.String(500), nullable=True),
     sa.UniqueConstraint("program", "key", name="uq_rewards_key"),
     sa.Index("ix_rewards_advocate", "advocate_id", "created_at"),
     sa.Index("ix_rewards_state", "program", "state", "id"),
