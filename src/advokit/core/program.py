@@ -25,6 +25,7 @@ from advokit.core.errors import (
 )
 from advokit.core.hooks import Hooks
 from advokit.core.model import (
+    REVIEW_DEFAULTS,
     Action,
     ActionKind,
     Advocate,
@@ -62,7 +63,7 @@ def _check_deadline(instance: Any, attribute: Any, value: Any) -> None:
 
 
 def _check_default(instance: Any, attribute: Any, value: Any) -> None:
-    if value not in ("approve", "deny"):
+    if value not in REVIEW_DEFAULTS:
         raise ConfigurationError("Program.review_default", value, "'approve' or 'deny'")
 
 

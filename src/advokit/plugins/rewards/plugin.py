@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -292,17 +293,7 @@ class Rewards:
                 after = RewardState.CANCELED
             else:
                 continue  # canceled or reversed already; fulfilling: its fulfiller decides
-            moved = conn.execute(
-                r.update()
-                .where(r.c.program == program, r.c.key == key, r.c.state == before.value)
-                .values(state=after.value, updated_at=now)
-            ).rowcount
-            if moved != 1:  # a person moved it meanwhile: decide again on what it is now
-                raise database.RetryTransaction
-            conn.execute(
-                transitions_t.insert(),
-                _transition(program, key, before, after, now, ADVOKIT, effect.reason),
-            )
+            _move_row(conn, program, key, before, after, now, ADVOKIT, effect.reason)
 
     def _budgets(
         self, tx: Transaction, effect: IssueReward, advocate_id: int
@@ -423,29 +414,46 @@ class Rewards:
                         f"a move from {before.value}: {allowed}",
                     )
                 now = program.clock()
-                t = rewards_t
-                moved = conn.execute(
-                    t.update()
-                    .where(t.c.program == program.name, t.c.key == key, t.c.state == before.value)
-                    .values(state=after.value, updated_at=now)
-                ).rowcount
-                if moved != 1:  # moved meanwhile by someone else: decide on what it is now
-                    raise database.RetryTransaction
-                conn.execute(
-                    transitions_t.insert(),
-                    _transition(program.name, key, before, after, now, actor, reason),
-                )
+                _move_row(conn, program.name, key, before, after, now, actor, reason)
                 if after is RewardState.APPROVED:  # a person let it through: the budgets count it
                     advocate_id = q.advocate_row_id(conn, program.name, found[0].advocate)
                     reward = found[0].reward
                     for _, counter, counted in self._budget_counters(reward, now, advocate_id):
                         _count_in(conn, program.name, counter, counted, reward.amount)
-                return _rewards(conn, program.name, rewards_t.c.key == key)[0]
+                return attrs.evolve(found[0], state=after, updated_at=now)
 
         return database.retrying(attempt)
 
 
 ADVOKIT = "advokit"  # the actor of the moves the plugin makes itself
+
+
+def _move_row(
+    conn: Connection,
+    program: str,
+    key: str,
+    before: RewardState,
+    after: RewardState,
+    at: datetime,
+    actor: str,
+    reason: str,
+) -> None:
+    """Move the reward row from ``before`` to ``after`` and keep the move.
+
+    Only if it is still ``before``: moved meanwhile (a person, a reversal), the
+    transaction runs again and decides on what the reward is then.
+    """
+    r = rewards_t
+    moved = conn.execute(
+        r.update()
+        .where(r.c.program == program, r.c.key == key, r.c.state == before.value)
+        .values(state=after.value, updated_at=at)
+    ).rowcount
+    if moved != 1:
+        raise database.RetryTransaction
+    conn.execute(
+        transitions_t.insert(), _transition(program, key, before, after, at, actor, reason)
+    )
 
 
 def _transition(

@@ -36,6 +36,7 @@ rewards_t = sa.Table(
     sa.UniqueConstraint("program", "key", name="uq_rewards_key"),
     sa.Index("ix_rewards_advocate", "advocate_id", "created_at"),
     sa.Index("ix_rewards_state", "program", "state", "id"),
+    sa.Index("ix_rewards_cause", "program", "cause"),  # what ReverseRewards looks up
 )
 
 transitions_t = sa.Table(

@@ -50,6 +50,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_rewards_advocate", "rewards_rewards", ["advocate_id", "created_at"])
     op.create_index("ix_rewards_state", "rewards_rewards", ["program", "state", "id"])
+    op.create_index("ix_rewards_cause", "rewards_rewards", ["program", "cause"])
     op.create_table(
         "rewards_transitions",
         sa.Column("id", BIGINT_PK, nullable=False),
@@ -81,6 +82,7 @@ def downgrade() -> None:
     op.drop_table("rewards_counts")
     op.drop_index("ix_rewards_transitions_reward", table_name="rewards_transitions")
     op.drop_table("rewards_transitions")
+    op.drop_index("ix_rewards_cause", table_name="rewards_rewards")
     op.drop_index("ix_rewards_state", table_name="rewards_rewards")
     op.drop_index("ix_rewards_advocate", table_name="rewards_rewards")
     op.drop_table("rewards_rewards")
