@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import os
 import queue
+import signal
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +19,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from advokit import Action, Advocate, Program
+from advokit import Action, Advocate, Program, hookimpl
 from advokit.core.store import queries as q
 from advokit.plugins.points import Points, PointsRule, redemption
 
@@ -385,3 +387,128 @@ def redeem_cakes(database_url: str, barrier: Any, results: Any, worker: int, cal
     """Process target: redeem one of the five cakes again and again."""
     redeem = functools.partial(_redemption, "cake")
     _work(redeem, database_url, barrier, results, worker, calls, build_rewards_program)
+
+
+# --------------------------------------------------------------------------- fulfilment
+
+GIFT = "gift_card"
+
+
+class Gifts:
+    """Issues a 25.00 EUR gift card for every ``review.posted``: rewards to fulfil."""
+
+    plugin_name = "gifts"
+    advokit_evaluates = frozenset({"review.posted"})
+
+    @hookimpl
+    def advokit_evaluate(self, ctx: Any, action: Action) -> list[Any]:
+        from advokit import IssueReward, Reward
+
+        reward = Reward(kind=GIFT, amount=2500, currency="EUR")
+        return [IssueReward(advocate=action.advocate, reward=reward)]
+
+
+def reviews(count: int, *, advocate: str = ADVOCATE, prefix: str = "review") -> list[Action]:
+    return [
+        Action(kind="review.posted", advocate=advocate, key=f"{prefix}-{n}") for n in range(count)
+    ]
+
+
+class Crash:
+    """Wraps a fulfiller: the process dies by SIGKILL before or after the provider call."""
+
+    plugin_name = "crash"
+
+    def __init__(self, fulfiller: Any, point: str) -> None:
+        self.fulfiller, self.point = fulfiller, point
+
+    @hookimpl
+    def advokit_register_fulfillers(self, register: Any) -> None:
+        register(self, name=GIFT)
+
+    def fulfil(self, program: Any, reward: Any) -> Any:
+        if self.point == "before_call":
+            os.kill(os.getpid(), signal.SIGKILL)
+        result = self.fulfiller.fulfil(program, reward)
+        if self.point == "after_call":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+
+class DieAfterCommit:
+    """The process dies by SIGKILL right after a recording committed (after the debit)."""
+
+    plugin_name = "die-after-commit"
+
+    @hookimpl
+    def advokit_after_commit(self) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+PROVIDER_SECRET = "a-secret-of-32-characters-for-tests"
+
+
+def build_fulfilment_program(
+    database_url: str,
+    provider_url: str | None,
+    *,
+    crash: str | None = None,
+    lease: float = 60.0,
+    clock: Any = None,
+    **settings: Any,
+) -> Program:
+    """Gift cards fulfilled by the HTTP fulfiller at ``provider_url`` (a Provider).
+
+    ``crash``: ``"after_debit"``, ``"before_call"`` or ``"after_call"``, where
+    the process kills itself. Gift cards are also redeemable for 40 points.
+    """
+    from datetime import timedelta
+
+    from advokit import Reward
+    from advokit.plugins.rewards import CatalogueItem, Fulfilment, HttpFulfiller, Rewards
+
+    card = CatalogueItem(
+        name="gift-card", cost=40, reward=Reward(kind=GIFT, amount=2500, currency="EUR")
+    )
+    fulfilment = Fulfilment(lease=timedelta(seconds=lease), **settings)
+    plugins: list[Any] = [Points(), Rewards(card, fulfilment=fulfilment), Gifts()]
+    if provider_url is not None:
+        http = HttpFulfiller(provider_url, secret=PROVIDER_SECRET, kinds=[GIFT])
+        plugins.append(Crash(http, crash) if crash in ("before_call", "after_call") else http)
+    if crash == "after_debit":
+        plugins.append(DieAfterCommit())
+    extra = {} if clock is None else {"clock": clock}
+    return Program(
+        name=PROGRAM, database_url=database_url, plugins=plugins, load_entrypoints=False, **extra
+    )
+
+
+def fulfil_in_process(database_url: str, provider_url: str, crash: str) -> None:
+    """Process target: fulfil (or redeem, for ``after_debit``) and die at ``crash``."""
+    program = build_fulfilment_program(database_url, provider_url, crash=crash, lease=1.0)
+    if crash == "after_debit":
+        program.redeem(ADVOCATE, "gift-card", key="redeem-gift")
+    else:
+        program.fulfil_pending()
+    raise SystemExit("did not crash")  # pragma: no cover - the crash kills the process first
+
+
+def fulfil_pending_worker(
+    database_url: str, barrier: Any, results: Any, worker: int, calls: int
+) -> None:
+    """Process target: drain the due rewards, ``calls`` at a time, after the barrier."""
+    report: dict[str, Any] = {"worker": worker, "claimed": 0, "fatal": None}
+    try:
+        program = build_fulfilment_program(
+            database_url, os.environ["ADVOKIT_TEST_PROVIDER_URL"], batch_size=calls
+        )
+        try:
+            program.balance(ADVOCATE)
+            barrier.wait(BARRIER_TIMEOUT)
+            report["claimed"] = program.fulfil_pending().claimed
+        finally:
+            program.close()
+    except BaseException:
+        report["fatal"] = traceback.format_exc()
+        barrier.abort()
+    results.put(report)

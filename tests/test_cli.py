@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -547,3 +549,106 @@ def test_tick_prints_what_it_did(invoke: Callable[..., Result], shop: str) -> No
 def test_tick_refuses_a_time_without_offset(invoke: Callable[..., Result], shop: str) -> None:
     line = _single_error_line(invoke("--program", shop, "tick", "--now", "2027-01-01T00:00:00"))
     assert "--now='2027-01-01T00:00:00' is not valid: expected an ISO 8601 time" in line
+
+
+# --------------------------------------------------------------------------- worker
+
+WORKER_MODULE = """
+from advokit import Action, Advocate, IssueReward, Program, Reward, hookimpl
+from advokit.plugins.rewards import Rewards
+
+URL = {url!r}
+
+
+class Cards:
+    plugin_name = "cards"
+    advokit_evaluates = frozenset({{"review.posted"}})
+
+    @hookimpl
+    def advokit_evaluate(self, ctx, action):
+        return [IssueReward(advocate=action.advocate, reward=Reward(kind="card"))]
+
+    @hookimpl
+    def advokit_register_fulfillers(self, register):
+        register(self, name="card")
+
+    def fulfil(self, program, reward):
+        return {{"code": "C-" + reward.key[-4:]}}
+
+
+def build():
+    return Program(
+        name="cards", database_url=URL, plugins=[Rewards(), Cards()], load_entrypoints=False
+    )
+
+
+def bare():
+    return Program(name="bare", database_url=URL, plugins=[], load_entrypoints=False)
+
+
+def prepare(count):
+    with build() as program:
+        program.migrate()
+        program.enroll(Advocate(external_id="ada"))
+        program.record_many(
+            Action(kind="review.posted", advocate="ada", key=f"r-{{n}}") for n in range(count)
+        )
+
+
+def states():
+    with build() as program:
+        return sorted(r.state.value for r in program.rewards("ada"))
+"""
+
+
+@pytest.fixture
+def cards(workdir: Path) -> Iterator[str]:
+    name = f"cards_{secrets.token_hex(4)}"
+    url = f"sqlite:///{workdir / (name + '.db')}"
+    (workdir / f"{name}.py").write_text(WORKER_MODULE.format(url=url))
+    sys.path.insert(0, str(workdir))
+    yield name
+    sys.modules.pop(name, None)
+
+
+def test_worker_once_fulfils_what_is_due_and_prints_the_totals(
+    invoke: Callable[..., Result], cards: str
+) -> None:
+    module = importlib.import_module(cards)
+    module.prepare(3)
+    result = invoke("--program", f"{cards}:build", "worker", "--once")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"fulfilment": 3}
+    assert module.states() == ["fulfilled"] * 3
+    again = invoke("--program", f"{cards}:build", "worker", "--once")
+    assert json.loads(again.stdout) == {"fulfilment": 0}
+
+
+def test_worker_without_jobs_says_so_in_one_line(invoke: Callable[..., Result], cards: str) -> None:
+    line = _single_error_line(invoke("--program", f"{cards}:bare", "worker", "--once"))
+    assert "no background jobs" in line
+
+
+def test_worker_runs_until_sigterm_and_stops_cleanly(workdir: Path, cards: str) -> None:
+    module = importlib.import_module(cards)
+    module.prepare(2)
+    env = {**os.environ, "ADVOKIT_LOAD_PLUGINS": "", "PYTHONPATH": str(workdir)}
+    env.pop("ADVOKIT_PROGRAM", None)
+    command = "from advokit.cli import main; raise SystemExit(main())"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", command, "--program", f"{cards}:build", "worker", "--idle", "0.1"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = json.loads(worker.stdout.readline())  # the round that did something
+        assert first["fulfilment"] == 2
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0, worker.stderr.read()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert module.states() == ["fulfilled"] * 2

@@ -26,6 +26,11 @@ from advokit.core.plugins import DEFAULT_PLUGINS, load_plugins
 from advokit.plugins.points import Points, PointsRule
 
 
+class Swag:
+    def fulfil(self, program, reward):
+        return None
+
+
 class Reviews:
     plugin_name = "reviews"
 
@@ -43,7 +48,7 @@ class Reviews:
 
     @hookimpl
     def advokit_register_fulfillers(self, register):
-        register(lambda reward: None, name="swag")
+        register(Swag(), name="swag")
 
     @hookimpl
     def advokit_register_effect_policies(self, register):

@@ -221,7 +221,7 @@ def test_a_large_reward_waits_for_a_named_person_and_every_move_is_kept(program,
         "loyal since 2019",
         advokit_clock.now,
     )
-    with pytest.raises(InvalidValue, match=r"move='approved'.*a move from approved: "):
+    with pytest.raises(InvalidValue, match=r"state='approved'.*pending_approval: only such"):
         program.approve_reward(waiting.key, reviewer="maria", reason="twice")
     assert len(program.reward_history(waiting.key)) == 3  # the refused move left nothing
 

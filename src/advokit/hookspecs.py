@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from advokit.core.model import Action, Effect, Outcome, Verdict
     from advokit.core.program import Program
     from advokit.core.registry import Register
+    from advokit.plugins.rewards import IssuedReward
 
 #: The one name used for the hook markers, the plugin manager and the entry-point group.
 PROJECT = "advokit"
@@ -125,6 +126,26 @@ def advokit_register_fulfillers(register: Register) -> None:
     Args:
         register: ``register(fulfiller, name="gift_card")``; the name is the
             :attr:`Reward.kind <advokit.Reward.kind>` it fulfils.
+
+    Returns:
+        None. Calling semantics: every implementation is called.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def advokit_register_workers(register: Register) -> None:
+    """Offer background jobs that ``advokit worker`` runs over and over.
+
+    When called:
+        Once per program, while it is built.
+
+    Args:
+        register: ``register(job, name="fulfilment")`` with ``job(program) -> int``,
+            which does one round of due work (fulfilling rewards, delivering
+            messages) and returns how much it did; the worker sleeps when every
+            job returned 0.
 
     Returns:
         None. Calling semantics: every implementation is called.
@@ -437,6 +458,34 @@ def advokit_on_record_error(
 
     Returns:
         None. Calling semantics: every implementation is called.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def advokit_on_fulfilment_error(
+    program: Program, reward: IssuedReward, error: BaseException
+) -> None:
+    """Observe a reward that was dead-lettered: it will not be fulfilled by itself.
+
+    When called:
+        After the transaction that moved ``reward`` to ``failed`` committed,
+        because its fulfiller raised ``FulfilmentFailed`` (the provider refused
+        it for good, a 400) or its attempts ran out. Not called for a try that
+        will be made again.
+
+    Args:
+        program: the program.
+        reward: the reward as stored now (state ``failed``; ``error`` says why).
+        error: what the fulfiller raised last (a :class:`~advokit.core.errors.PluginError`
+            naming the plugin when it was not one of the fulfilment signals).
+
+    Returns:
+        None. Calling semantics: every implementation is called. The move is
+        already committed: an exception here propagates to the worker as
+        :class:`~advokit.core.errors.PluginError`. A person may send the
+        reward back to the queue with ``program.retry_reward(key, ...)``.
 
     .. versionadded:: 0.1
     """

@@ -5,6 +5,7 @@
     advokit plugins [--all] [--hook NAME]
     advokit --program myapp.advocacy:program db upgrade
     advokit --program myapp.advocacy:program record review.posted --advocate c1 --key r-1
+    advokit --program myapp.advocacy:program worker [--once]
     advokit demo
 
 ``--program module:attribute`` (or ``ADVOKIT_PROGRAM``) names the program, as
@@ -416,6 +417,60 @@ def tick_command(ctx: click.Context, now: str | None) -> None:
             "replayed": report.replayed,
         }
     )
+
+
+@cli.command("worker")
+@click.option("--once", is_flag=True, help="Run rounds until nothing is due, print totals, exit.")
+@click.option(
+    "--idle",
+    type=click.FloatRange(0.05, 3600),
+    default=5.0,
+    show_default=True,
+    help="Seconds to sleep after a round that found nothing to do.",
+)
+@click.pass_context
+def worker_command(ctx: click.Context, once: bool, idle: float) -> None:
+    """Run the program's background jobs: fulfil rewards (and what plugins add).
+
+    Each round runs every job plugins registered (``advokit_register_workers``;
+    the rewards plugin's ``fulfilment`` drains due rewards after commit).
+    Several workers may run at once on PostgreSQL: they share the work.
+    Without --once it runs until stopped (Ctrl-C or SIGTERM), printing one JSON
+    line per round that did something; with --once it prints the totals.
+    """
+    import signal
+
+    program = current_program(ctx)
+    jobs = program.registries.workers.items()
+    if not jobs:
+        raise CLIError("the program has no background jobs (no plugin registers workers)")
+    stopping: list[int] = []
+
+    def stop(signum: int, frame: Any) -> None:
+        stopping.append(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    totals = dict.fromkeys(jobs, 0)
+    try:
+        while not stopping:
+            done = {}
+            with _one_line_errors():
+                for name, job in jobs.items():
+                    done[name] = int(job(program))
+            for name, count in done.items():
+                totals[name] += count
+            if not any(done.values()):
+                if once:
+                    break
+                time.sleep(idle)
+            elif not once:
+                click.echo(json.dumps({"at": program.clock().isoformat(), **done}))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if once:
+        _print_json(totals)
 
 
 # --------------------------------------------------------------------------- demo

@@ -105,6 +105,7 @@ _REGISTRATIONS = (
     ("advokit_register_channels", "channels"),
     ("advokit_register_fulfillers", "fulfillers"),
     ("advokit_register_scorers", "scorers"),
+    ("advokit_register_workers", "workers"),
     ("advokit_register_queries", "queries"),
     ("advokit_register_template_dirs", "template_dirs"),
     ("advokit_register_migrations", "migrations"),
@@ -313,6 +314,12 @@ class Hooks:
             self.pm.hook.advokit_on_record_error(program=program, actions=actions, error=error)
         except Exception as observer_error:
             raise self._blame("advokit_on_record_error", observer_error) from error
+
+    def on_fulfilment_error(self, program: Program, reward: Any, error: BaseException) -> None:
+        try:
+            self.pm.hook.advokit_on_fulfilment_error(program=program, reward=reward, error=error)
+        except Exception as observer_error:
+            raise self._blame("advokit_on_fulfilment_error", observer_error) from error
 
     def _blame(self, hook_name: str, error: BaseException) -> PluginError:
         """Wrap ``error`` in a PluginError naming the plugin whose code raised it.

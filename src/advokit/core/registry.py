@@ -118,6 +118,18 @@ def _check_callable(obj: Any) -> None:
         raise ConfigurationError("effect policy", obj, "a callable policy(ctx, action, effects)")
 
 
+def _check_fulfiller(obj: Any) -> None:
+    if not callable(getattr(obj, "fulfil", None)):
+        raise ConfigurationError(
+            "fulfiller", obj, "an object with a fulfil(program, reward) method"
+        )
+
+
+def _check_worker(obj: Any) -> None:
+    if not callable(obj):
+        raise ConfigurationError("worker", obj, "a callable job(program) -> int")
+
+
 def _check_query(obj: Any) -> None:
     if not callable(obj):
         raise ConfigurationError("query", obj, "a callable query(program, ...)")
@@ -147,7 +159,8 @@ class Registries:
         self.action_kinds: Registry[ActionKind] = Registry("action kind", check=_check_kind)
         self.effect_policies: Registry[Any] = Registry("effect policy", check=_check_callable)
         self.channels: Registry[Any] = Registry("channel")
-        self.fulfillers: Registry[Any] = Registry("fulfiller")
+        self.fulfillers: Registry[Any] = Registry("fulfiller", check=_check_fulfiller)
+        self.workers: Registry[Any] = Registry("worker", check=_check_worker)
         self.scorers: Registry[Any] = Registry("scorer")
         self.queries: Registry[Any] = Registry("query", name_of=_query_name, check=_check_query)
         self.commands: Registry[Any] = Registry("command", name_of=_command_name)

@@ -69,14 +69,21 @@ def text(*, max_length: int = 255, optional: bool = False) -> Validator:
     return check
 
 
-def integer(*, minimum: int | None = None, optional: bool = False) -> Validator:
-    """An ``int`` (not a ``bool``), at least ``minimum``."""
+def integer(
+    *, minimum: int | None = None, maximum: int | None = None, optional: bool = False
+) -> Validator:
+    """An ``int`` (not a ``bool``), at least ``minimum`` and at most ``maximum``."""
 
     def check(instance: Any, attribute: Any, value: Any) -> None:
         if value is None and optional:
             return
-        if not is_int(value) or (minimum is not None and value < minimum):
+        if (
+            not is_int(value)
+            or (minimum is not None and value < minimum)
+            or (maximum is not None and value > maximum)
+        ):
             bound = f" >= {minimum}" if minimum is not None else ""
+            bound += f" <= {maximum}" if maximum is not None else ""
             raise InvalidValue(_field_name(instance, attribute), value, f"an integer{bound}")
 
     return check

@@ -24,6 +24,15 @@ person must decide (``program.approve_reward(key, reviewer=..., reason=...)``,
 
 from __future__ import annotations
 
+from advokit.plugins.rewards.fulfilment import (
+    AwaitPerson,
+    Fulfiller,
+    Fulfilment,
+    FulfilmentFailed,
+    FulfilmentReport,
+    RetryLater,
+)
+from advokit.plugins.rewards.http import HttpFulfiller
 from advokit.plugins.rewards.model import (
     KINDS,
     MOVES,
@@ -41,9 +50,16 @@ __all__ = [
     "KINDS",
     "MOVES",
     "REWARD_REDEEMED",
+    "AwaitPerson",
     "Budget",
     "CatalogueItem",
+    "Fulfiller",
+    "Fulfilment",
+    "FulfilmentFailed",
+    "FulfilmentReport",
+    "HttpFulfiller",
     "IssuedReward",
+    "RetryLater",
     "RewardState",
     "Rewards",
     "Transition",

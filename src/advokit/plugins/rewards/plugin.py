@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert
-from advokit.core.store.types import utc
+from advokit.plugins.rewards.fulfilment import Fulfilment, FulfilmentReport, fulfil_pending
 from advokit.plugins.rewards.model import (
     KINDS,
     MOVES,
@@ -44,6 +44,7 @@ from advokit.plugins.rewards.model import (
     RewardState,
     Transition,
 )
+from advokit.plugins.rewards.rows import ADVOKIT, issued_rewards, move_row, transition
 from advokit.plugins.rewards.tables import counts_t, rewards_t, transitions_t
 
 __all__ = ["MIGRATIONS", "Rewards"]
@@ -65,6 +66,7 @@ class Rewards:
         approve_kinds: rewards of these kinds always wait for a person.
         untrusted_tag: the rewards of advocates with this tag wait for a person.
         budgets: limits per period; a reward past one waits for a person.
+        fulfilment: retries, backoff, lease and batch of ``fulfil_pending``.
     """
 
     plugin_name = "rewards"
@@ -79,6 +81,7 @@ class Rewards:
         approve_kinds: Iterable[str] = (),
         untrusted_tag: str = "untrusted",
         budgets: Iterable[Budget] = (),
+        fulfilment: Fulfilment | None = None,
     ) -> None:
         items: dict[str, CatalogueItem] = {}
         for item in catalogue:
@@ -101,6 +104,9 @@ class Rewards:
             raise ConfigurationError(
                 "Rewards.budgets", [b.name for b in self.budgets], "one name each"
             )
+        if fulfilment is not None and not isinstance(fulfilment, Fulfilment):
+            raise ConfigurationError("Rewards.fulfilment", fulfilment, "a Fulfilment or None")
+        self.fulfilment = fulfilment or Fulfilment()
         self.items = items
         self.approve_above = approve_above
         self.approve_kinds = frozenset(approve_kinds)
@@ -129,6 +135,14 @@ class Rewards:
         register(self.reward_history, name="reward_history")
         register(self.approve_reward, name="approve_reward")
         register(self.cancel_reward, name="cancel_reward")
+        register(self.complete_reward, name="complete_reward")
+        register(self.fail_reward, name="fail_reward")
+        register(self.retry_reward, name="retry_reward")
+        register(self.fulfil_pending, name="fulfil_pending")
+
+    @hookimpl
+    def advokit_register_workers(self, register: Register) -> None:
+        register(self._work, name="fulfilment")
 
     # -- redeeming
 
@@ -264,7 +278,7 @@ class Rewards:
         else:
             moves.append((RewardState.REQUESTED, RewardState.APPROVED, "no approval needed"))
         for before, after, reason in moves:
-            tx.insert(transitions_t, _transition(program, key, before, after, now, ADVOKIT, reason))
+            tx.insert(transitions_t, transition(program, key, before, after, now, ADVOKIT, reason))
         item = None if effect.item is None else self.items.get(effect.item)
         if item is not None:  # only what a limit needs: one row for all is a hot row
             if item.stock is not None:
@@ -293,7 +307,7 @@ class Rewards:
                 after = RewardState.CANCELED
             else:
                 continue  # canceled or reversed already; fulfilling: its fulfiller decides
-            _move_row(conn, program, key, before, after, now, ADVOKIT, effect.reason)
+            move_row(conn, program, key, before, after, now, ADVOKIT, effect.reason)
 
     def _budgets(
         self, tx: Transaction, effect: IssueReward, advocate_id: int
@@ -344,7 +358,7 @@ class Rewards:
     def reward(self, program: Any, key: str) -> IssuedReward | None:
         """``program.reward(key)``: one reward by its key (None: no such reward)."""
         with database.transaction(program.engine, write=False) as conn:
-            found = _rewards(conn, program.name, rewards_t.c.key == key)
+            found = issued_rewards(conn, program.name, rewards_t.c.key == key)
         return found[0] if found else None
 
     def rewards(
@@ -357,7 +371,7 @@ class Rewards:
             where = [rewards_t.c.advocate_id == row_id]
             if wanted is not None:
                 where.append(rewards_t.c.state.in_(wanted))
-            return _rewards(conn, program.name, *where)
+            return issued_rewards(conn, program.name, *where)
 
     def reward_history(self, program: Any, key: str) -> list[Transition]:
         """``program.reward_history(key)``: every move of the reward, first first."""
@@ -383,97 +397,138 @@ class Rewards:
 
     def approve_reward(self, program: Any, key: str, *, reviewer: str, reason: str) -> IssuedReward:
         """``program.approve_reward(key, reviewer=..., reason=...)``: a person lets it through."""
-        return self._move(program, key, RewardState.APPROVED, ("reviewer", reviewer), reason)
+        return self._move(
+            program,
+            key,
+            RewardState.PENDING_APPROVAL,
+            RewardState.APPROVED,
+            ("reviewer", reviewer),
+            reason,
+        )
 
     def cancel_reward(self, program: Any, key: str, *, actor: str, reason: str) -> IssuedReward:
         """``program.cancel_reward(key, actor=..., reason=...)``: it will not be fulfilled."""
-        return self._move(program, key, RewardState.CANCELED, ("actor", actor), reason)
+        return self._move(program, key, None, RewardState.CANCELED, ("actor", actor), reason)
+
+    def complete_reward(
+        self,
+        program: Any,
+        key: str,
+        *,
+        actor: str,
+        reason: str,
+        result: Mapping[str, Any] | None = None,
+    ) -> IssuedReward:
+        """``program.complete_reward(key, actor=..., reason=...)``: a person fulfilled it.
+
+        For a reward its fulfiller handed to a person (``AwaitPerson``: the
+        swag was posted, the experience booked); ``result`` is kept with it.
+        """
+        if result is not None and not isinstance(result, Mapping):
+            raise InvalidValue("result", result, "a mapping (JSON object) or None")
+        return self._move(
+            program,
+            key,
+            RewardState.FULFILLING,
+            RewardState.FULFILLED,
+            ("actor", actor),
+            reason,
+            result=dict(result or {}),
+            error=None,
+        )
+
+    def fail_reward(self, program: Any, key: str, *, actor: str, reason: str) -> IssuedReward:
+        """``program.fail_reward(key, actor=..., reason=...)``: a person gives up on it."""
+        return self._move(
+            program,
+            key,
+            RewardState.FULFILLING,
+            RewardState.FAILED,
+            ("actor", actor),
+            reason,
+            error=reason,
+        )
+
+    def retry_reward(self, program: Any, key: str, *, actor: str, reason: str) -> IssuedReward:
+        """``program.retry_reward(key, actor=..., reason=...)``: a dead letter goes back.
+
+        The reward is ``approved`` again with its attempts reset: the next
+        ``fulfil_pending`` tries it, with the same idempotency key.
+        """
+        return self._move(
+            program,
+            key,
+            RewardState.FAILED,
+            RewardState.APPROVED,
+            ("actor", actor),
+            reason,
+            attempts=0,
+            next_attempt_at=None,
+        )
+
+    def fulfil_pending(self, program: Any, *, limit: int | None = None) -> FulfilmentReport:
+        """``program.fulfil_pending()``: fulfil every due reward now, after commit.
+
+        Claims due rewards in batches, calls the fulfiller registered for each
+        reward's kind, and writes the outcomes (see
+        :mod:`advokit.plugins.rewards.fulfilment`). Rewards of kinds without a
+        fulfiller stay ``approved``: the shop fulfils them its own way.
+        ``limit`` bounds the rewards claimed in this call.
+        """
+        return fulfil_pending(program, self.fulfilment, limit=limit)
+
+    def _work(self, program: Any) -> int:
+        """``advokit worker``'s round: the rewards claimed."""
+        return self.fulfil_pending(program, limit=self.fulfilment.batch_size).claimed
 
     def _move(
-        self, program: Any, key: str, after: RewardState, who: tuple[str, str], reason: str
+        self,
+        program: Any,
+        key: str,
+        before: RewardState | None,
+        after: RewardState,
+        who: tuple[str, str],
+        reason: str,
+        **values: Any,
     ) -> IssuedReward:
-        """Move the reward keyed ``key`` to ``after``, by the person ``who`` names."""
-        for (field, value), longest in ((who, 255), (("reason", reason), 500)):
+        """A person (``who``: field and name) moves the reward from ``before`` (None: any)."""
+        actor = who[1]
+        for field, value, longest in ((*who, 255), ("reason", reason, 500)):
             if not isinstance(value, str) or not value.strip() or len(value) > longest:
                 raise InvalidValue(
                     field, value, f"a text of 1 to {longest} characters: who decided, and why"
                 )
-        actor = who[1]
 
         def attempt() -> IssuedReward:
             with database.transaction(program.engine) as conn:
-                found = _rewards(conn, program.name, rewards_t.c.key == key)
+                found = issued_rewards(conn, program.name, rewards_t.c.key == key)
                 if not found:
                     raise InvalidValue("key", key, f"the key of a reward of {program.name!r}")
-                before = found[0].state
-                if after not in MOVES[before]:
-                    allowed = " or ".join(sorted(MOVES[before])) or "nothing"
+                current = found[0].state
+                if before is not None and current is not before:
+                    raise InvalidValue(
+                        f"reward {key!r} state",
+                        current.value,
+                        f"{before.value}: only such a reward moves to {after.value}",
+                    )
+                if after not in MOVES[current]:
+                    allowed = " or ".join(sorted(MOVES[current])) or "nothing"
                     raise InvalidValue(
                         f"reward {key!r} move",
                         after.value,
-                        f"a move from {before.value}: {allowed}",
+                        f"a move from {current.value}: {allowed}",
                     )
                 now = program.clock()
-                _move_row(conn, program.name, key, before, after, now, actor, reason)
-                if after is RewardState.APPROVED:  # a person let it through: the budgets count it
+                move_row(conn, program.name, key, current, after, now, actor, reason, **values)
+                if current is RewardState.PENDING_APPROVAL:  # let through: the budgets count it
                     advocate_id = q.advocate_row_id(conn, program.name, found[0].advocate)
                     reward = found[0].reward
                     for _, counter, counted in self._budget_counters(reward, now, advocate_id):
                         _count_in(conn, program.name, counter, counted, reward.amount)
-                return attrs.evolve(found[0], state=after, updated_at=now)
+                shown = {k: v for k, v in values.items() if k in ("attempts", "result", "error")}
+                return attrs.evolve(found[0], state=after, updated_at=now, **shown)
 
         return database.retrying(attempt)
-
-
-ADVOKIT = "advokit"  # the actor of the moves the plugin makes itself
-
-
-def _move_row(
-    conn: Connection,
-    program: str,
-    key: str,
-    before: RewardState,
-    after: RewardState,
-    at: datetime,
-    actor: str,
-    reason: str,
-) -> None:
-    """Move the reward row from ``before`` to ``after`` and keep the move.
-
-    Only if it is still ``before``: moved meanwhile (a person, a reversal), the
-    transaction runs again and decides on what the reward is then.
-    """
-    r = rewards_t
-    moved = conn.execute(
-        r.update()
-        .where(r.c.program == program, r.c.key == key, r.c.state == before.value)
-        .values(state=after.value, updated_at=at)
-    ).rowcount
-    if moved != 1:
-        raise database.RetryTransaction
-    conn.execute(
-        transitions_t.insert(), _transition(program, key, before, after, at, actor, reason)
-    )
-
-
-def _transition(
-    program: str,
-    key: str,
-    before: RewardState | None,
-    after: RewardState,
-    at: datetime,
-    actor: str,
-    reason: str,
-) -> dict[str, Any]:
-    return {
-        "program": program,
-        "reward_key": key,
-        "before": None if before is None else before.value,
-        "after": after.value,
-        "at": at,
-        "actor": actor,
-        "reason": reason,
-    }
 
 
 def _state(value: RewardState | str) -> RewardState:
@@ -516,35 +571,3 @@ def _load_count(
         )
     ).first()
     return (0, 0, 0) if row is None else (int(row.version), int(row.issued), int(row.amount))
-
-
-def _rewards(conn: Connection, program: str, *where: Any) -> list[IssuedReward]:
-    r, a = rewards_t, q.advocates_t
-    rows = conn.execute(
-        sa.select(r, a.c.external_id)
-        .join(a, a.c.id == r.c.advocate_id)
-        .where(r.c.program == program, *where)
-        .order_by(r.c.id)
-    ).all()
-    return [
-        IssuedReward(
-            key=row.key,
-            advocate=row.external_id,
-            reward=Reward(
-                kind=row.kind,
-                amount=row.amount,
-                currency=row.currency,
-                description=row.description,
-                data=row.data,
-            ),
-            state=RewardState(row.state),
-            cause=row.cause,
-            item=row.item,
-            created_at=utc(row.created_at),  # type: ignore[arg-type]
-            updated_at=utc(row.updated_at),  # type: ignore[arg-type]
-            attempts=row.attempts,
-            result=row.result,
-            error=row.error,
-        )
-        for row in rows
-    ]

@@ -1,0 +1,391 @@
+"""Fulfilment: approved rewards handed to their fulfillers after commit, paid once.
+
+The rewards table is the durable queue (the fulfilment outbox): an
+``approved`` reward whose ``next_attempt_at`` has come is due. A worker
+*claims* a batch of due rewards in one short transaction (``fulfilling``, a
+lease in ``claimed_until``, one more attempt; ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL so that several workers share the work), commits, calls each
+reward's fulfiller outside any transaction, then writes the outcomes:
+
+* the fulfiller returned -> ``fulfilled``, with what it returned;
+* it raised :class:`RetryLater` or any other error -> back to ``approved``,
+  due again after ``Retry-After`` or an exponential backoff with jitter;
+* it raised :class:`FulfilmentFailed`, or the attempts ran out -> ``failed``
+  (the dead letter), and ``advokit_on_fulfilment_error`` is called;
+* it raised :class:`AwaitPerson` -> it stays ``fulfilling`` until a person
+  marks it done (``program.complete_reward``) or failed.
+
+A worker that dies at any point leaves the reward ``fulfilling`` with a lease
+that lapses; the next worker claims it again and calls the fulfiller with the
+same idempotency key, which the provider deduplicates: one payment. Writing an
+outcome checks the state and the attempt it claimed, so a worker whose lease
+lapsed while it waited cannot overwrite a newer try.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+import sqlalchemy as sa
+import tenacity
+from sqlalchemy.engine import Connection
+
+from advokit.core import validation as v
+from advokit.core.errors import ConfigurationError, PluginError
+from advokit.core.store import database
+from advokit.plugins.rewards.model import IssuedReward, RewardState
+from advokit.plugins.rewards.rows import ADVOKIT, issued_rewards, transition
+from advokit.plugins.rewards.tables import rewards_t, transitions_t
+
+if TYPE_CHECKING:
+    from advokit.core.program import Program
+
+__all__ = [
+    "AwaitPerson",
+    "Fulfiller",
+    "Fulfilment",
+    "FulfilmentFailed",
+    "FulfilmentReport",
+    "RetryLater",
+    "fulfil_pending",
+]
+
+log = logging.getLogger("advokit.rewards")
+
+
+# --------------------------------------------------------------------------- what fulfillers say
+
+
+class RetryLater(Exception):
+    """Raised by a fulfiller: not now, try again later (a 5xx, a 429, an empty pool).
+
+    Args:
+        reason: why, kept in the reward's ``error``.
+        after: how long to wait (``Retry-After``); None: the backoff decides.
+        counts: whether this try counts against ``max_attempts``. An empty
+            coupon pool does not: the reward waits for codes, however long.
+    """
+
+    def __init__(
+        self, reason: str, *, after: timedelta | float | None = None, counts: bool = True
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after = timedelta(seconds=after) if isinstance(after, int | float) else after
+        self.counts = counts
+
+
+class FulfilmentFailed(Exception):
+    """Raised by a fulfiller: this reward can never be fulfilled as it is (a 400).
+
+    The reward is dead-lettered (``failed``) at once, with ``reason``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AwaitPerson(Exception):
+    """Raised by a fulfiller: a person fulfils this one (swag posted by hand).
+
+    The reward stays ``fulfilling``, with no lease, until a person calls
+    ``program.complete_reward(key, ...)`` or ``program.fail_reward(key, ...)``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@runtime_checkable
+class Fulfiller(Protocol):
+    """What ``advokit_register_fulfillers`` registers, by the reward kind it fulfils.
+
+    ``fulfil`` is called after commit, outside any transaction, with the
+    reward; it passes ``reward.key`` to the provider as its idempotency key, so
+    that a second call for the same reward (after a crash) pays nothing more.
+    It returns what to keep as the reward's ``result`` (a code, an order id),
+    or raises :class:`RetryLater`, :class:`FulfilmentFailed` or
+    :class:`AwaitPerson`. Any other error is retried with backoff.
+
+    A fulfiller may also have ``reverse(program, reward)``, called for a
+    fulfilled reward that was reversed (a refunded referral).
+    """
+
+    def fulfil(self, program: Program, reward: IssuedReward) -> Mapping[str, Any] | None: ...
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _positive(name: str) -> Callable[[Any, Any, timedelta], None]:
+    def check(instance: Any, attribute: Any, value: timedelta) -> None:
+        if not isinstance(value, timedelta) or value <= timedelta(0):
+            raise ConfigurationError(f"Fulfilment.{name}", value, "a positive timedelta")
+
+    return check
+
+
+@attrs.frozen(kw_only=True)
+class Fulfilment:
+    """How rewards are fulfilled: ``Rewards(..., fulfilment=Fulfilment(...))``.
+
+    Args:
+        max_attempts: tries before a reward is dead-lettered (``failed``).
+        first_retry: the backoff's scale: the first retry waits up to about this.
+        longest_retry: the most the backoff waits between two tries.
+        lease: how long a claimed reward is a worker's; a worker that died
+            lets it go when the lease lapses. Longer than the slowest call.
+        batch_size: rewards claimed per transaction.
+        concurrency: fulfillers called at once (threads) within a batch.
+    """
+
+    max_attempts: int = attrs.field(default=8, validator=v.integer(minimum=1))
+    first_retry: timedelta = attrs.field(
+        default=timedelta(seconds=30), validator=_positive("first_retry")
+    )
+    longest_retry: timedelta = attrs.field(
+        default=timedelta(hours=6), validator=_positive("longest_retry")
+    )
+    lease: timedelta = attrs.field(default=timedelta(minutes=5), validator=_positive("lease"))
+    batch_size: int = attrs.field(default=100, validator=v.integer(minimum=1, maximum=10_000))
+    concurrency: int = attrs.field(default=1, validator=v.integer(minimum=1, maximum=256))
+
+    def backoff(self, attempt: int) -> timedelta:
+        """The wait after failed try number ``attempt``: exponential, full jitter (tenacity)."""
+        wait = tenacity.wait_random_exponential(
+            multiplier=self.first_retry.total_seconds(),
+            max=self.longest_retry.total_seconds(),
+        )
+        state = tenacity.RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+        state.attempt_number = attempt
+        return timedelta(seconds=wait(state))
+
+
+@attrs.frozen
+class FulfilmentReport:
+    """What ``program.fulfil_pending()`` did."""
+
+    claimed: int = 0
+    fulfilled: int = 0
+    retried: int = 0  # back to approved, due again later
+    failed: int = 0  # dead-lettered
+    with_person: int = 0  # handed to a person (AwaitPerson)
+    lost: int = 0  # outcomes not written: the claim lapsed and was taken meanwhile
+
+    def __add__(self, other: FulfilmentReport) -> FulfilmentReport:
+        return FulfilmentReport(
+            *(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other), strict=True))
+        )
+
+
+# --------------------------------------------------------------------------- the worker
+
+
+@attrs.frozen
+class _Tried:
+    """The outcome of one call of a fulfiller."""
+
+    reward: IssuedReward
+    result: Mapping[str, Any] | None = None
+    error: BaseException | None = None
+
+
+def fulfil_pending(
+    program: Program, settings: Fulfilment, *, limit: int | None = None
+) -> FulfilmentReport:
+    """Claim, fulfil and settle due rewards until none is due (or ``limit`` were claimed)."""
+    if limit is not None and not (v.is_int(limit) and limit >= 1):
+        raise ConfigurationError("limit", limit, "None or a whole number of at least 1")
+    fulfillers = program.registries.fulfillers
+    kinds = sorted(fulfillers)
+    report = FulfilmentReport()
+    if not kinds:
+        return report
+    pool = ThreadPoolExecutor(settings.concurrency) if settings.concurrency > 1 else None
+    try:
+        while limit is None or report.claimed < limit:
+            size = (
+                settings.batch_size
+                if limit is None
+                else min(settings.batch_size, limit - report.claimed)
+            )
+            claimed = database.retrying(lambda size=size: _claim(program, settings, kinds, size))
+            if not claimed:
+                break
+            calls = [lambda r=r: _call(program, fulfillers, r) for r in claimed]
+            tried = list(pool.map(lambda call: call(), calls)) if pool else [c() for c in calls]
+            report += database.retrying(lambda tried=tried: _settle(program, settings, tried))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return report
+
+
+def _claim(
+    program: Program, settings: Fulfilment, kinds: Sequence[str], size: int
+) -> list[IssuedReward]:
+    """Take up to ``size`` due rewards: ``fulfilling``, leased, one more attempt; committed."""
+    r = rewards_t
+    now = program.clock()
+    due = sa.or_(
+        sa.and_(
+            r.c.state == RewardState.APPROVED.value,
+            sa.or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
+        ),
+        # a worker died holding it (or took longer than its lease): claim it again
+        sa.and_(r.c.state == RewardState.FULFILLING.value, r.c.claimed_until < now),
+    )
+    with database.transaction(program.engine) as conn:
+        rows = conn.execute(
+            sa.select(r.c.id, r.c.key, r.c.state, r.c.attempts)
+            .where(r.c.program == program.name, r.c.kind.in_(kinds), due)
+            .order_by(r.c.id)
+            .limit(size)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's writer is alone anyway
+        ).all()
+        if not rows:
+            return []
+        lease = now + settings.lease
+        conn.execute(
+            r.update()
+            .where(r.c.id.in_([row.id for row in rows]))
+            .values(
+                state=RewardState.FULFILLING.value,
+                claimed_until=lease,
+                attempts=r.c.attempts + 1,
+                updated_at=now,
+            )
+        )
+        conn.execute(
+            transitions_t.insert(),
+            [
+                transition(
+                    program.name,
+                    row.key,
+                    RewardState(row.state),
+                    RewardState.FULFILLING,
+                    now,
+                    ADVOKIT,
+                    f"try {row.attempts + 1}"
+                    + (
+                        "" if row.state == RewardState.APPROVED.value else ": the last claim lapsed"
+                    ),
+                )
+                for row in rows
+            ],
+        )
+        return issued_rewards(conn, program.name, r.c.id.in_([row.id for row in rows]))
+
+
+def _call(program: Program, fulfillers: Any, reward: IssuedReward) -> _Tried:
+    fulfiller = fulfillers.get(reward.reward.kind)
+    try:
+        if fulfiller is None:  # unregistered since the claim: try again later
+            raise RetryLater(f"no fulfiller for kind {reward.reward.kind!r}")
+        result = fulfiller.fulfil(program, reward)
+        if result is not None and not isinstance(result, Mapping):
+            raise TypeError(f"fulfil() returned {type(result).__name__}, not a mapping or None")
+        return _Tried(reward, result=dict(result or {}))
+    except Exception as error:
+        if not isinstance(error, RetryLater | FulfilmentFailed | AwaitPerson):
+            plugin = fulfillers.plugin_of(reward.reward.kind)
+            log.warning(
+                "fulfiller %r of plugin %r raised on %s",
+                reward.reward.kind,
+                plugin,
+                reward.key,
+                exc_info=True,
+            )
+            error = PluginError(plugin, "fulfil", error)
+        return _Tried(reward, error=error)
+
+
+def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> FulfilmentReport:
+    """Write each try's outcome, where the claim is still the one this worker made."""
+    now = program.clock()
+    counts = dict.fromkeys(("fulfilled", "retried", "failed", "with_person", "lost"), 0)
+    dead: list[tuple[IssuedReward, BaseException]] = []
+    with database.transaction(program.engine) as conn:
+        for one in tried:
+            reward, error = one.reward, one.error
+            values: dict[str, Any]
+            if error is None:
+                after, outcome, reason = RewardState.FULFILLED, "fulfilled", "fulfilled"
+                values = {"result": one.result, "error": None}
+            elif isinstance(error, AwaitPerson):
+                after, outcome, reason = RewardState.FULFILLING, "with_person", error.reason
+                values = {"error": _short(error.reason)}
+            else:
+                reason = _short(
+                    getattr(error, "reason", None) or str(error) or type(error).__name__
+                )
+                counted = not isinstance(error, RetryLater) or error.counts
+                attempts = reward.attempts if counted else reward.attempts - 1
+                if isinstance(error, FulfilmentFailed) or attempts >= settings.max_attempts:
+                    after, outcome = RewardState.FAILED, "failed"
+                    if not isinstance(error, FulfilmentFailed):
+                        reason = f"gave up after {attempts} attempts: {reason}"[:500]
+                    values = {"error": reason, "attempts": attempts}
+                    dead.append(
+                        (attrs.evolve(reward, state=RewardState.FAILED, error=reason), error)
+                    )
+                else:
+                    after, outcome = RewardState.APPROVED, "retried"
+                    wait = getattr(error, "after", None) or settings.backoff(max(attempts, 1))
+                    values = {"error": reason, "attempts": attempts, "next_attempt_at": now + wait}
+                    reason = f"{reason}; again after {_span(wait)}"[:500]
+            if _settle_one(conn, program.name, reward, after, values, now, reason):
+                counts[outcome] += 1
+            else:
+                counts["lost"] += 1
+    for reward, error in dead:  # committed: observers see the dead letter as it is stored
+        program.hooks.on_fulfilment_error(program, reward, error)
+    return FulfilmentReport(claimed=len(tried), **counts)
+
+
+def _settle_one(
+    conn: Connection,
+    program: str,
+    reward: IssuedReward,
+    after: RewardState,
+    values: dict[str, Any],
+    now: datetime,
+    reason: str,
+) -> bool:
+    """Move the claimed reward to ``after`` if it still is this worker's claim."""
+    r = rewards_t
+    moved = conn.execute(
+        r.update()
+        .where(
+            r.c.program == program,
+            r.c.key == reward.key,
+            r.c.state == RewardState.FULFILLING.value,
+            r.c.attempts == reward.attempts,  # not claimed again since
+        )
+        .values(
+            state=after.value, claimed_until=None, updated_at=now, **values
+        )  # no lease: settled
+    ).rowcount
+    if moved != 1:
+        return False
+    conn.execute(
+        transitions_t.insert(),
+        transition(program, reward.key, RewardState.FULFILLING, after, now, ADVOKIT, reason),
+    )
+    return True
+
+
+def _short(text: str) -> str:
+    return " ".join(str(text).split())[:500]
+
+
+def _span(wait: timedelta) -> str:
+    seconds = wait.total_seconds()
+    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}min"

@@ -1,0 +1,146 @@
+"""A fulfiller that POSTs each reward, signed, to the shop's own endpoint."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from advokit import hookimpl
+from advokit.core.errors import ConfigurationError
+from advokit.core.registry import Register
+from advokit.core.signing import signed_headers
+from advokit.plugins.rewards.fulfilment import FulfilmentFailed, RetryLater
+from advokit.plugins.rewards.model import IssuedReward
+
+__all__ = ["HttpFulfiller", "request_body", "retry_after"]
+
+#: Answers worth trying again: timeout, conflict (still in progress), too early, too many.
+RETRYABLE = frozenset({408, 409, 425, 429})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class HttpFulfiller:
+    """Fulfil rewards of ``kinds`` by POSTing a signed JSON request to ``url``.
+
+    The request carries the reward's idempotency key in the body (``key``) and
+    in the ``Idempotency-Key`` header, and is signed with HMAC-SHA256 over
+    ``"{timestamp}.{body}"`` (:mod:`advokit.core.signing`; the receiver checks
+    it with :func:`advokit.core.signing.verify`). The receiver must treat a
+    second request with the same key as the same fulfilment and answer 2xx
+    again: after a crash advokit asks again, with the same key.
+
+    Answers: 2xx -> fulfilled (the JSON answer is kept as the result); 408, 409,
+    425, 429, 5xx and network errors -> tried again later, after
+    ``Retry-After`` when given; any other 4xx -> dead-lettered.
+
+    Args:
+        url: the ``http(s)://`` endpoint.
+        secret: the shared HMAC secret.
+        kinds: the reward kinds it fulfils.
+        timeout: seconds to wait for an answer.
+        name: the plugin's name (two HTTP fulfillers need two names).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        secret: str,
+        kinds: Collection[str],
+        timeout: float = 10.0,
+        name: str = "http-fulfiller",
+    ) -> None:
+        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigurationError("HttpFulfiller.url", url, "an http:// or https:// URL")
+        if not isinstance(secret, str) or len(secret) < 16:
+            raise ConfigurationError(
+                "HttpFulfiller.secret", "***", "a secret of at least 16 characters"
+            )
+        if isinstance(kinds, str) or not kinds or not all(isinstance(k, str) for k in kinds):
+            raise ConfigurationError("HttpFulfiller.kinds", kinds, "a list of reward kinds")
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+            raise ConfigurationError("HttpFulfiller.timeout", timeout, "a positive number")
+        self.url = url
+        self.kinds = tuple(kinds)
+        self.timeout = float(timeout)
+        self.plugin_name = name
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return f"HttpFulfiller({self.url!r}, kinds={list(self.kinds)!r})"
+
+    @hookimpl
+    def advokit_register_fulfillers(self, register: Register) -> None:
+        for kind in self.kinds:
+            register(self, name=kind)
+
+    def fulfil(self, program: Any, reward: IssuedReward) -> Mapping[str, Any]:
+        body = json.dumps(request_body(program.name, reward), sort_keys=True).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "advokit",
+            IDEMPOTENCY_HEADER: reward.key,
+            **signed_headers(self._secret, body),
+        }
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return {"status": response.status, "response": _answer(response.read())}
+        except urllib.error.HTTPError as error:
+            status, text = error.code, error.read()[:300].decode("utf-8", "replace")
+            said = f"{self.url} answered {status}: {' '.join(text.split())}".strip()
+            if status in RETRYABLE or status >= 500:
+                raise RetryLater(
+                    said, after=retry_after(error.headers.get("Retry-After"))
+                ) from None
+            raise FulfilmentFailed(said) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            reason = getattr(error, "reason", error)
+            raise RetryLater(f"{self.url} unreachable: {reason}") from None
+
+
+def request_body(program: str, reward: IssuedReward) -> dict[str, Any]:
+    """The JSON object a fulfilment request sends."""
+    return {
+        "program": program,
+        "key": reward.key,
+        "advocate": reward.advocate,
+        "kind": reward.reward.kind,
+        "amount": reward.reward.amount,
+        "currency": reward.reward.currency,
+        "description": reward.reward.description,
+        "data": dict(reward.reward.data),
+        "item": reward.item,
+        "attempt": reward.attempts,
+    }
+
+
+def retry_after(value: str | None, *, now: datetime | None = None) -> timedelta | None:
+    """A ``Retry-After`` header (seconds, or an HTTP date) as a wait; None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when - (now or datetime.now(UTC)), timedelta(0)) or None
+
+
+def _answer(raw: bytes) -> Any:
+    text = raw[:10_000].decode("utf-8", "replace")
+    try:
+        return json.loads(text) if text.strip() else None
+    except ValueError:
+        return text

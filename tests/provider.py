@@ -1,0 +1,122 @@
+"""A reward provider on 127.0.0.1 for fulfilment tests: real HTTP, a real socket.
+
+It keeps the contract a gift-card provider documents: a POST creates an order
+once per idempotency key; the same key again answers the original order. A
+script of answers (500, 429 with Retry-After...) is served first. Every call is
+counted, so a test sees what reached the provider.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from advokit.core.signing import BadSignature, verify
+
+__all__ = ["Provider"]
+
+Answer = tuple[int, dict[str, str]]  # status, headers
+
+
+class Provider:
+    """Start with ``with Provider(secret) as provider:``; POST to ``provider.url``."""
+
+    def __init__(
+        self,
+        secret: str | None = None,
+        script: Iterable[Answer] = (),
+        *,
+        key_of: Callable[[dict[str, str], dict[str, Any]], str] | None = None,
+        path: str = "/fulfil",
+    ) -> None:
+        self.secret = secret
+        self.script = list(script)
+        self.key_of = key_of or (lambda headers, body: headers["Idempotency-Key"])
+        self.path = path
+        self.calls: list[tuple[str, int]] = []  # (key, status answered)
+        self.orders: dict[str, dict[str, Any]] = {}  # by key: what was created
+        self.bodies: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}{self.path}"
+
+    def __enter__(self) -> Provider:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def created(self) -> int:
+        """Orders created: one per key, however often it was asked."""
+        return len(self.orders)
+
+    def calls_for(self, key: str) -> list[int]:
+        return [status for k, status in self.calls if k == key]
+
+    def answer(
+        self, headers: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, dict[str, str], Any]:
+        """What to answer: the script first, then the order (created once per key)."""
+        key = self.key_of(headers, body)
+        with self.lock:
+            if self.script:
+                status, extra = self.script.pop(0)
+                self.calls.append((key, status))
+                return status, extra, {"error": f"scripted {status}"}
+            created = key not in self.orders
+            if created:
+                self.orders[key] = {"id": f"order-{len(self.orders) + 1}", "key": key}
+            status = 201 if created else 200
+            self.calls.append((key, status))
+            return status, {}, self.orders[key]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                headers = dict(self.headers.items())
+                if provider.secret is not None:
+                    try:
+                        verify(
+                            provider.secret,
+                            raw,
+                            headers.get("X-Advokit-Timestamp"),
+                            headers.get("X-Advokit-Signature"),
+                        )
+                    except BadSignature as error:
+                        return self._send(401, {}, {"error": str(error)})
+                body = json.loads(raw)
+                with provider.lock:
+                    provider.bodies.append(body)
+                status, extra, answer = provider.answer(headers, body)
+                return self._send(status, extra, answer)
+
+            def _send(self, status: int, extra: dict[str, str], answer: Any) -> None:
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
