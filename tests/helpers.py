@@ -395,23 +395,27 @@ GIFT = "gift_card"
 
 
 class Gifts:
-    """Issues a 25.00 EUR gift card for every ``review.posted``: rewards to fulfil."""
+    """Issues a 25.00 EUR gift card for every ``review.posted``, a coupon for every
+    ``ugc.submitted``: rewards to fulfil."""
 
     plugin_name = "gifts"
-    advokit_evaluates = frozenset({"review.posted"})
+    advokit_evaluates = frozenset({"review.posted", "ugc.submitted"})
 
     @hookimpl
     def advokit_evaluate(self, ctx: Any, action: Action) -> list[Any]:
         from advokit import IssueReward, Reward
 
-        reward = Reward(kind=GIFT, amount=2500, currency="EUR")
+        if action.kind == "ugc.submitted":
+            reward = Reward(kind="coupon")
+        else:
+            reward = Reward(kind=GIFT, amount=2500, currency="EUR")
         return [IssueReward(advocate=action.advocate, reward=reward)]
 
 
-def reviews(count: int, *, advocate: str = ADVOCATE, prefix: str = "review") -> list[Action]:
-    return [
-        Action(kind="review.posted", advocate=advocate, key=f"{prefix}-{n}") for n in range(count)
-    ]
+def reviews(
+    count: int, *, advocate: str = ADVOCATE, prefix: str = "review", kind: str = "review.posted"
+) -> list[Action]:
+    return [Action(kind=kind, advocate=advocate, key=f"{prefix}-{n}") for n in range(count)]
 
 
 class Crash:
@@ -461,6 +465,7 @@ def build_fulfilment_program(
 
     ``crash``: ``"after_debit"``, ``"before_call"`` or ``"after_call"``, where
     the process kills itself. Gift cards are also redeemable for 40 points.
+    Coupons come from the pool ``welcome``.
     """
     from datetime import timedelta
 
@@ -470,8 +475,11 @@ def build_fulfilment_program(
     card = CatalogueItem(
         name="gift-card", cost=40, reward=Reward(kind=GIFT, amount=2500, currency="EUR")
     )
+    from advokit.plugins.rewards import CouponPool
+
     fulfilment = Fulfilment(lease=timedelta(seconds=lease), **settings)
-    plugins: list[Any] = [Points(), Rewards(card, fulfilment=fulfilment), Gifts()]
+    pool = CouponPool("welcome", low_at=10)
+    plugins: list[Any] = [Points(), Rewards(card, fulfilment=fulfilment), Gifts(), pool]
     if provider_url is not None:
         http = HttpFulfiller(provider_url, secret=PROVIDER_SECRET, kinds=[GIFT])
         plugins.append(Crash(http, crash) if crash in ("before_call", "after_call") else http)
@@ -500,7 +508,7 @@ def fulfil_pending_worker(
     report: dict[str, Any] = {"worker": worker, "claimed": 0, "fatal": None}
     try:
         program = build_fulfilment_program(
-            database_url, os.environ["ADVOKIT_TEST_PROVIDER_URL"], batch_size=calls
+            database_url, os.environ.get("ADVOKIT_TEST_PROVIDER_URL"), batch_size=calls
         )
         try:
             program.balance(ADVOCATE)

@@ -182,6 +182,7 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         referrals.referrals_t,
         referrals.referrers_t,
         rewards.counts_t,
+        rewards.coupons_t,
         rewards.rewards_t,
         rewards.transitions_t,
         tiers.states_t,

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from advokit.core.context import EvaluationContext, Transaction
-    from advokit.core.model import Action, Effect, Outcome, Verdict
+    from advokit.core.model import Action, Alert, Effect, Outcome, Verdict
     from advokit.core.program import Program
     from advokit.core.registry import Register
     from advokit.plugins.rewards import IssuedReward
@@ -486,6 +486,29 @@ def advokit_on_fulfilment_error(
         already committed: an exception here propagates to the worker as
         :class:`~advokit.core.errors.PluginError`. A person may send the
         reward back to the queue with ``program.retry_reward(key, ...)``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def advokit_on_alert(program: Program, alert: Alert) -> None:
+    """Observe an alert for the team: a coupon pool running low, a detractor's answer.
+
+    When called:
+        Outside any transaction, when a plugin raises an alert
+        (``program.hooks.alert(program, alert)``), after what caused it committed.
+
+    Args:
+        program: the program.
+        alert: an :class:`~advokit.Alert` with a ``topic`` to route by, a
+            ``message`` for people and ``data`` for machines.
+
+    Returns:
+        None. Calling semantics: every implementation is called. Alerts are
+        also logged at WARNING on the ``advokit.alerts`` logger, so that one
+        with no observer is not lost. An exception here propagates to the
+        caller as :class:`~advokit.core.errors.PluginError`.
 
     .. versionadded:: 0.1
     """

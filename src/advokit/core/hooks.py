@@ -7,12 +7,13 @@ exception a plugin raises is turned into a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from advokit.core.errors import ConfigurationError, InvalidValue, PluginError, Refused, one_of
-from advokit.core.model import Action, Effect, Outcome, Verdict
+from advokit.core.model import Action, Alert, Effect, Outcome, Verdict
 from advokit.core.store import database
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ __all__ = [
     "plugin_evaluates",
     "plugin_screens",
 ]
+
+_alerts = logging.getLogger("advokit.alerts")
 
 #: The attribute a plugin sets to the action kinds its ``advokit_evaluate``
 #: takes; plugins without it are called for every kind.
@@ -314,6 +317,14 @@ class Hooks:
             self.pm.hook.advokit_on_record_error(program=program, actions=actions, error=error)
         except Exception as observer_error:
             raise self._blame("advokit_on_record_error", observer_error) from error
+
+    def alert(self, program: Program, alert: Alert) -> None:
+        """Raise ``alert``: logged, then every ``advokit_on_alert`` observer is called."""
+        _alerts.warning("%s: %s", alert.topic, alert.message, extra={"alert": alert})
+        try:
+            self.pm.hook.advokit_on_alert(program=program, alert=alert)
+        except Exception as error:
+            raise self._blame("advokit_on_alert", error) from error
 
     def on_fulfilment_error(self, program: Program, reward: Any, error: BaseException) -> None:
         try:

@@ -468,6 +468,24 @@ class SendMessage(Effect):
     )
 
 
+@attrs.frozen(kw_only=True)
+class Alert:
+    """Something the team should know about: a coupon pool running low, a detractor.
+
+    Plugins raise alerts through ``program.hooks.alert(program, alert)``; observers
+    (``advokit_on_alert``) log them, post them to Slack, open a ticket.
+    ``topic`` is a dotted name to route by (``"rewards.coupons_low"``).
+    """
+
+    topic: str = attrs.field(
+        validator=v.matches(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*", "a dotted name such as 'a.b'")
+    )
+    message: str = attrs.field(validator=v.text(max_length=1000))
+    data: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=v.frozen_json_mapping, validator=v.json_mapping, hash=False
+    )
+
+
 REVIEW_DEFAULTS = ("approve", "deny")
 
 

@@ -24,6 +24,7 @@ person must decide (``program.approve_reward(key, reviewer=..., reason=...)``,
 
 from __future__ import annotations
 
+from advokit.plugins.rewards.coupons import CouponPool, LoadReport
 from advokit.plugins.rewards.fulfilment import (
     AwaitPerson,
     Fulfiller,
@@ -44,7 +45,7 @@ from advokit.plugins.rewards.model import (
     Transition,
 )
 from advokit.plugins.rewards.plugin import Rewards
-from advokit.plugins.rewards.tables import counts_t, rewards_t, transitions_t
+from advokit.plugins.rewards.tables import counts_t, coupons_t, rewards_t, transitions_t
 
 __all__ = [
     "KINDS",
@@ -53,17 +54,20 @@ __all__ = [
     "AwaitPerson",
     "Budget",
     "CatalogueItem",
+    "CouponPool",
     "Fulfiller",
     "Fulfilment",
     "FulfilmentFailed",
     "FulfilmentReport",
     "HttpFulfiller",
     "IssuedReward",
+    "LoadReport",
     "RetryLater",
     "RewardState",
     "Rewards",
     "Transition",
     "counts_t",
+    "coupons_t",
     "rewards_t",
     "transitions_t",
 ]

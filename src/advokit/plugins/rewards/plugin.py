@@ -33,6 +33,7 @@ from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert
+from advokit.plugins.rewards.coupons import coupons_left, load_coupons
 from advokit.plugins.rewards.fulfilment import Fulfilment, FulfilmentReport, fulfil_pending
 from advokit.plugins.rewards.model import (
     KINDS,
@@ -139,6 +140,8 @@ class Rewards:
         register(self.fail_reward, name="fail_reward")
         register(self.retry_reward, name="retry_reward")
         register(self.fulfil_pending, name="fulfil_pending")
+        register(load_coupons, name="load_coupons")
+        register(coupons_left, name="coupons_left")
 
     @hookimpl
     def advokit_register_workers(self, register: Register) -> None:

@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 from advokit.core.store.types import BigIntegerPK, UTCDateTime
 
-__all__ = ["counts_t", "rewards_t", "transitions_t"]
+__all__ = ["counts_t", "coupons_t", "rewards_t", "transitions_t"]
 
 rewards_t = sa.Table(
     "rewards_rewards",
@@ -65,4 +65,28 @@ counts_t = sa.Table(
     sa.Column("issued", sa.BigInteger, nullable=False),
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+)
+
+coupons_t = sa.Table(
+    "rewards_coupons",
+    SQLModel.metadata,
+    # the codes of a coupon pool: each handed out once, to the reward keyed reward_key
+    sa.Column("id", BigIntegerPK, primary_key=True),
+    sa.Column("program", sa.String(100), nullable=False),
+    sa.Column("pool", sa.String(63), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("reward_key", sa.String(255), nullable=True),  # NULL: not handed out yet
+    sa.Column("loaded_at", UTCDateTime(), nullable=False),
+    sa.Column("issued_at", UTCDateTime(), nullable=True),
+    sa.UniqueConstraint("program", "pool", "code", name="uq_rewards_coupons_code"),
+    sa.UniqueConstraint("program", "pool", "reward_key", name="uq_rewards_coupons_reward"),
+    # the free codes, oldest first (queries say the condition literally for SQLite)
+    sa.Index(
+        "ix_rewards_coupons_free",
+        "program",
+        "pool",
+        "id",
+        sqlite_where=sa.text("reward_key IS NULL"),
+        postgresql_where=sa.text("reward_key IS NULL"),
+    ),
 )

@@ -1,0 +1,261 @@
+"""Coupon codes as rewards: a pool the program loads, each code handed out once.
+
+::
+
+    Program("bakery", plugins=[Rewards(...), CouponPool("welcome", kinds=["coupon"], low_at=50)])
+    program.load_coupons("welcome", "codes.csv")   # or a list of codes
+
+A ``coupon`` reward is fulfilled with the oldest free code of the pool, taken
+in one transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so that workers
+do not queue behind each other) and tied to the reward's key: a second try for
+the same reward (after a crash) finds the code it already has. When the pool
+falls to ``low_at`` free codes, and when it runs out, an alert is raised
+(``advokit_on_alert``, topics ``rewards.coupons_low`` and
+``rewards.coupons_empty``). A reward finding the pool empty waits
+(``approved``, its ``error`` saying so) without using up its attempts, until
+codes are loaded.
+
+``CouponPool(name, generate="BAKE-{code}", secret=...)`` makes codes instead:
+each derived from the reward's key with HMAC-SHA256, so a retried reward gets
+the same code, and recorded in the pool's table so that the shop can list them.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import hmac
+import re
+from collections.abc import Collection, Iterable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from advokit import Alert, hookimpl
+from advokit.core import validation as v
+from advokit.core.errors import ConfigurationError, InvalidValue
+from advokit.core.registry import Register
+from advokit.core.store import database
+from advokit.core.store.driver import dialect_insert
+from advokit.plugins.rewards.fulfilment import RetryLater
+from advokit.plugins.rewards.model import IssuedReward
+from advokit.plugins.rewards.tables import coupons_t
+
+__all__ = ["CouponPool", "LoadReport", "coupons_left", "load_coupons"]
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+_CODE = re.compile(r"[!-~]{1,64}")  # printable ASCII, no spaces
+_FREE = sa.text("reward_key IS NULL")  # literally the partial index's condition
+_CHUNK = 1000
+
+
+@attrs.frozen
+class LoadReport:
+    """What ``program.load_coupons`` did: codes added, and codes the pool had already."""
+
+    pool: str
+    loaded: int
+    already: int
+
+
+class CouponPool:
+    """A fulfiller of coupon rewards from the pool ``name``.
+
+    Args:
+        name: the pool's name (``"welcome"``).
+        kinds: the reward kinds it fulfils.
+        low_at: raise ``rewards.coupons_low`` when this many free codes are left.
+        generate: make codes with this pattern (``"BAKE-{code}"``) instead of
+            handing out loaded ones; needs ``secret``.
+        secret: the HMAC key generated codes are derived with.
+        wait: how long a reward waits before looking again when the pool is empty.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        kinds: Collection[str] = ("coupon",),
+        low_at: int = 50,
+        generate: str | None = None,
+        secret: str | None = None,
+        wait: timedelta = timedelta(minutes=10),
+    ) -> None:
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ConfigurationError("CouponPool.name", name, "a lower-case name such as 'welcome'")
+        if isinstance(kinds, str) or not kinds or not all(isinstance(k, str) for k in kinds):
+            raise ConfigurationError("CouponPool.kinds", kinds, "a list of reward kinds")
+        if not (v.is_int(low_at) and low_at >= 0):
+            raise ConfigurationError("CouponPool.low_at", low_at, "a whole number, 0 or more")
+        if generate is not None:
+            if not isinstance(generate, str) or generate.count("{code}") != 1:
+                raise ConfigurationError(
+                    "CouponPool.generate",
+                    generate,
+                    "a pattern with one {code}, such as 'BAKE-{code}'",
+                )
+            if not isinstance(secret, str) or len(secret) < 16:
+                raise ConfigurationError(
+                    "CouponPool.secret", "***", "a secret of at least 16 characters"
+                )
+        if not isinstance(wait, timedelta) or wait <= timedelta(0):
+            raise ConfigurationError("CouponPool.wait", wait, "a positive timedelta")
+        self.name = name
+        self.kinds = tuple(kinds)
+        self.low_at = low_at
+        self.generate = generate
+        self.wait = wait
+        self.plugin_name = f"coupons-{name}"
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return f"CouponPool({self.name!r}, kinds={list(self.kinds)!r})"
+
+    @hookimpl
+    def advokit_register_fulfillers(self, register: Register) -> None:
+        for kind in self.kinds:
+            register(self, name=kind)
+
+    def fulfil(self, program: Any, reward: IssuedReward) -> Mapping[str, Any]:
+        if self.generate is not None:
+            return {"pool": self.name, "code": self._generated(program, reward, self.generate)}
+        code, left = database.retrying(lambda: self._take(program, reward.key))
+        if code is None:
+            raise RetryLater(
+                f"coupon pool {self.name!r} is empty: load codes with program.load_coupons",
+                after=self.wait,
+                counts=False,
+            )
+        if left in (self.low_at, 0):  # crossed just now: one alert per crossing
+            topic = "rewards.coupons_empty" if left == 0 else "rewards.coupons_low"
+            program.hooks.alert(
+                program,
+                Alert(
+                    topic=topic,
+                    message=f"coupon pool {self.name!r} has {left} codes left",
+                    data={"pool": self.name, "left": left},
+                ),
+            )
+        return {"pool": self.name, "code": code}
+
+    def _take(self, program: Any, key: str) -> tuple[str | None, int | None]:
+        """The reward's code (taking the oldest free one), and the free codes left then."""
+        c = coupons_t.c
+        mine = (c.program == program.name, c.pool == self.name)
+        now = program.clock()
+        with database.transaction(program.engine) as conn:
+            had = conn.execute(sa.select(c.code).where(*mine, c.reward_key == key)).scalar()
+            if had is not None:  # handed to this reward before a crash: the same code
+                return had, None
+            free = conn.execute(
+                sa.select(c.id, c.code)
+                .where(*mine, _FREE)
+                .order_by(c.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if free is None:
+                return None, None
+            try:
+                taken = conn.execute(
+                    coupons_t.update()
+                    .where(c.id == free.id, c.reward_key.is_(None))
+                    .values(reward_key=key, issued_at=now)
+                ).rowcount
+            except IntegrityError:  # another worker gave this reward a code meanwhile
+                raise database.RetryTransaction from None
+            if taken != 1:
+                raise database.RetryTransaction
+            # free codes left, counted no further than the alert needs
+            window = sa.select(c.id).where(*mine, _FREE).limit(self.low_at + 1).subquery()
+            left = conn.execute(sa.select(sa.func.count()).select_from(window)).scalar_one()
+            return free.code, int(left)
+
+    def _generated(self, program: Any, reward: IssuedReward, pattern: str) -> str:
+        digest = hmac.new(
+            (self._secret or "").encode(), f"{program.name}\0{reward.key}".encode(), hashlib.sha256
+        ).digest()
+        code = pattern.format(code=base64.b32encode(digest).decode()[:12])
+        with database.transaction(program.engine) as conn:
+            insert = dialect_insert(conn, coupons_t)
+            conn.execute(
+                insert.values(
+                    program=program.name,
+                    pool=self.name,
+                    code=code,
+                    reward_key=reward.key,
+                    loaded_at=program.clock(),
+                    issued_at=program.clock(),
+                ).on_conflict_do_nothing()
+            )
+        return code
+
+
+def load_coupons(program: Any, pool: str, codes: str | Path | Iterable[str]) -> LoadReport:
+    """``program.load_coupons(pool, codes)``: add codes to a pool, each once.
+
+    ``codes`` is a CSV file's path (the first column; a first row ``code`` is
+    a header) or the codes themselves. Codes the pool has already are skipped,
+    so loading the same file twice adds nothing.
+    """
+    if not isinstance(pool, str) or not _NAME.fullmatch(pool):
+        raise InvalidValue("pool", pool, "a coupon pool's name such as 'welcome'")
+    found = list(dict.fromkeys(_read_codes(codes)))
+    for code in found:
+        if not _CODE.fullmatch(code):
+            raise InvalidValue("code", code, "1 to 64 printable characters without spaces")
+    now = program.clock()
+    with database.transaction(program.engine) as conn:
+        before = _count(conn, program.name, pool)
+        insert = dialect_insert(conn, coupons_t).on_conflict_do_nothing()
+        for start in range(0, len(found), _CHUNK):
+            conn.execute(
+                insert,
+                [
+                    {"program": program.name, "pool": pool, "code": code, "loaded_at": now}
+                    for code in found[start : start + _CHUNK]
+                ],
+            )
+        added = _count(conn, program.name, pool) - before
+    return LoadReport(pool=pool, loaded=added, already=len(found) - added)
+
+
+def coupons_left(program: Any, pool: str) -> int:
+    """``program.coupons_left(pool)``: the codes not handed out yet."""
+    c = coupons_t.c
+    with database.transaction(program.engine, write=False) as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).where(c.program == program.name, c.pool == pool, _FREE)
+            ).scalar_one()
+        )
+
+
+def _count(conn: Any, program: str, pool: str) -> int:
+    c = coupons_t.c
+    query = sa.select(sa.func.count()).where(c.program == program, c.pool == pool)
+    return int(conn.execute(query).scalar_one())
+
+
+def _read_codes(codes: str | Path | Iterable[str]) -> Iterable[str]:
+    if isinstance(codes, str | Path):
+        path = Path(codes)
+        if not path.is_file():
+            raise InvalidValue("codes", str(codes), "the path of a CSV file, or a list of codes")
+        with path.open(newline="", encoding="utf-8-sig") as file:
+            for number, row in enumerate(csv.reader(file)):
+                if not row or not row[0].strip():
+                    continue
+                if number == 0 and row[0].strip().lower() == "code":
+                    continue  # the header
+                yield row[0].strip()
+        return
+    for code in codes:
+        if not isinstance(code, str):
+            raise InvalidValue("code", code, "a text")
+        yield code.strip()
