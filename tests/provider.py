@@ -21,6 +21,10 @@ __all__ = ["Provider"]
 Answer = tuple[int, dict[str, str]]  # status, headers
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default 5 drops connections concurrent workers open
+
+
 class Provider:
     """Start with ``with Provider(secret) as provider:``; POST to ``provider.url``."""
 
@@ -31,16 +35,19 @@ class Provider:
         *,
         key_of: Callable[[dict[str, str], dict[str, Any]], str] | None = None,
         path: str = "/fulfil",
+        drop_connections: bool = False,
     ) -> None:
         self.secret = secret
         self.script = list(script)
         self.key_of = key_of or (lambda headers, body: headers["Idempotency-Key"])
         self.path = path
+        self.drop_connections = drop_connections  # close kept-alive connections unannounced
         self.calls: list[tuple[str, int]] = []  # (key, status answered)
         self.orders: dict[str, dict[str, Any]] = {}  # by key: what was created
         self.bodies: list[dict[str, Any]] = []
+        self.peers: set[tuple[str, int]] = set()  # the client ends of the connections
         self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -103,6 +110,7 @@ class Provider:
                 body = json.loads(raw)
                 with provider.lock:
                     provider.bodies.append(body)
+                    provider.peers.add(self.client_address[:2])
                 status, extra, answer = provider.answer(headers, body)
                 return self._send(status, extra, answer)
 
@@ -115,6 +123,8 @@ class Provider:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
+                if provider.drop_connections:
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -364,6 +364,20 @@ def test_an_unreachable_provider_is_retried(make_program):
     assert "unreachable" in program.reward(key).error
 
 
+def test_connections_are_kept_and_one_the_server_dropped_is_opened_again(make_program):
+    with (
+        Provider(PROVIDER_SECRET) as kept,
+        Provider(PROVIDER_SECRET, drop_connections=True) as dropping,
+    ):
+        for provider in (kept, dropping):
+            program = http_program(make_program, provider.url)
+            issue(program, 3)
+            assert program.fulfil_pending().fulfilled == 3
+            assert provider.created() == len(provider.calls) == 3
+    assert len(kept.peers) == 1  # one connection for the three
+    assert len(dropping.peers) == 3
+
+
 def test_a_wrong_secret_is_refused_by_the_receiver(make_program):
     with Provider("another-secret-of-many-characters") as provider:
         program = http_program(make_program, provider.url)

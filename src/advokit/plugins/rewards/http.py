@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import json
-import urllib.error
+import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -18,7 +18,7 @@ from advokit.core.signing import signed_headers
 from advokit.plugins.rewards.fulfilment import FulfilmentFailed, RetryLater
 from advokit.plugins.rewards.model import IssuedReward
 
-__all__ = ["HttpFulfiller", "request_body", "retry_after"]
+__all__ = ["HttpClient", "HttpFulfiller", "check_answer", "request_body", "retry_after"]
 
 #: Answers worth trying again: timeout, conflict (still in progress), too early, too many.
 RETRYABLE = frozenset({408, 409, 425, 429})
@@ -72,6 +72,7 @@ class HttpFulfiller:
         self.timeout = float(timeout)
         self.plugin_name = name
         self._secret = secret
+        self._client = HttpClient(self.timeout)
 
     def __repr__(self) -> str:
         return f"HttpFulfiller({self.url!r}, kinds={list(self.kinds)!r})"
@@ -85,25 +86,85 @@ class HttpFulfiller:
         body = json.dumps(request_body(program.name, reward), sort_keys=True).encode()
         headers = {
             "Content-Type": "application/json",
-            "User-Agent": "advokit",
             IDEMPOTENCY_HEADER: reward.key,
             **signed_headers(self._secret, body),
         }
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return {"status": response.status, "response": _answer(response.read())}
-        except urllib.error.HTTPError as error:
-            status, text = error.code, error.read()[:300].decode("utf-8", "replace")
-            said = f"{self.url} answered {status}: {' '.join(text.split())}".strip()
-            if status in RETRYABLE or status >= 500:
-                raise RetryLater(
-                    said, after=retry_after(error.headers.get("Retry-After"))
-                ) from None
-            raise FulfilmentFailed(said) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-            reason = getattr(error, "reason", error)
-            raise RetryLater(f"{self.url} unreachable: {reason}") from None
+        status, answer_headers, raw = self._client.post(self.url, body, headers)
+        check_answer(self.url, status, answer_headers, raw)
+        return {"status": status, "response": _answer(raw)}
+
+
+class HttpClient:
+    """POSTs over kept-alive connections, one per thread and host (no new TLS handshake
+    per reward). A request on a kept connection the server had closed is sent once more
+    on a new one: fulfilment requests carry their idempotency key, so that is safe."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, Any, bytes]:
+        """(status, headers, body) of the answer; transport failures raise RetryLater."""
+        parts = urllib.parse.urlsplit(url)
+        path = parts.path or "/"
+        if parts.query:
+            path += f"?{parts.query}"
+        sent = {"User-Agent": "advokit", "Content-Length": str(len(body)), **headers}
+        for fresh in (False, True):
+            connection, reused = self._connection(parts, fresh)
+            try:
+                connection.request("POST", path, body=body, headers=sent)
+                response = connection.getresponse()
+                raw = response.read()
+            except (http.client.HTTPException, OSError) as error:
+                connection.close()
+                self._forget(parts)
+                if reused and not fresh and _stale(error):
+                    continue  # the server closed the kept connection: once more, anew
+                raise RetryLater(f"{url} unreachable: {error!r}") from None
+            if response.will_close:
+                self._forget(parts)
+            return response.status, response.headers, raw
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _connection(
+        self, parts: urllib.parse.SplitResult, fresh: bool
+    ) -> tuple[http.client.HTTPConnection, bool]:
+        pool: dict[str, http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
+        kept = pool.get(parts.netloc)
+        if kept is not None and not fresh:
+            return kept, True
+        kind = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        connection = kind(parts.netloc, timeout=self.timeout)
+        pool[parts.netloc] = connection
+        return connection, False
+
+    def _forget(self, parts: urllib.parse.SplitResult) -> None:
+        pool = self._local.__dict__.get("pool", {})
+        connection = pool.pop(parts.netloc, None)
+        if connection is not None:
+            connection.close()
+
+
+def _stale(error: BaseException) -> bool:
+    return isinstance(
+        error,
+        http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError,
+    )
+
+
+def check_answer(url: str, status: int, headers: Any, raw: bytes) -> None:
+    """Raise what a non-2xx answer means: RetryLater (408, 409, 425, 429, 5xx) or
+    FulfilmentFailed (any other 4xx, and 3xx: a fulfiller does not follow redirects)."""
+    if 200 <= status < 300:
+        return
+    text = " ".join(raw[:300].decode("utf-8", "replace").split())
+    said = f"{url} answered {status}: {text}".strip()
+    if status in RETRYABLE or status >= 500:
+        raise RetryLater(said, after=retry_after(headers.get("Retry-After")))
+    raise FulfilmentFailed(said)
 
 
 def request_body(program: str, reward: IssuedReward) -> dict[str, Any]:
