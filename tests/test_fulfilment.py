@@ -17,9 +17,11 @@ from advokit.plugins.rewards import (
     FulfilmentFailed,
     FulfilmentReport,
     HttpFulfiller,
+    Manual,
     RetryLater,
     Rewards,
     RewardState,
+    StoreCredit,
 )
 from advokit.plugins.rewards.fulfilment import _claim
 from advokit.plugins.rewards.http import retry_after
@@ -518,3 +520,50 @@ def test_a_limit_is_checked(make_program):
         program.fulfil_pending(limit=0)
     issue(program, 3)
     assert program.fulfil_pending(limit=2).claimed == 2
+
+
+# --------------------------------------------------------------------------- store credit, by hand
+
+
+def test_store_credit_is_credited_to_a_ledger_account_once(make_program):
+    credit = StoreCredit("EUR", kinds=[GIFT])
+    program = make(make_program, credit)
+    (key,) = issue(program)
+    assert program.fulfil_pending().fulfilled == 1
+    assert program.balance(ADVOCATE, "store_credit") == 2500
+    assert program.balance(ADVOCATE) == 0  # not points
+    assert program.reward(key).result["credited"] == 2500
+    # a worker that died after crediting asks again: a replay, not a second credit
+    again = credit.fulfil(program, program.reward(key))
+    assert again == program.reward(key).result
+    assert program.balance(ADVOCATE, "store_credit") == 2500
+
+
+def test_store_credit_in_another_currency_is_dead_lettered(make_program):
+    program = make(make_program, StoreCredit("USD", kinds=[GIFT]))
+    (key,) = issue(program)
+    assert program.fulfil_pending().failed == 1
+    assert program.reward(key).error == "store credit is in USD, the reward in EUR"
+    assert program.balance(ADVOCATE, "store_credit") == 0
+
+
+def test_manual_rewards_wait_for_a_person(make_program):
+    program = make(make_program, Manual([GIFT]))
+    (key,) = issue(program)
+    assert program.fulfil_pending().with_person == 1
+    (waiting,) = program.rewards(ADVOCATE, states=["fulfilling"])
+    assert (waiting.key, waiting.error) == (key, "gift_card is fulfilled by a person")
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: StoreCredit("eur"), "currency"),
+        (lambda: StoreCredit("EUR", account="points"), "account"),
+        (lambda: StoreCredit("EUR", kinds="store_credit"), "kinds"),
+        (lambda: Manual([]), "kinds"),
+    ],
+)
+def test_builtin_fulfillers_check_their_settings(build, field):
+    with pytest.raises(ConfigurationError, match=field):
+        build()

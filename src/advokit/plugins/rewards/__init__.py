@@ -25,6 +25,7 @@ person must decide (``program.approve_reward(key, reviewer=..., reason=...)``,
 from __future__ import annotations
 
 from advokit.plugins.rewards.coupons import CouponPool, LoadReport
+from advokit.plugins.rewards.credit import Manual, StoreCredit
 from advokit.plugins.rewards.fulfilment import (
     AwaitPerson,
     Fulfiller,
@@ -62,9 +63,11 @@ __all__ = [
     "HttpFulfiller",
     "IssuedReward",
     "LoadReport",
+    "Manual",
     "RetryLater",
     "RewardState",
     "Rewards",
+    "StoreCredit",
     "Transition",
     "counts_t",
     "coupons_t",
