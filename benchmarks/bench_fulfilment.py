@@ -3,6 +3,7 @@
 Run::
 
     python benchmarks/bench_fulfilment.py [--rewards N] [--rounds R] [--concurrency C]
+        [--latency-ms L]
 
 A provider runs in its own process on 127.0.0.1: a threading HTTP server that
 checks each request's HMAC-SHA256 signature and creates one order per
@@ -19,6 +20,8 @@ is built once; each round copies it and measures, on the same rewards:
 
 It prints rewards per second and each figure's ratio to the naive loop, per
 round and as medians. No target: the figure is reported in the issue's note.
+``--latency-ms`` delays each answer, as a provider across the internet does:
+that is where calling C fulfillers at once pays.
 """
 
 from __future__ import annotations
@@ -49,12 +52,14 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 # --------------------------------------------------------------------------- the provider
 
 
-def serve(ready: Any, stop: Any) -> None:
-    """The provider's process: orders by (path, idempotency key), signatures checked."""
+def serve(ready: Any, stop: Any, latency: float = 0.0) -> None:
+    """The provider's process: orders by (path, idempotency key), signatures checked;
+    each answer ``latency`` seconds late (a real provider's round trip)."""
     orders: dict[tuple[str, str], str] = {}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # the body is written apart from the headers
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -67,6 +72,8 @@ def serve(ready: Any, stop: Any) -> None:
                 )
             except BadSignature:
                 return self._send(401, {"error": "bad signature"})
+            if latency:
+                time.sleep(latency)
             key = (self.path, self.headers["Idempotency-Key"])
             created = key not in orders
             order = orders.setdefault(key, f"order-{len(orders) + 1}")
@@ -220,15 +227,19 @@ def main() -> int:
     parser.add_argument("--rewards", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="the provider's delay per answer"
+    )
     args = parser.parse_args()
     print(
         f"fulfilment: {args.rewards:,} rewards, {args.rounds} rounds, "
+        f"provider latency {args.latency_ms:g} ms, "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"{multiprocessing.cpu_count()} CPUs"
     )
     ctx = multiprocessing.get_context("spawn")
     ready, stop = ctx.Queue(), ctx.Event()
-    server = ctx.Process(target=serve, args=(ready, stop), daemon=True)
+    server = ctx.Process(target=serve, args=(ready, stop, args.latency_ms / 1000), daemon=True)
     server.start()
     port = ready.get(timeout=60)
     rows: list[dict[str, float]] = []

@@ -62,3 +62,13 @@ def test_bench_referrals_runs_and_prints_its_verdict():
     assert "50 referrers, 300 prior referrals, 200 new friends" in out
     assert "per conversion" in out and "referral program / points only per conversion" in out
     assert "purchases 200 applied" in out
+
+
+def test_bench_fulfilment_drains_every_reward_and_prints_the_rates():
+    out = run_benchmark(
+        "bench_fulfilment.py", "--rewards", "200", "--rounds", "1", "--concurrency", "4"
+    )
+    for line in ("provider only", "naive", "fulfil_pending x1", "fulfil_pending x4"):
+        assert f"  {line} " in out
+    assert "=== summary (medians over the rounds) ===" in out
+    assert "rewards/s" in out

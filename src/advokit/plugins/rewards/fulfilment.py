@@ -308,78 +308,102 @@ def _call(program: Program, fulfillers: Any, reward: IssuedReward) -> _Tried:
 
 
 def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> FulfilmentReport:
-    """Write each try's outcome, where the claim is still the one this worker made."""
+    """Write each try's outcome, where the claim is still the one this worker made.
+
+    One statement for the claims still held, one UPDATE and one INSERT run for
+    every row (executemany): per-row statements cost more than the HTTP call.
+    """
     now = program.clock()
     counts = dict.fromkeys(("fulfilled", "retried", "failed", "with_person", "lost"), 0)
     dead: list[tuple[IssuedReward, BaseException]] = []
+    updates: list[dict[str, Any]] = []
+    moves: list[dict[str, Any]] = []
     with database.transaction(program.engine) as conn:
+        held = _still_held(conn, program.name, tried)
         for one in tried:
             reward, error = one.reward, one.error
-            values: dict[str, Any]
+            if reward.key not in held:  # claimed again since, after the lease lapsed
+                counts["lost"] += 1
+                continue
+            row = {"k": reward.key, "a": reward.attempts, "result": None, "next": None}
+            row["attempts"], row["error"] = reward.attempts, None
             if error is None:
                 after, outcome, reason = RewardState.FULFILLED, "fulfilled", "fulfilled"
-                values = {"result": one.result, "error": None}
+                row["result"] = one.result
             elif isinstance(error, AwaitPerson):
                 after, outcome, reason = RewardState.FULFILLING, "with_person", error.reason
-                values = {"error": _short(error.reason)}
+                row["error"] = _short(error.reason)
             else:
                 reason = _short(
                     getattr(error, "reason", None) or str(error) or type(error).__name__
                 )
                 counted = not isinstance(error, RetryLater) or error.counts
                 attempts = reward.attempts if counted else reward.attempts - 1
+                row["attempts"], row["error"] = attempts, reason
                 if isinstance(error, FulfilmentFailed) or attempts >= settings.max_attempts:
                     after, outcome = RewardState.FAILED, "failed"
                     if not isinstance(error, FulfilmentFailed):
                         reason = f"gave up after {attempts} attempts: {reason}"[:500]
-                    values = {"error": reason, "attempts": attempts}
+                    row["error"] = reason
                     dead.append(
                         (attrs.evolve(reward, state=RewardState.FAILED, error=reason), error)
                     )
                 else:
                     after, outcome = RewardState.APPROVED, "retried"
                     wait = getattr(error, "after", None) or settings.backoff(max(attempts, 1))
-                    values = {"error": reason, "attempts": attempts, "next_attempt_at": now + wait}
+                    row["next"] = now + wait
                     reason = f"{reason}; again after {_span(wait)}"[:500]
-            if _settle_one(conn, program.name, reward, after, values, now, reason):
-                counts[outcome] += 1
-            else:
-                counts["lost"] += 1
+            row["state"] = after.value
+            updates.append(row)
+            moves.append(
+                transition(
+                    program.name, reward.key, RewardState.FULFILLING, after, now, ADVOKIT, reason
+                )
+            )
+            counts[outcome] += 1
+        if updates:
+            conn.execute(_settle_statement(program.name, now), updates)
+            conn.execute(transitions_t.insert(), moves)
     for reward, error in dead:  # committed: observers see the dead letter as it is stored
         program.hooks.on_fulfilment_error(program, reward, error)
     return FulfilmentReport(claimed=len(tried), **counts)
 
 
-def _settle_one(
-    conn: Connection,
-    program: str,
-    reward: IssuedReward,
-    after: RewardState,
-    values: dict[str, Any],
-    now: datetime,
-    reason: str,
-) -> bool:
-    """Move the claimed reward to ``after`` if it still is this worker's claim."""
+def _still_held(conn: Connection, program: str, tried: Sequence[_Tried]) -> set[str]:
+    """The keys among ``tried`` still ``fulfilling`` at the attempt this worker claimed."""
     r = rewards_t
-    moved = conn.execute(
+    claimed = {one.reward.key: one.reward.attempts for one in tried}
+    rows = conn.execute(
+        sa.select(r.c.key, r.c.attempts)
+        .where(
+            r.c.program == program,
+            r.c.key.in_(list(claimed)),
+            r.c.state == RewardState.FULFILLING.value,
+        )
+        .with_for_update()  # PostgreSQL: no claim may change them until this commits
+    ).all()
+    return {key for key, attempts in rows if claimed[key] == attempts}
+
+
+def _settle_statement(program: str, now: datetime) -> Any:
+    r = rewards_t
+    return (
         r.update()
         .where(
             r.c.program == program,
-            r.c.key == reward.key,
-            r.c.state == RewardState.FULFILLING.value,
-            r.c.attempts == reward.attempts,  # not claimed again since
+            r.c.key == sa.bindparam("k"),
+            r.c.attempts == sa.bindparam("a"),
         )
         .values(
-            state=after.value, claimed_until=None, updated_at=now, **values
-        )  # no lease: settled
-    ).rowcount
-    if moved != 1:
-        return False
-    conn.execute(
-        transitions_t.insert(),
-        transition(program, reward.key, RewardState.FULFILLING, after, now, ADVOKIT, reason),
+            state=sa.bindparam("state"),
+            result=sa.bindparam("result", type_=r.c.result.type),
+            error=sa.bindparam("error"),
+            attempts=sa.bindparam("attempts"),
+            next_attempt_at=sa.bindparam("next", type_=r.c.next_attempt_at.type),
+            claimed_until=None,  # settled: no lease
+            updated_at=now,
+        )
     )
-    return True
 
 
 def _short(text: str) -> str:
