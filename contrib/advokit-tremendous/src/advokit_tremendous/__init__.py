@@ -11,6 +11,7 @@ from typing import Any
 from advokit import hookimpl
 from advokit.core.errors import ConfigurationError
 from advokit.plugins.rewards import FulfilmentFailed, IssuedReward
+from advokit.plugins.rewards.fulfilment import check_kinds
 from advokit.plugins.rewards.http import HttpClient, check_answer
 
 __all__ = ["Tremendous", "from_environment", "plugin"]
@@ -58,13 +59,11 @@ class Tremendous:
         parts = urllib.parse.urlsplit(base_url) if isinstance(base_url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigurationError("Tremendous.base_url", base_url, "an http(s):// URL")
-        if isinstance(kinds, str) or not kinds:
-            raise ConfigurationError("Tremendous.kinds", kinds, "a list of reward kinds")
         self.products = tuple(products)
         self.campaign_id = campaign_id
         self.funding_source_id = funding_source_id
         self.base_url = base_url.rstrip("/")
-        self.kinds = tuple(kinds)
+        self.kinds = check_kinds("Tremendous", kinds)
         self._api_key = api_key
         self._client = HttpClient(timeout)
 

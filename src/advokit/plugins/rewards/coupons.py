@@ -42,7 +42,7 @@ from advokit.core.errors import ConfigurationError, InvalidValue
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store.driver import dialect_insert
-from advokit.plugins.rewards.fulfilment import RetryLater
+from advokit.plugins.rewards.fulfilment import RetryLater, check_kinds
 from advokit.plugins.rewards.model import IssuedReward
 from advokit.plugins.rewards.tables import coupons_t
 
@@ -88,8 +88,6 @@ class CouponPool:
     ) -> None:
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ConfigurationError("CouponPool.name", name, "a lower-case name such as 'welcome'")
-        if isinstance(kinds, str) or not kinds or not all(isinstance(k, str) for k in kinds):
-            raise ConfigurationError("CouponPool.kinds", kinds, "a list of reward kinds")
         if not (v.is_int(low_at) and low_at >= 0):
             raise ConfigurationError("CouponPool.low_at", low_at, "a whole number, 0 or more")
         if generate is not None:
@@ -106,7 +104,7 @@ class CouponPool:
         if not isinstance(wait, timedelta) or wait <= timedelta(0):
             raise ConfigurationError("CouponPool.wait", wait, "a positive timedelta")
         self.name = name
-        self.kinds = tuple(kinds)
+        self.kinds = check_kinds("CouponPool", kinds)
         self.low_at = low_at
         self.generate = generate
         self.wait = wait

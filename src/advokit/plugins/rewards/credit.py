@@ -10,19 +10,13 @@ from advokit import Action, ActionKind, AwardPoints, Effect, EvaluationContext, 
 from advokit.core.errors import ConfigurationError
 from advokit.core.model import derived_key
 from advokit.core.registry import Register
-from advokit.plugins.rewards.fulfilment import AwaitPerson, FulfilmentFailed
+from advokit.plugins.rewards.fulfilment import AwaitPerson, FulfilmentFailed, check_kinds
 from advokit.plugins.rewards.model import IssuedReward
 
 __all__ = ["CREDITED", "Manual", "StoreCredit"]
 
 CREDITED = "reward.credited"
 _ACCOUNT = re.compile(r"[a-z][a-z0-9_]{0,62}")
-
-
-def _kinds(owner: str, kinds: Collection[str]) -> tuple[str, ...]:
-    if isinstance(kinds, str) or not kinds or not all(isinstance(k, str) for k in kinds):
-        raise ConfigurationError(f"{owner}.kinds", kinds, "a list of reward kinds")
-    return tuple(kinds)
 
 
 class StoreCredit:
@@ -62,7 +56,7 @@ class StoreCredit:
             )
         self.currency = currency
         self.account = account
-        self.kinds = _kinds("StoreCredit", kinds)
+        self.kinds = check_kinds("StoreCredit", kinds)
 
     def __repr__(self) -> str:
         return f"StoreCredit({self.currency!r}, account={self.account!r})"
@@ -127,7 +121,7 @@ class Manual:
     plugin_name = "manual-fulfilment"
 
     def __init__(self, kinds: Collection[str]) -> None:
-        self.kinds = _kinds("Manual", kinds)
+        self.kinds = check_kinds("Manual", kinds)
 
     def __repr__(self) -> str:
         return f"Manual({list(self.kinds)!r})"

@@ -25,7 +25,7 @@ lapsed while it waited cannot overwrite a newer try.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -122,6 +122,13 @@ class Fulfiller(Protocol):
 
 
 # --------------------------------------------------------------------------- settings
+
+
+def check_kinds(owner: str, kinds: Collection[str]) -> tuple[str, ...]:
+    """A fulfiller's ``kinds`` setting: a non-empty list of reward kinds, not one string."""
+    if isinstance(kinds, str) or not kinds or not all(isinstance(k, str) for k in kinds):
+        raise ConfigurationError(f"{owner}.kinds", kinds, "a list of reward kinds")
+    return tuple(kinds)
 
 
 def _positive(name: str) -> Callable[[Any, Any, timedelta], None]:

@@ -15,7 +15,7 @@ from advokit import hookimpl
 from advokit.core.errors import ConfigurationError
 from advokit.core.registry import Register
 from advokit.core.signing import signed_headers
-from advokit.plugins.rewards.fulfilment import FulfilmentFailed, RetryLater
+from advokit.plugins.rewards.fulfilment import FulfilmentFailed, RetryLater, check_kinds
 from advokit.plugins.rewards.model import IssuedReward
 
 __all__ = ["HttpClient", "HttpFulfiller", "check_answer", "request_body", "retry_after"]
@@ -63,12 +63,10 @@ class HttpFulfiller:
             raise ConfigurationError(
                 "HttpFulfiller.secret", "***", "a secret of at least 16 characters"
             )
-        if isinstance(kinds, str) or not kinds or not all(isinstance(k, str) for k in kinds):
-            raise ConfigurationError("HttpFulfiller.kinds", kinds, "a list of reward kinds")
         if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
             raise ConfigurationError("HttpFulfiller.timeout", timeout, "a positive number")
         self.url = url
-        self.kinds = tuple(kinds)
+        self.kinds = check_kinds("HttpFulfiller", kinds)
         self.timeout = float(timeout)
         self.plugin_name = name
         self._secret = secret
