@@ -155,7 +155,7 @@ def copy(source: Path, directory: Path, name: str) -> Path:
 
 def provider_only(endpoint: str, program: Program, rewards: int) -> float:
     """Rewards/s of the signed POSTs alone."""
-    from advokit.plugins.rewards import IssuedReward
+    from advokit.plugins.rewards import IssuedReward, RewardState
 
     fulfiller = HttpFulfiller(endpoint, secret=SECRET, kinds=["gift_card"])
     reward = Reward(kind="gift_card", amount=2500, currency="EUR")
@@ -164,7 +164,7 @@ def provider_only(endpoint: str, program: Program, rewards: int) -> float:
             key=f"k-{n}",
             advocate="a0",
             reward=reward,
-            state="fulfilling",  # type: ignore[arg-type]
+            state=RewardState.FULFILLING,
             cause="c",
             item=None,
             created_at=NOW,

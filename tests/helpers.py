@@ -75,6 +75,30 @@ def _summary(outcome: Any) -> tuple[str, bool, tuple[str, ...]]:
     return (outcome.status.value, outcome.replayed, tuple(outcome.reasons))
 
 
+def _in_process(
+    build: Callable[[], Program],
+    run: Callable[[Program, dict[str, Any]], None],
+    barrier: Any,
+    results: Any,
+    worker: int,
+) -> None:
+    """Build a program, wait for the others at the barrier, ``run(program, report)``;
+    put the report (with any fatal traceback) on ``results``."""
+    report: dict[str, Any] = {"worker": worker, "fatal": None}
+    try:
+        program = build()
+        try:
+            program.held(limit=1)  # connect and check the schema before the start line
+            barrier.wait(BARRIER_TIMEOUT)
+            run(program, report)
+        finally:
+            program.close()
+    except BaseException:
+        report["fatal"] = traceback.format_exc()
+        barrier.abort()
+    results.put(report)
+
+
 def _work(
     make_action: Callable[[int, int], Action],
     database_url: str,
@@ -85,25 +109,18 @@ def _work(
     build: Callable[[str], Program] = build_program,
 ) -> None:
     """Record ``calls`` actions after the barrier; report every outcome and error."""
-    report: dict[str, Any] = {"worker": worker, "outcomes": [], "errors": [], "fatal": None}
-    try:
-        program = build(database_url)
-        try:
-            program.balance(ADVOCATE)  # connect and check the schema before the start line
-            barrier.wait(BARRIER_TIMEOUT)
-            for call in range(calls):
-                try:
-                    outcome = program.record(make_action(worker, call))
-                except Exception as error:
-                    report["errors"].append(f"{type(error).__name__}: {error}")
-                else:
-                    report["outcomes"].append(_summary(outcome))
-        finally:
-            program.close()
-    except BaseException:
-        report["fatal"] = traceback.format_exc()
-        barrier.abort()
-    results.put(report)
+
+    def record(program: Program, report: dict[str, Any]) -> None:
+        report["outcomes"], report["errors"] = [], []
+        for call in range(calls):
+            try:
+                outcome = program.record(make_action(worker, call))
+            except Exception as error:
+                report["errors"].append(f"{type(error).__name__}: {error}")
+            else:
+                report["outcomes"].append(_summary(outcome))
+
+    _in_process(functools.partial(build, database_url), record, barrier, results, worker)
 
 
 def _same_key(worker: int, call: int) -> Action:
@@ -266,19 +283,17 @@ def ask_referral_code(
     database_url: str, barrier: Any, results: Any, worker: int, calls: int
 ) -> None:
     """Process target: ask for the codes of advocates ``friend-0`` to ``friend-{calls-1}``."""
-    report: dict[str, Any] = {"worker": worker, "outcomes": [], "errors": [], "fatal": None}
-    try:
-        program = build_referrals_program(database_url)
-        barrier.wait(timeout=60)
+
+    def ask(program: Program, report: dict[str, Any]) -> None:
+        report["outcomes"], report["errors"] = [], []
         for call in range(calls):
             try:
                 report["outcomes"].append(program.referral_code(f"friend-{call}").code)
             except Exception as error:  # reported, not raised: the parent asserts
                 report["errors"].append(f"{type(error).__name__}: {error}")
-        program.close()
-    except Exception as error:
-        report["fatal"] = f"{type(error).__name__}: {error}"
-    results.put(report)
+
+    build = functools.partial(build_referrals_program, database_url)
+    _in_process(build, ask, barrier, results, worker)
 
 
 def build_milestones_program(database_url: str) -> Program:
@@ -304,10 +319,9 @@ def build_milestones_program(database_url: str) -> Program:
 
 def tick_referrals(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
     """Process target: run the tick ``calls`` times, one approval per transaction."""
-    report: dict[str, Any] = {"worker": worker, "outcomes": [], "errors": [], "fatal": None}
-    try:
-        program = build_milestones_program(database_url)
-        barrier.wait(timeout=60)
+
+    def tick(program: Program, report: dict[str, Any]) -> None:
+        report["outcomes"], report["errors"] = [], []
         for _ in range(calls):
             try:
                 ticked = program.tick(batch_size=1)
@@ -316,10 +330,9 @@ def tick_referrals(database_url: str, barrier: Any, results: Any, worker: int, c
                 )
             except Exception as error:  # reported, not raised: the parent asserts
                 report["errors"].append(f"{type(error).__name__}: {error}")
-        program.close()
-    except Exception as error:
-        report["fatal"] = f"{type(error).__name__}: {error}"
-    results.put(report)
+
+    build = functools.partial(build_milestones_program, database_url)
+    _in_process(build, tick, barrier, results, worker)
 
 
 def _signup_or_purchase(worker: int, call: int) -> Action:
@@ -505,18 +518,12 @@ def fulfil_pending_worker(
     database_url: str, barrier: Any, results: Any, worker: int, calls: int
 ) -> None:
     """Process target: drain the due rewards, ``calls`` at a time, after the barrier."""
-    report: dict[str, Any] = {"worker": worker, "claimed": 0, "fatal": None}
-    try:
-        program = build_fulfilment_program(
-            database_url, os.environ.get("ADVOKIT_TEST_PROVIDER_URL"), batch_size=calls
-        )
-        try:
-            program.balance(ADVOCATE)
-            barrier.wait(BARRIER_TIMEOUT)
-            report["claimed"] = program.fulfil_pending().claimed
-        finally:
-            program.close()
-    except BaseException:
-        report["fatal"] = traceback.format_exc()
-        barrier.abort()
-    results.put(report)
+
+    def build() -> Program:
+        provider = os.environ.get("ADVOKIT_TEST_PROVIDER_URL")
+        return build_fulfilment_program(database_url, provider, batch_size=calls)
+
+    def drain(program: Program, report: dict[str, Any]) -> None:
+        report["claimed"] = program.fulfil_pending().claimed
+
+    _in_process(build, drain, barrier, results, worker)

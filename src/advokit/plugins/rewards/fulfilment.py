@@ -24,6 +24,7 @@ lapsed while it waited cannot overwrite a newer try.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -226,8 +227,8 @@ def fulfil_pending(
             claimed = database.retrying(lambda size=size: _claim(program, settings, kinds, size))
             if not claimed:
                 break
-            calls = [lambda r=r: _call(program, fulfillers, r) for r in claimed]
-            tried = list(pool.map(lambda call: call(), calls)) if pool else [c() for c in calls]
+            call = functools.partial(_call, program, fulfillers)
+            tried = list(pool.map(call, claimed)) if pool else [call(r) for r in claimed]
             report += database.retrying(lambda tried=tried: _settle(program, settings, tried))
     finally:
         if pool is not None:
@@ -259,10 +260,11 @@ def _claim(
         ).all()
         if not rows:
             return []
+        ids = [row.id for row in rows]
         lease = now + settings.lease
         conn.execute(
             r.update()
-            .where(r.c.id.in_([row.id for row in rows]))
+            .where(r.c.id.in_(ids))
             .values(
                 state=RewardState.FULFILLING.value,
                 claimed_until=lease,
@@ -288,7 +290,7 @@ def _claim(
                 for row in rows
             ],
         )
-        return issued_rewards(conn, program.name, r.c.id.in_([row.id for row in rows]))
+        return issued_rewards(conn, program.name, r.c.id.in_(ids))
 
 
 def _call(program: Program, fulfillers: Any, reward: IssuedReward) -> _Tried:
