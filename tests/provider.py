@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -33,18 +33,15 @@ class Provider:
         secret: str | None = None,
         script: Iterable[Answer] = (),
         *,
-        key_of: Callable[[dict[str, str], dict[str, Any]], str] | None = None,
-        path: str = "/fulfil",
         drop_connections: bool = False,
     ) -> None:
         self.secret = secret
         self.script = list(script)
-        self.key_of = key_of or (lambda headers, body: headers["Idempotency-Key"])
-        self.path = path
         self.drop_connections = drop_connections  # close kept-alive connections unannounced
         self.calls: list[tuple[str, int]] = []  # (key, status answered)
         self.orders: dict[str, dict[str, Any]] = {}  # by key: what was created
         self.bodies: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
         self.peers: set[tuple[str, int]] = set()  # the client ends of the connections
         self.lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler())
@@ -54,7 +51,7 @@ class Provider:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{self.path}"
+        return f"http://{host}:{port}/fulfil"
 
     def __enter__(self) -> Provider:
         self._thread.start()
@@ -75,7 +72,7 @@ class Provider:
         self, headers: dict[str, str], body: dict[str, Any]
     ) -> tuple[int, dict[str, str], Any]:
         """What to answer: the script first, then the order (created once per key)."""
-        key = self.key_of(headers, body)
+        key = headers["Idempotency-Key"]
         with self.lock:
             if self.script:
                 status, extra = self.script.pop(0)
@@ -111,6 +108,7 @@ class Provider:
                 body = json.loads(raw)
                 with provider.lock:
                     provider.bodies.append(body)
+                    provider.headers.append(headers)
                     provider.peers.add(self.client_address[:2])
                 status, extra, answer = provider.answer(headers, body)
                 return self._send(status, extra, answer)

@@ -253,8 +253,8 @@ def test_a_lapsed_claim_is_taken_again_with_the_same_key(make_program, advokit_c
     program = make(make_program, recorder, lease=timedelta(minutes=5))
     (key,) = issue(program)
     settings = Fulfilment(lease=timedelta(minutes=5))
-    (claimed,) = _claim(program, settings, [GIFT], 10)  # a worker that dies now
-    assert claimed.state is S.FULFILLING
+    (claimed,), _ = _claim(program, settings, [GIFT], 10)  # a worker that dies now
+    assert claimed.reward.state is S.FULFILLING
     assert program.fulfil_pending() == FulfilmentReport()  # the lease holds
     advokit_clock.advance(minutes=5, seconds=1)
     assert program.fulfil_pending().fulfilled == 1
@@ -272,7 +272,7 @@ def test_a_worker_whose_claim_lapsed_cannot_overwrite_the_newer_try(make_program
     program = make(make_program, Recorder(), lease=timedelta(minutes=5))
     (key,) = issue(program)
     settings = Fulfilment(lease=timedelta(minutes=5))
-    (stale,) = _claim(program, settings, [GIFT], 10)
+    (stale,), _ = _claim(program, settings, [GIFT], 10)
     advokit_clock.advance(minutes=6)
     assert program.fulfil_pending().fulfilled == 1  # another worker took it and finished
     late = _settle(program, settings, [_Tried(stale, error=RetryLater("late"))])
@@ -328,6 +328,9 @@ def test_500_then_429_retry_after_then_200_fulfils_once(make_program, advokit_cl
         assert program.fulfil_pending() == FulfilmentReport()
     assert provider.calls_for(key) == [500, 429, 201]
     assert provider.created() == 1
+    first, *others = provider.bodies
+    assert all(body == first for body in others)  # one key, one body: providers compare them
+    assert [h["X-Advokit-Attempt"] for h in provider.headers] == ["1", "2", "3"]
     reward = program.reward(key)
     assert (reward.state, reward.attempts, reward.error) == (S.FULFILLED, 3, None)
 
@@ -572,3 +575,109 @@ def test_manual_rewards_wait_for_a_person(make_program):
 def test_builtin_fulfillers_check_their_settings(build, field):
     with pytest.raises(ConfigurationError, match=field):
         build()
+
+
+# --------------------------------------------------------------------------- claims (review)
+
+
+def test_a_batch_is_leased_wave_by_wave(make_program, advokit_clock):
+    program = make(make_program, Recorder())
+    issue(program, 5)
+    settings = Fulfilment(lease=timedelta(minutes=5), concurrency=2)
+    claimed, _ = _claim(program, settings, [GIFT], 10)
+    waves = [(c.lease - advokit_clock.now) // timedelta(minutes=5) for c in claimed]
+    assert waves == [1, 1, 2, 2, 3]  # two calls at once: the fifth is called third
+
+
+def test_a_reward_whose_workers_keep_dying_is_dead_lettered(make_program, advokit_clock):
+    dead = DeadLetters()
+    recorder = Recorder()
+    program = make(make_program, recorder, dead, max_attempts=2, lease=timedelta(minutes=5))
+    (key,) = issue(program)
+    settings = Fulfilment(max_attempts=2, lease=timedelta(minutes=5))
+    for _ in range(2):  # two workers die holding it
+        _claim(program, settings, [GIFT], 10)
+        advokit_clock.advance(minutes=6)
+    report = program.fulfil_pending()
+    assert report == FulfilmentReport(failed=1)
+    assert recorder.calls == []  # not called a third time
+    reward = program.reward(key)
+    assert (reward.state, reward.attempts) == (S.FAILED, 2)
+    assert reward.error.startswith("gave up after 2 attempts: the worker died")
+    assert dead.seen == [(key, S.FAILED, reward.error, "RuntimeError")]
+
+
+def test_a_hung_worker_cannot_settle_the_try_after_a_persons_retry(make_program, advokit_clock):
+    program = make(make_program, Recorder(FulfilmentFailed("no")), lease=timedelta(minutes=5))
+    (key,) = issue(program)
+    settings = Fulfilment(lease=timedelta(minutes=5))
+    (hung,), _ = _claim(program, settings, [GIFT], 10)  # try 1, then it hangs
+    advokit_clock.advance(minutes=6)
+    assert program.fulfil_pending().failed == 1  # another worker: try 2, refused
+    program.retry_reward(key, actor="maria", reason="fixed")  # attempts start again
+    (fresh,), _ = _claim(program, settings, [GIFT], 10)  # try 1 again, by a third worker
+    assert fresh.reward.attempts == hung.reward.attempts == 1
+    from advokit.plugins.rewards.fulfilment import _settle, _Tried
+
+    late = _settle(program, settings, [_Tried(hung, error=RetryLater("late"))])
+    assert late == FulfilmentReport(claimed=1, lost=1)
+    assert program.reward(key).state is S.FULFILLING  # the third worker's claim stands
+    assert _settle(program, settings, [_Tried(fresh, result={"ok": 1})]).fulfilled == 1
+
+
+def test_a_person_cannot_complete_a_reward_a_worker_is_calling(make_program, advokit_clock):
+    program = make(make_program, Recorder(), lease=timedelta(minutes=5))
+    (key,) = issue(program)
+    _claim(program, Fulfilment(lease=timedelta(minutes=5)), [GIFT], 10)
+    with pytest.raises(InvalidValue, match="claimed by a worker"):
+        program.complete_reward(key, actor="maria", reason="done")
+    with pytest.raises(InvalidValue, match="claimed by a worker"):
+        program.fail_reward(key, actor="maria", reason="no")
+    advokit_clock.advance(minutes=6)  # the worker died: a person may settle it
+    assert program.fail_reward(key, actor="maria", reason="no").state is S.FAILED
+
+
+def test_every_dead_letter_is_observed_when_an_observer_raises(make_program):
+    class Flaky:
+        plugin_name = "flaky"
+
+        def __init__(self):
+            self.seen = []
+
+        @hookimpl
+        def advokit_on_fulfilment_error(self, reward):
+            self.seen.append(reward.key)
+            raise RuntimeError("pager down")
+
+    flaky = Flaky()
+    program = make(make_program, Recorder(FulfilmentFailed("a"), FulfilmentFailed("b")), flaky)
+    keys = issue(program, 2)
+    with pytest.raises(PluginError, match="flaky"):
+        program.fulfil_pending()
+    assert flaky.seen == keys
+    assert {program.reward(k).state for k in keys} == {S.FAILED}  # committed before
+
+
+def test_a_long_retry_after_waits_no_longer_than_the_longest_retry(make_program, advokit_clock):
+    recorder = Recorder(RetryLater("come back next year", after=timedelta(days=365)))
+    program = make(make_program, recorder, longest_retry=timedelta(hours=1))
+    (key,) = issue(program)
+    program.fulfil_pending()
+    advokit_clock.advance(hours=1)
+    assert program.fulfil_pending().fulfilled == 1
+    assert "again after 60min" in program.reward_history(key)[-3].reason
+
+
+def test_a_try_that_did_not_pay_keeps_no_result(make_program):
+    import sqlalchemy as sa
+
+    from advokit.plugins.rewards import rewards_t
+
+    program = make(make_program, Recorder(RetryLater("busy")))
+    (key,) = issue(program)
+    program.fulfil_pending()
+    with program.engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(rewards_t.c.id).where(rewards_t.c.key == key, rewards_t.c.result.is_(None))
+        ).all()
+    assert len(stored) == 1  # SQL NULL, not the JSON text 'null'

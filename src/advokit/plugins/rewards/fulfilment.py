@@ -17,9 +17,11 @@ reward's fulfiller outside any transaction, then writes the outcomes:
 
 A worker that dies at any point leaves the reward ``fulfilling`` with a lease
 that lapses; the next worker claims it again and calls the fulfiller with the
-same idempotency key, which the provider deduplicates: one payment. Writing an
-outcome checks the state and the attempt it claimed, so a worker whose lease
-lapsed while it waited cannot overwrite a newer try.
+same idempotency key, which the provider deduplicates: one payment. A reward
+whose workers died on it ``max_attempts`` times is dead-lettered when claimed
+again. Writing an outcome checks that the reward still holds the lease this
+worker set, so a worker whose lease lapsed while it waited cannot overwrite a
+newer try.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, PluginError
 from advokit.core.store import database
 from advokit.plugins.rewards.model import IssuedReward, RewardState
-from advokit.plugins.rewards.rows import ADVOKIT, issued_rewards, transition
+from advokit.plugins.rewards.rows import ADVOKIT, issued_rewards, move_row, transition
 from advokit.plugins.rewards.tables import rewards_t, transitions_t
 
 if TYPE_CHECKING:
@@ -148,8 +150,9 @@ class Fulfilment:
         max_attempts: tries before a reward is dead-lettered (``failed``).
         first_retry: the backoff's scale: the first retry waits up to about this.
         longest_retry: the most the backoff waits between two tries.
-        lease: how long a claimed reward is a worker's; a worker that died
-            lets it go when the lease lapses. Longer than the slowest call.
+        lease: how long one call may take; a worker that died lets its
+            rewards go when their leases lapse. A batch's n-th wave of
+            ``concurrency`` calls is leased for n leases.
         batch_size: rewards claimed per transaction.
         concurrency: fulfillers called at once (threads) within a batch.
     """
@@ -197,12 +200,24 @@ class FulfilmentReport:
 
 
 @attrs.frozen
+class _Claim:
+    """A reward this worker holds, and the end of its lease: the claim's identity."""
+
+    reward: IssuedReward
+    lease: datetime
+
+
+@attrs.frozen
 class _Tried:
     """The outcome of one call of a fulfiller."""
 
-    reward: IssuedReward
+    claim: _Claim
     result: Mapping[str, Any] | None = None
     error: BaseException | None = None
+
+    @property
+    def reward(self) -> IssuedReward:
+        return self.claim.reward
 
 
 def fulfil_pending(
@@ -224,11 +239,17 @@ def fulfil_pending(
                 if limit is None
                 else min(settings.batch_size, limit - report.claimed)
             )
-            claimed = database.retrying(lambda size=size: _claim(program, settings, kinds, size))
+            claimed, dead = database.retrying(
+                lambda size=size: _claim(program, settings, kinds, size)
+            )
+            _observe(program, dead)
+            report += FulfilmentReport(failed=len(dead))
             if not claimed:
+                if dead:
+                    continue
                 break
             call = functools.partial(_call, program, fulfillers)
-            tried = list(pool.map(call, claimed)) if pool else [call(r) for r in claimed]
+            tried = list(pool.map(call, claimed)) if pool else [call(c) for c in claimed]
             report += database.retrying(lambda tried=tried: _settle(program, settings, tried))
     finally:
         if pool is not None:
@@ -238,8 +259,15 @@ def fulfil_pending(
 
 def _claim(
     program: Program, settings: Fulfilment, kinds: Sequence[str], size: int
-) -> list[IssuedReward]:
-    """Take up to ``size`` due rewards: ``fulfilling``, leased, one more attempt; committed."""
+) -> tuple[list[_Claim], list[tuple[IssuedReward, BaseException]]]:
+    """Take up to ``size`` due rewards: ``fulfilling``, leased, one more attempt; committed.
+
+    Leases are staggered by the order the calls will be made in: the n-th wave
+    of ``concurrency`` calls holds ``n`` leases, so the end of a long batch does
+    not lapse while its start is being called, and a dead worker's first
+    rewards come back soonest. A lapsed reward out of attempts (its workers kept
+    dying on it) is dead-lettered instead: the second list, to observe.
+    """
     r = rewards_t
     now = program.clock()
     due = sa.or_(
@@ -247,7 +275,7 @@ def _claim(
             r.c.state == RewardState.APPROVED.value,
             sa.or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
         ),
-        # a worker died holding it (or took longer than its lease): claim it again
+        # a worker died holding it (or overran its lease): claim it again
         sa.and_(r.c.state == RewardState.FULFILLING.value, r.c.claimed_until < now),
     )
     with database.transaction(program.engine) as conn:
@@ -259,41 +287,89 @@ def _claim(
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's writer is alone anyway
         ).all()
         if not rows:
-            return []
-        ids = [row.id for row in rows]
-        lease = now + settings.lease
-        conn.execute(
-            r.update()
-            .where(r.c.id.in_(ids))
-            .values(
-                state=RewardState.FULFILLING.value,
-                claimed_until=lease,
-                attempts=r.c.attempts + 1,
-                updated_at=now,
+            return [], []
+        spent = [row for row in rows if row.attempts >= settings.max_attempts]
+        rows = [row for row in rows if row.attempts < settings.max_attempts]
+        dead = _give_up(conn, program.name, spent, now) if spent else []
+        leases = {
+            row.id: now + settings.lease * (n // settings.concurrency + 1)
+            for n, row in enumerate(rows)
+        }
+        if rows:
+            conn.execute(
+                r.update()
+                .where(r.c.id == sa.bindparam("row"))
+                .values(
+                    state=RewardState.FULFILLING.value,
+                    claimed_until=sa.bindparam("until", type_=r.c.claimed_until.type),
+                    attempts=r.c.attempts + 1,
+                    updated_at=now,
+                ),
+                [{"row": row.id, "until": leases[row.id]} for row in rows],
             )
-        )
-        conn.execute(
-            transitions_t.insert(),
-            [
-                transition(
-                    program.name,
-                    row.key,
-                    RewardState(row.state),
-                    RewardState.FULFILLING,
-                    now,
-                    ADVOKIT,
-                    f"try {row.attempts + 1}"
-                    + (
-                        "" if row.state == RewardState.APPROVED.value else ": the last claim lapsed"
-                    ),
-                )
-                for row in rows
-            ],
-        )
-        return issued_rewards(conn, program.name, r.c.id.in_(ids))
+            conn.execute(
+                transitions_t.insert(),
+                [
+                    transition(
+                        program.name,
+                        row.key,
+                        RewardState(row.state),
+                        RewardState.FULFILLING,
+                        now,
+                        ADVOKIT,
+                        f"try {row.attempts + 1}"
+                        + ("" if row.state == RewardState.APPROVED.value else _LAPSED),
+                    )
+                    for row in rows
+                ],
+            )
+        by_key = {row.key: leases[row.id] for row in rows}
+        claimed = issued_rewards(conn, program.name, r.c.id.in_(list(leases))) if rows else []
+        return [_Claim(reward, by_key[reward.key]) for reward in claimed], dead
 
 
-def _call(program: Program, fulfillers: Any, reward: IssuedReward) -> _Tried:
+_LAPSED = ": the last claim lapsed"
+
+
+def _give_up(
+    conn: Connection, program: str, rows: Sequence[Any], now: datetime
+) -> list[tuple[IssuedReward, BaseException]]:
+    """Dead-letter lapsed claims out of attempts: their workers died or overran every time."""
+    r = rewards_t
+    reason = "gave up after {} attempts: the worker died or overran its lease each time"
+    for row in rows:
+        move_row(
+            conn,
+            program,
+            row.key,
+            RewardState.FULFILLING,
+            RewardState.FAILED,
+            now,
+            ADVOKIT,
+            reason.format(row.attempts),
+            claimed_until=None,
+            error=reason.format(row.attempts),
+        )
+    failed = issued_rewards(conn, program, r.c.id.in_([row.id for row in rows]))
+    return [(reward, RuntimeError(reward.error)) for reward in failed]
+
+
+def _observe(program: Program, dead: Sequence[tuple[IssuedReward, BaseException]]) -> None:
+    """Call the dead-letter observers for each reward; one that raises stops none of
+    the others from being observed, and its error is raised at the end."""
+    first: BaseException | None = None
+    for reward, error in dead:
+        try:
+            program.hooks.on_fulfilment_error(program, reward, error)
+        except Exception as observer_error:
+            log.exception("advokit_on_fulfilment_error failed for %s", reward.key)
+            first = first or observer_error
+    if first is not None:
+        raise first
+
+
+def _call(program: Program, fulfillers: Any, claim: _Claim) -> _Tried:
+    reward = claim.reward
     fulfiller = fulfillers.get(reward.reward.kind)
     try:
         if fulfiller is None:  # unregistered since the claim: try again later
@@ -301,7 +377,7 @@ def _call(program: Program, fulfillers: Any, reward: IssuedReward) -> _Tried:
         result = fulfiller.fulfil(program, reward)
         if result is not None and not isinstance(result, Mapping):
             raise TypeError(f"fulfil() returned {type(result).__name__}, not a mapping or None")
-        return _Tried(reward, result=dict(result or {}))
+        return _Tried(claim, result=dict(result or {}))
     except Exception as error:
         if not isinstance(error, RetryLater | FulfilmentFailed | AwaitPerson):
             plugin = fulfillers.plugin_of(reward.reward.kind)
@@ -313,7 +389,7 @@ def _call(program: Program, fulfillers: Any, reward: IssuedReward) -> _Tried:
                 exc_info=True,
             )
             error = PluginError(plugin, "fulfil", error)
-        return _Tried(reward, error=error)
+        return _Tried(claim, error=error)
 
 
 def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> FulfilmentReport:
@@ -334,7 +410,7 @@ def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> 
             if reward.key not in held:  # claimed again since, after the lease lapsed
                 counts["lost"] += 1
                 continue
-            row = {"k": reward.key, "a": reward.attempts, "result": None, "next": None}
+            row = {"k": reward.key, "lease": one.claim.lease, "result": None, "next": None}
             row["attempts"], row["error"] = reward.attempts, None
             if error is None:
                 after, outcome, reason = RewardState.FULFILLED, "fulfilled", "fulfilled"
@@ -360,6 +436,7 @@ def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> 
                 else:
                     after, outcome = RewardState.APPROVED, "retried"
                     wait = getattr(error, "after", None) or settings.backoff(max(attempts, 1))
+                    wait = min(wait, settings.longest_retry)  # a Retry-After of a year: no
                     row["next"] = now + wait
                     reason = f"{reason}; again after {_span(wait)}"[:500]
             row["state"] = after.value
@@ -373,17 +450,21 @@ def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> 
         if updates:
             conn.execute(_settle_statement(program.name, now), updates)
             conn.execute(transitions_t.insert(), moves)
-    for reward, error in dead:  # committed: observers see the dead letter as it is stored
-        program.hooks.on_fulfilment_error(program, reward, error)
+    _observe(program, dead)  # committed: observers see the dead letter as it is stored
     return FulfilmentReport(claimed=len(tried), **counts)
 
 
 def _still_held(conn: Connection, program: str, tried: Sequence[_Tried]) -> set[str]:
-    """The keys among ``tried`` still ``fulfilling`` at the attempt this worker claimed."""
+    """The keys among ``tried`` still held by this worker's claim (the same lease).
+
+    The lease, not the attempt number, names a claim: a person's
+    ``retry_reward`` starts the attempts again, and a worker that hung since
+    try 1 must not take a newer try 1 for its own.
+    """
     r = rewards_t
-    claimed = {one.reward.key: one.reward.attempts for one in tried}
+    claimed = {one.reward.key: one.claim.lease for one in tried}
     rows = conn.execute(
-        sa.select(r.c.key, r.c.attempts)
+        sa.select(r.c.key, r.c.claimed_until)
         .where(
             r.c.program == program,
             r.c.key.in_(list(claimed)),
@@ -391,7 +472,7 @@ def _still_held(conn: Connection, program: str, tried: Sequence[_Tried]) -> set[
         )
         .with_for_update()  # PostgreSQL: no claim may change them until this commits
     ).all()
-    return {key for key, attempts in rows if claimed[key] == attempts}
+    return {key for key, until in rows if claimed[key] == until}
 
 
 def _settle_statement(program: str, now: datetime) -> Any:
@@ -401,11 +482,11 @@ def _settle_statement(program: str, now: datetime) -> Any:
         .where(
             r.c.program == program,
             r.c.key == sa.bindparam("k"),
-            r.c.attempts == sa.bindparam("a"),
+            r.c.claimed_until == sa.bindparam("lease", type_=r.c.claimed_until.type),
         )
         .values(
             state=sa.bindparam("state"),
-            result=sa.bindparam("result", type_=r.c.result.type),
+            result=sa.bindparam("result", type_=sa.JSON(none_as_null=True)),
             error=sa.bindparam("error"),
             attempts=sa.bindparam("attempts"),
             next_attempt_at=sa.bindparam("next", type_=r.c.next_attempt_at.type),

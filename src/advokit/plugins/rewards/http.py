@@ -85,6 +85,8 @@ class HttpFulfiller:
         headers = {
             "Content-Type": "application/json",
             IDEMPOTENCY_HEADER: reward.key,
+            # not in the body: a retry must send the same body under the same key
+            "X-Advokit-Attempt": str(reward.attempts),
             **signed_headers(self._secret, body),
         }
         status, answer_headers, raw = self._client.post(self.url, body, headers)
@@ -177,7 +179,6 @@ def request_body(program: str, reward: IssuedReward) -> dict[str, Any]:
         "description": reward.reward.description,
         "data": dict(reward.reward.data),
         "item": reward.item,
-        "attempt": reward.attempts,
     }
 
 

@@ -522,6 +522,19 @@ class Rewards:
                         f"a move from {current.value}: {allowed}",
                     )
                 now = program.clock()
+                if current is RewardState.FULFILLING:
+                    held = conn.execute(
+                        sa.select(rewards_t.c.claimed_until).where(
+                            rewards_t.c.program == program.name, rewards_t.c.key == key
+                        )
+                    ).scalar()
+                    if held is not None and held > now:  # a worker is calling its fulfiller
+                        raise InvalidValue(
+                            f"reward {key!r}",
+                            f"claimed by a worker until {held.isoformat()}",
+                            "a reward handed to a person (AwaitPerson), or one whose worker's "
+                            "lease lapsed",
+                        )
                 move_row(conn, program.name, key, current, after, now, actor, reason, **values)
                 if current is RewardState.PENDING_APPROVAL:  # let through: the budgets count it
                     advocate_id = q.advocate_row_id(conn, program.name, found[0].advocate)
