@@ -191,3 +191,33 @@ def test_the_entry_point_is_found_by_advokit(tmp_path, monkeypatch, make_program
     monkeypatch.setenv("TREMENDOUS_PRODUCTS", "OKMHM2X2OHYV")
     program = make_program(plugins=[Rewards()], load_entrypoints=True)
     assert program.registries.fulfillers.plugin_of("gift_card") == "tremendous"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "denomination"),
+    [(2550, "EUR", 25.5), (2550, "JPY", 2550), (2550, "PYG", 2550), (2550, "KWD", 2.55)],
+)
+def test_amounts_in_minor_units_become_the_currencys_denomination(amount, currency, denomination):
+    class Program:
+        name = "shop"
+
+        def advocate(self, external_id):
+            return Advocate(external_id=external_id, email="ann@example.com")
+
+    from datetime import UTC, datetime
+
+    from advokit.plugins.rewards import IssuedReward
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    reward = IssuedReward(
+        key="k",
+        advocate="ann",
+        reward=Reward(kind="gift_card", amount=amount, currency=currency),
+        state=RewardState.FULFILLING,
+        cause="c",
+        item=None,
+        created_at=now,
+        updated_at=now,
+    )
+    order = Tremendous(API_KEY, products=["P"]).order(Program(), reward)
+    assert order["reward"]["value"] == {"denomination": denomination, "currency_code": currency}

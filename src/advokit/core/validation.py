@@ -89,6 +89,19 @@ def integer(
     return check
 
 
+def positive_duration(*, optional: bool = False) -> Validator:
+    """A :class:`timedelta` longer than zero (a setting: raises ConfigurationError)."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, timedelta) or value <= timedelta(0):
+            accepted = "a positive timedelta" + (" or None" if optional else "")
+            raise ConfigurationError(_field_name(instance, attribute), value, accepted)
+
+    return check
+
+
 def aware_datetime(*, optional: bool = False) -> Validator:
     """A timezone-aware :class:`datetime`."""
 

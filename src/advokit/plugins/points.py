@@ -116,13 +116,6 @@ KINDS = (
 )
 
 
-def _positive_duration(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None and (not isinstance(value, timedelta) or value <= timedelta(0)):
-        raise ConfigurationError(
-            f"{type(instance).__name__}.{attribute.name}", value, "a positive timedelta or None"
-        )
-
-
 def _points_value(instance: Any, attribute: Any, value: Any) -> None:
     if not (callable(value) or (v.is_int(value) and value >= 0)):
         raise ConfigurationError(
@@ -154,10 +147,10 @@ class PointsRule:
         validator=v.matches(r"[a-z][a-z0-9_]{0,62}", "an account name such as 'points'"),
     )
     cooldown: timedelta | None = attrs.field(
-        default=None, kw_only=True, validator=_positive_duration
+        default=None, kw_only=True, validator=v.positive_duration(optional=True)
     )
     expires_after: timedelta | None = attrs.field(
-        default=None, kw_only=True, validator=_positive_duration
+        default=None, kw_only=True, validator=v.positive_duration(optional=True)
     )
 
     def points_for(self, action: Action) -> int:

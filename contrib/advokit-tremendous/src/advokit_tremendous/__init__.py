@@ -11,18 +11,42 @@ from typing import Any
 from advokit import hookimpl
 from advokit.core.errors import ConfigurationError
 from advokit.plugins.rewards import FulfilmentFailed, IssuedReward
-from advokit.plugins.rewards.fulfilment import check_kinds
+from advokit.plugins.rewards.fulfilment import ByKind, check_kinds
 from advokit.plugins.rewards.http import HttpClient, check_answer
 
 __all__ = ["Tremendous", "from_environment", "plugin"]
 
-#: Currencies without minor units: their amounts are whole.
-ZERO_DECIMAL = frozenset({"CLP", "ISK", "JPY", "KRW", "UGX", "VND", "XAF", "XOF"})
+#: Minor units per currency where they are not 2 (ISO 4217): amounts are in minor units.
+EXPONENTS = {
+    **dict.fromkeys(
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+}
 #: Order states after which the order will never pay.
 FAILED = frozenset({"FAILED", "CANCELED"})
 
 
-class Tremendous:
+class Tremendous(ByKind):
     """A fulfiller of gift-card rewards by Tremendous orders.
 
     Args:
@@ -70,11 +94,6 @@ class Tremendous:
     def __repr__(self) -> str:
         return f"Tremendous({self.base_url!r}, kinds={list(self.kinds)!r})"
 
-    @hookimpl
-    def advokit_register_fulfillers(self, register: Any) -> None:
-        for kind in self.kinds:
-            register(self, name=kind)
-
     def order(self, program: Any, reward: IssuedReward) -> dict[str, Any]:
         """The body of the order for ``reward`` (the create-order request)."""
         advocate = program.advocate(reward.advocate)
@@ -84,7 +103,8 @@ class Tremendous:
             raise FulfilmentFailed(f"a {reward.reward.kind} reward without a currency")
         currency = reward.reward.currency
         amount = reward.reward.amount
-        denomination = amount if currency in ZERO_DECIMAL else amount / 100
+        exponent = EXPONENTS.get(currency, 2)
+        denomination = amount if exponent == 0 else amount / 10**exponent
         gift: dict[str, Any] = {
             "value": {"denomination": denomination, "currency_code": currency},
             "recipient": {"name": advocate.name or advocate.external_id, "email": advocate.email},

@@ -28,6 +28,7 @@ from advokit.plugins.rewards.coupons import CouponPool, LoadReport
 from advokit.plugins.rewards.credit import Manual, StoreCredit
 from advokit.plugins.rewards.fulfilment import (
     AwaitPerson,
+    ByKind,
     Fulfiller,
     Fulfilment,
     FulfilmentFailed,
@@ -54,6 +55,7 @@ __all__ = [
     "REWARD_REDEEMED",
     "AwaitPerson",
     "Budget",
+    "ByKind",
     "CatalogueItem",
     "CouponPool",
     "Fulfiller",

@@ -26,6 +26,7 @@ import base64
 import csv
 import hashlib
 import hmac
+import logging
 import re
 from collections.abc import Collection, Iterable, Mapping
 from datetime import timedelta
@@ -36,13 +37,12 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from advokit import Alert, hookimpl
+from advokit import Alert
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, InvalidValue
-from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store.driver import dialect_insert
-from advokit.plugins.rewards.fulfilment import RetryLater, check_kinds
+from advokit.plugins.rewards.fulfilment import ByKind, RetryLater, check_kinds
 from advokit.plugins.rewards.model import IssuedReward
 from advokit.plugins.rewards.tables import coupons_t
 
@@ -52,6 +52,8 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 _CODE = re.compile(r"[!-~]{1,64}")  # printable ASCII, no spaces
 _FREE = sa.text("reward_key IS NULL")  # literally the partial index's condition
 _CHUNK = 1000
+
+log = logging.getLogger("advokit.rewards")
 
 
 @attrs.frozen
@@ -63,7 +65,7 @@ class LoadReport:
     already: int
 
 
-class CouponPool:
+class CouponPool(ByKind):
     """A fulfiller of coupon rewards from the pool ``name``.
 
     Args:
@@ -97,6 +99,17 @@ class CouponPool:
                     generate,
                     "a pattern with one {code}, such as 'BAKE-{code}'",
                 )
+            try:
+                sample = generate.format(code="A" * 12)
+            except (KeyError, IndexError, ValueError):
+                sample = None  # another {field}, or a stray brace
+            if sample is None or not _CODE.fullmatch(sample):
+                raise ConfigurationError(
+                    "CouponPool.generate",
+                    generate,
+                    "a pattern with no other {field}, making codes of at most 64 printable "
+                    "characters without spaces",
+                )
             if not isinstance(secret, str) or len(secret) < 16:
                 raise ConfigurationError(
                     "CouponPool.secret", "***", "a secret of at least 16 characters"
@@ -114,16 +127,12 @@ class CouponPool:
     def __repr__(self) -> str:
         return f"CouponPool({self.name!r}, kinds={list(self.kinds)!r})"
 
-    @hookimpl
-    def advokit_register_fulfillers(self, register: Register) -> None:
-        for kind in self.kinds:
-            register(self, name=kind)
-
     def fulfil(self, program: Any, reward: IssuedReward) -> Mapping[str, Any]:
         if self.generate is not None:
             return {"pool": self.name, "code": self._generated(program, reward, self.generate)}
         code, left = database.retrying(lambda: self._take(program, reward.key))
         if code is None:
+            log.warning("coupon pool %r is empty: reward %s waits", self.name, reward.key)
             raise RetryLater(
                 f"coupon pool {self.name!r} is empty: load codes with program.load_coupons",
                 after=self.wait,
@@ -131,14 +140,15 @@ class CouponPool:
             )
         if left in (self.low_at, 0):  # crossed just now: one alert per crossing
             topic = "rewards.coupons_empty" if left == 0 else "rewards.coupons_low"
-            program.hooks.alert(
-                program,
-                Alert(
-                    topic=topic,
-                    message=f"coupon pool {self.name!r} has {left} codes left",
-                    data={"pool": self.name, "left": left},
-                ),
+            alert = Alert(
+                topic=topic,
+                message=f"coupon pool {self.name!r} has {left} codes left",
+                data={"pool": self.name, "left": left},
             )
+            try:
+                program.hooks.alert(program, alert)
+            except Exception:  # the code is taken and committed: the reward is fulfilled
+                log.exception("the alert %s failed (it was logged first)", topic)
         return {"pool": self.name, "code": code}
 
     def _take(self, program: Any, key: str) -> tuple[str | None, int | None]:

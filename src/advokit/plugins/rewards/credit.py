@@ -10,7 +10,7 @@ from advokit import Action, ActionKind, AwardPoints, Effect, EvaluationContext, 
 from advokit.core.errors import ConfigurationError
 from advokit.core.model import derived_key
 from advokit.core.registry import Register
-from advokit.plugins.rewards.fulfilment import AwaitPerson, FulfilmentFailed, check_kinds
+from advokit.plugins.rewards.fulfilment import AwaitPerson, ByKind, FulfilmentFailed, check_kinds
 from advokit.plugins.rewards.model import IssuedReward
 
 __all__ = ["CREDITED", "Manual", "StoreCredit"]
@@ -19,7 +19,7 @@ CREDITED = "reward.credited"
 _ACCOUNT = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
-class StoreCredit:
+class StoreCredit(ByKind):
     """Fulfil store-credit rewards into a ledger account of the advocate.
 
     The reward's ``amount`` (minor units of ``currency``) is credited to the
@@ -72,11 +72,6 @@ class StoreCredit:
         )
 
     @hookimpl
-    def advokit_register_fulfillers(self, register: Register) -> None:
-        for kind in self.kinds:
-            register(self, name=kind)
-
-    @hookimpl
     def advokit_evaluate(self, ctx: EvaluationContext, action: Action) -> list[Effect]:
         return [
             AwardPoints(
@@ -109,7 +104,7 @@ class StoreCredit:
         return {"account": self.account, "credited": reward.reward.amount, "action": key}
 
 
-class Manual:
+class Manual(ByKind):
     """Rewards of ``kinds`` are fulfilled by a person (swag posted, an experience booked).
 
     Each is handed over (it stays ``fulfilling``, with no lease) until someone
@@ -125,11 +120,6 @@ class Manual:
 
     def __repr__(self) -> str:
         return f"Manual({list(self.kinds)!r})"
-
-    @hookimpl
-    def advokit_register_fulfillers(self, register: Register) -> None:
-        for kind in self.kinds:
-            register(self, name=kind)
 
     def fulfil(self, program: Any, reward: IssuedReward) -> Mapping[str, Any]:
         raise AwaitPerson(f"{reward.reward.kind} is fulfilled by a person")

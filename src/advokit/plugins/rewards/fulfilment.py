@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -40,7 +40,9 @@ from sqlalchemy.engine import Connection
 
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, PluginError
+from advokit.core.registry import Register
 from advokit.core.store import database
+from advokit.hookspecs import hookimpl
 from advokit.plugins.rewards.model import IssuedReward, RewardState
 from advokit.plugins.rewards.rows import ADVOKIT, issued_rewards, move_row, transition
 from advokit.plugins.rewards.tables import rewards_t, transitions_t
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AwaitPerson",
+    "ByKind",
     "Fulfiller",
     "Fulfilment",
     "FulfilmentFailed",
@@ -127,19 +130,22 @@ class Fulfiller(Protocol):
 # --------------------------------------------------------------------------- settings
 
 
+class ByKind:
+    """Base of fulfillers that register themselves for each reward kind in ``kinds``."""
+
+    kinds: tuple[str, ...]
+
+    @hookimpl
+    def advokit_register_fulfillers(self, register: Register) -> None:
+        for kind in self.kinds:
+            register(self, name=kind)
+
+
 def check_kinds(owner: str, kinds: Collection[str]) -> tuple[str, ...]:
     """A fulfiller's ``kinds`` setting: a non-empty list of reward kinds, not one string."""
     if isinstance(kinds, str) or not kinds or not all(isinstance(k, str) for k in kinds):
         raise ConfigurationError(f"{owner}.kinds", kinds, "a list of reward kinds")
     return tuple(kinds)
-
-
-def _positive(name: str) -> Callable[[Any, Any, timedelta], None]:
-    def check(instance: Any, attribute: Any, value: timedelta) -> None:
-        if not isinstance(value, timedelta) or value <= timedelta(0):
-            raise ConfigurationError(f"Fulfilment.{name}", value, "a positive timedelta")
-
-    return check
 
 
 @attrs.frozen(kw_only=True)
@@ -159,12 +165,12 @@ class Fulfilment:
 
     max_attempts: int = attrs.field(default=8, validator=v.integer(minimum=1))
     first_retry: timedelta = attrs.field(
-        default=timedelta(seconds=30), validator=_positive("first_retry")
+        default=timedelta(seconds=30), validator=v.positive_duration()
     )
     longest_retry: timedelta = attrs.field(
-        default=timedelta(hours=6), validator=_positive("longest_retry")
+        default=timedelta(hours=6), validator=v.positive_duration()
     )
-    lease: timedelta = attrs.field(default=timedelta(minutes=5), validator=_positive("lease"))
+    lease: timedelta = attrs.field(default=timedelta(minutes=5), validator=v.positive_duration())
     batch_size: int = attrs.field(default=100, validator=v.integer(minimum=1, maximum=10_000))
     concurrency: int = attrs.field(default=1, validator=v.integer(minimum=1, maximum=256))
 

@@ -11,11 +11,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from advokit import hookimpl
 from advokit.core.errors import ConfigurationError
-from advokit.core.registry import Register
 from advokit.core.signing import signed_headers
-from advokit.plugins.rewards.fulfilment import FulfilmentFailed, RetryLater, check_kinds
+from advokit.plugins.rewards.fulfilment import ByKind, FulfilmentFailed, RetryLater, check_kinds
 from advokit.plugins.rewards.model import IssuedReward
 
 __all__ = ["HttpClient", "HttpFulfiller", "check_answer", "request_body", "retry_after"]
@@ -25,7 +23,7 @@ RETRYABLE = frozenset({408, 409, 425, 429})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-class HttpFulfiller:
+class HttpFulfiller(ByKind):
     """Fulfil rewards of ``kinds`` by POSTing a signed JSON request to ``url``.
 
     The request carries the reward's idempotency key in the body (``key``) and
@@ -74,11 +72,6 @@ class HttpFulfiller:
 
     def __repr__(self) -> str:
         return f"HttpFulfiller({self.url!r}, kinds={list(self.kinds)!r})"
-
-    @hookimpl
-    def advokit_register_fulfillers(self, register: Register) -> None:
-        for kind in self.kinds:
-            register(self, name=kind)
 
     def fulfil(self, program: Any, reward: IssuedReward) -> Mapping[str, Any]:
         body = json.dumps(request_body(program.name, reward), sort_keys=True).encode()
