@@ -586,6 +586,26 @@ def bare():
     return Program(name="bare", database_url=URL, plugins=[], load_entrypoints=False)
 
 
+class Jammed:
+    plugin_name = "jammed"
+
+    @hookimpl
+    def advokit_register_workers(self, register):
+        register(self.jam, name="jam")
+
+    def jam(self, program):
+        from advokit import InvalidValue
+
+        raise InvalidValue("printer", "jammed", "paper")
+
+
+def jammed():
+    return Program(
+        name="cards", database_url=URL, plugins=[Rewards(), Cards(), Jammed()],
+        load_entrypoints=False,
+    )
+
+
 def prepare(count):
     with build() as program:
         program.migrate()
@@ -636,7 +656,7 @@ def test_worker_runs_until_sigterm_and_stops_cleanly(workdir: Path, cards: str) 
     env.pop("ADVOKIT_PROGRAM", None)
     command = "from advokit.cli import main; raise SystemExit(main())"
     worker = subprocess.Popen(
-        [sys.executable, "-c", command, "--program", f"{cards}:build", "worker", "--idle", "0.1"],
+        [sys.executable, "-c", command, "--program", f"{cards}:build", "worker", "--idle", "600"],
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
@@ -646,9 +666,45 @@ def test_worker_runs_until_sigterm_and_stops_cleanly(workdir: Path, cards: str) 
     try:
         first = json.loads(worker.stdout.readline())  # the round that did something
         assert first["fulfilment"] == 2
+        time.sleep(0.5)  # now resting for --idle 600
+        asked = time.monotonic()
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0, worker.stderr.read()
+        assert time.monotonic() - asked < 5  # not the rest of the 600 s rest
     finally:
         if worker.poll() is None:
             worker.kill()
     assert module.states() == ["fulfilled"] * 2
+
+
+def test_worker_once_stops_at_a_failing_job_in_one_line(
+    invoke: Callable[..., Result], cards: str
+) -> None:
+    importlib.import_module(cards).prepare(1)
+    line = _single_error_line(invoke("--program", f"{cards}:jammed", "worker", "--once"))
+    assert "printer='jammed'" in line
+
+
+def test_a_long_running_worker_outlives_a_failing_job(workdir: Path, cards: str) -> None:
+    module = importlib.import_module(cards)
+    module.prepare(2)
+    env = {**os.environ, "ADVOKIT_LOAD_PLUGINS": "", "PYTHONPATH": str(workdir)}
+    env.pop("ADVOKIT_PROGRAM", None)
+    command = "from advokit.cli import main; raise SystemExit(main())"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", command, "--program", f"{cards}:jammed", "worker", "--idle", "0.1"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "Error: jam: printer='jammed'" in worker.stderr.readline()
+        assert "Error: jam:" in worker.stderr.readline()  # the next round ran too
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert module.states() == ["fulfilled"] * 2  # the other job did its work

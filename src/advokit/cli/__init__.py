@@ -436,7 +436,9 @@ def worker_command(ctx: click.Context, once: bool, idle: float) -> None:
     the rewards plugin's ``fulfilment`` drains due rewards after commit).
     Several workers may run at once on PostgreSQL: they share the work.
     Without --once it runs until stopped (Ctrl-C or SIGTERM), printing one JSON
-    line per round that did something; with --once it prints the totals.
+    line per round that did something, and an error of a round as one
+    ``Error:`` line on stderr before going on; with --once it prints the totals,
+    and an error ends it with exit status 1.
     """
     import signal
 
@@ -451,18 +453,30 @@ def worker_command(ctx: click.Context, once: bool, idle: float) -> None:
 
     previous = signal.signal(signal.SIGTERM, stop)
     totals = dict.fromkeys(jobs, 0)
+
+    def rest() -> None:  # in slices, so that SIGTERM stops a long --idle at once
+        until = time.monotonic() + idle
+        while not stopping and time.monotonic() < until:
+            time.sleep(min(0.1, until - time.monotonic()))
+
     try:
         while not stopping:
-            done = {}
-            with _one_line_errors():
-                for name, job in jobs.items():
-                    done[name] = int(job(program))
+            done = dict.fromkeys(jobs, 0)
+            for name, job in jobs.items():
+                try:
+                    with _one_line_errors():
+                        done[name] = int(job(program))
+                except CLIError as error:
+                    if once:
+                        raise
+                    # a long-running worker outlives a bad round: said, then on to the next
+                    click.echo(f"Error: {name}: {error.message}", err=True)
             for name, count in done.items():
                 totals[name] += count
             if not any(done.values()):
                 if once:
                     break
-                time.sleep(idle)
+                rest()
             elif not once:
                 click.echo(json.dumps({"at": program.clock().isoformat(), **done}))
     except KeyboardInterrupt:
