@@ -681,3 +681,67 @@ def test_a_try_that_did_not_pay_keeps_no_result(make_program):
             sa.select(rewards_t.c.id).where(rewards_t.c.key == key, rewards_t.c.result.is_(None))
         ).all()
     assert len(stored) == 1  # SQL NULL, not the JSON text 'null'
+
+
+# --------------------------------------------------------------------------- refunds during a try
+
+
+class Refunds:
+    """``share.posted`` with ``url=<review key>`` stands for that review's refund."""
+
+    plugin_name = "refunds"
+    advokit_evaluates = frozenset({"share.posted"})
+
+    @hookimpl
+    def advokit_evaluate(self, ctx, action):
+        from advokit import ReverseRewards
+
+        return [ReverseRewards(cause=action.data["url"], reason="order refunded")]
+
+
+def refund(program, cause):
+    from advokit import Action
+
+    program.record(
+        Action(kind="share.posted", advocate=ADVOCATE, key=f"refund-{cause}", data={"url": cause})
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "state", "report"),
+    [
+        ({"code": "PAID"}, S.REVERSED, FulfilmentReport(claimed=1, fulfilled=1)),
+        (RetryLater("busy"), S.CANCELED, FulfilmentReport(claimed=1, canceled=1)),
+        (FulfilmentFailed("no"), S.CANCELED, FulfilmentReport(claimed=1, canceled=1)),
+    ],
+)
+def test_a_refund_during_a_try_reverses_what_was_paid_and_cancels_the_rest(
+    make_program, answer, state, report
+):
+    from advokit.plugins.rewards.fulfilment import _call, _settle
+
+    recorder = Recorder(answer)
+    program = make(make_program, recorder, Refunds())
+    (key,) = issue(program)
+    settings = Fulfilment()
+    (claim,), _ = _claim(program, settings, [GIFT], 10)
+    refund(program, "review-0")  # while the worker is calling the provider
+    assert program.reward(key).state is S.FULFILLING  # the outcome decides
+    tried = _call(program, program.registries.fulfillers, claim)
+    assert _settle(program, settings, [tried]) == report
+    reward = program.reward(key)
+    assert reward.state is state
+    assert program.fulfil_pending() == FulfilmentReport()  # never tried again
+    last = program.reward_history(key)[-1]
+    assert (last.after, last.reason) == (state, "reversal asked while fulfilling: order refunded")
+    if state is S.REVERSED:
+        assert reward.result == {"code": "PAID"}  # what was paid stays on record
+        assert moves(program, key)[-2:] == [("fulfilling", "fulfilled"), ("fulfilled", "reversed")]
+
+
+def test_a_refund_cancels_a_reward_waiting_for_a_person(make_program):
+    program = make(make_program, Recorder(AwaitPerson("post it")), Refunds())
+    (key,) = issue(program)
+    program.fulfil_pending()
+    refund(program, "review-0")
+    assert program.reward(key).state is S.CANCELED

@@ -194,6 +194,7 @@ class FulfilmentReport:
     retried: int = 0  # back to approved, due again later
     failed: int = 0  # dead-lettered
     with_person: int = 0  # handed to a person (AwaitPerson)
+    canceled: int = 0  # reversed (a refund) while being tried, and not paid
     lost: int = 0  # outcomes not written: the claim lapsed and was taken meanwhile
 
     def __add__(self, other: FulfilmentReport) -> FulfilmentReport:
@@ -405,7 +406,7 @@ def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> 
     every row (executemany): per-row statements cost more than the HTTP call.
     """
     now = program.clock()
-    counts = dict.fromkeys(("fulfilled", "retried", "failed", "with_person", "lost"), 0)
+    counts = dict.fromkeys(("fulfilled", "retried", "failed", "with_person", "canceled", "lost"), 0)
     dead: list[tuple[IssuedReward, BaseException]] = []
     updates: list[dict[str, Any]] = []
     moves: list[dict[str, Any]] = []
@@ -418,6 +419,12 @@ def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> 
                 continue
             row = {"k": reward.key, "lease": one.claim.lease, "result": None, "next": None}
             row["attempts"], row["error"] = reward.attempts, None
+            reversal = held[reward.key]
+            if reversal is not None:  # refunded meanwhile: paid -> reversed, else canceled
+                _settle_reversed(program.name, one, reversal, row, moves, now)
+                updates.append(row)
+                counts["fulfilled" if error is None else "canceled"] += 1
+                continue
             if error is None:
                 after, outcome, reason = RewardState.FULFILLED, "fulfilled", "fulfilled"
                 row["result"] = one.result
@@ -460,8 +467,46 @@ def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> 
     return FulfilmentReport(claimed=len(tried), **counts)
 
 
-def _still_held(conn: Connection, program: str, tried: Sequence[_Tried]) -> set[str]:
-    """The keys among ``tried`` still held by this worker's claim (the same lease).
+def _settle_reversed(
+    program: str,
+    one: _Tried,
+    reversal: str,
+    row: dict[str, Any],
+    moves: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """The outcome of a try whose reward was reversed while it was being fulfilled."""
+    key = one.reward.key
+    if one.error is None:  # paid: kept as fulfilled, then reversed
+        row.update(state=RewardState.REVERSED.value, result=one.result)
+        moves.append(
+            transition(
+                program,
+                key,
+                RewardState.FULFILLING,
+                RewardState.FULFILLED,
+                now,
+                ADVOKIT,
+                "fulfilled",
+            )
+        )
+        moves.append(
+            transition(
+                program, key, RewardState.FULFILLED, RewardState.REVERSED, now, ADVOKIT, reversal
+            )
+        )
+    else:  # not paid: it never will be
+        row.update(state=RewardState.CANCELED.value, error=reversal)
+        moves.append(
+            transition(
+                program, key, RewardState.FULFILLING, RewardState.CANCELED, now, ADVOKIT, reversal
+            )
+        )
+
+
+def _still_held(conn: Connection, program: str, tried: Sequence[_Tried]) -> dict[str, str | None]:
+    """The keys among ``tried`` still held by this worker's claim (the same lease),
+    with the reversal asked meanwhile, if any.
 
     The lease, not the attempt number, names a claim: a person's
     ``retry_reward`` starts the attempts again, and a worker that hung since
@@ -470,7 +515,7 @@ def _still_held(conn: Connection, program: str, tried: Sequence[_Tried]) -> set[
     r = rewards_t
     claimed = {one.reward.key: one.claim.lease for one in tried}
     rows = conn.execute(
-        sa.select(r.c.key, r.c.claimed_until)
+        sa.select(r.c.key, r.c.claimed_until, r.c.reversal)
         .where(
             r.c.program == program,
             r.c.key.in_(list(claimed)),
@@ -478,7 +523,7 @@ def _still_held(conn: Connection, program: str, tried: Sequence[_Tried]) -> set[
         )
         .with_for_update()  # PostgreSQL: no claim may change them until this commits
     ).all()
-    return {key for key, until in rows if claimed[key] == until}
+    return {key: reversal for key, until, reversal in rows if claimed[key] == until}
 
 
 def _settle_statement(program: str, now: datetime) -> Any:

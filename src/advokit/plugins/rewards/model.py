@@ -56,7 +56,7 @@ MOVES: dict[RewardState, frozenset[RewardState]] = {
     RewardState.APPROVED: frozenset({RewardState.FULFILLING, RewardState.CANCELED}),
     # back to approved: a try that failed for now, to be tried again later
     RewardState.FULFILLING: frozenset(
-        {RewardState.FULFILLED, RewardState.FAILED, RewardState.APPROVED}
+        {RewardState.FULFILLED, RewardState.FAILED, RewardState.APPROVED, RewardState.CANCELED}
     ),
     RewardState.FAILED: frozenset({RewardState.APPROVED, RewardState.CANCELED}),
     RewardState.FULFILLED: frozenset({RewardState.REVERSED}),

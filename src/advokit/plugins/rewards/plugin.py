@@ -272,6 +272,7 @@ class Rewards:
                 "claimed_until": None,
                 "result": None,
                 "error": None,
+                "reversal": None,
             },
             unique=("program", "key"),
         )
@@ -300,16 +301,23 @@ class Rewards:
         conn, program, now = tx.connection, tx.program.name, tx.now
         r = rewards_t
         rows = conn.execute(
-            sa.select(r.c.key, r.c.state).where(r.c.program == program, r.c.cause == effect.cause)
+            sa.select(r.c.key, r.c.state, r.c.claimed_until).where(
+                r.c.program == program, r.c.cause == effect.cause
+            )
         ).all()
-        for key, state in rows:
+        for key, state, claimed_until in rows:
             before = RewardState(state)
             if before is RewardState.FULFILLED:
                 after = RewardState.REVERSED
+            elif before is RewardState.FULFILLING and claimed_until is not None:
+                # a worker is calling its fulfiller: the outcome decides, when it is settled
+                reason = f"reversal asked while fulfilling: {effect.reason}"[:500]
+                move_row(conn, program, key, before, before, now, ADVOKIT, reason, reversal=reason)
+                continue
             elif RewardState.CANCELED in MOVES[before]:
-                after = RewardState.CANCELED
+                after = RewardState.CANCELED  # a person's (AwaitPerson) too: not sent yet
             else:
-                continue  # canceled or reversed already; fulfilling: its fulfiller decides
+                continue  # canceled or reversed already
             move_row(conn, program, key, before, after, now, ADVOKIT, effect.reason)
 
     def _budgets(

@@ -33,6 +33,9 @@ rewards_t = sa.Table(
     sa.Column("claimed_until", UTCDateTime(), nullable=True),
     sa.Column("result", sa.JSON, nullable=True),
     sa.Column("error", sa.String(500), nullable=True),
+    # why a reversal was asked while a worker was fulfilling it: settled, it is
+    # reversed (paid) or canceled (not paid) instead of fulfilled or tried again
+    sa.Column("reversal", sa.String(500), nullable=True),
     sa.UniqueConstraint("program", "key", name="uq_rewards_key"),
     sa.Index("ix_rewards_advocate", "advocate_id", "created_at"),
     sa.Index("ix_rewards_state", "program", "state", "id"),

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("claimed_until", UTC(), nullable=True),
         sa.Column("result", sa.JSON(), nullable=True),
         sa.Column("error", sa.String(length=500), nullable=True),
+        sa.Column("reversal", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(["advocate_id"], ["advokit_advocates.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("program", "key", name="uq_rewards_key"),
