@@ -23,7 +23,7 @@ from advokit.plugins.rewards import (
     RewardState,
     StoreCredit,
 )
-from advokit.plugins.rewards.fulfilment import _claim
+from advokit.plugins.rewards.fulfilment import Tried, call, claim_due, settle
 from advokit.plugins.rewards.http import retry_after
 from helpers import (
     ADVOCATE,
@@ -253,7 +253,7 @@ def test_a_lapsed_claim_is_taken_again_with_the_same_key(make_program, advokit_c
     program = make(make_program, recorder, lease=timedelta(minutes=5))
     (key,) = issue(program)
     settings = Fulfilment(lease=timedelta(minutes=5))
-    (claimed,), _ = _claim(program, settings, [GIFT], 10)  # a worker that dies now
+    (claimed,), _ = claim_due(program, settings, [GIFT], 10)  # a worker that dies now
     assert claimed.reward.state is S.FULFILLING
     assert program.fulfil_pending() == FulfilmentReport()  # the lease holds
     advokit_clock.advance(minutes=5, seconds=1)
@@ -267,15 +267,13 @@ def test_a_lapsed_claim_is_taken_again_with_the_same_key(make_program, advokit_c
 
 
 def test_a_worker_whose_claim_lapsed_cannot_overwrite_the_newer_try(make_program, advokit_clock):
-    from advokit.plugins.rewards.fulfilment import _settle, _Tried
-
     program = make(make_program, Recorder(), lease=timedelta(minutes=5))
     (key,) = issue(program)
     settings = Fulfilment(lease=timedelta(minutes=5))
-    (stale,), _ = _claim(program, settings, [GIFT], 10)
+    (stale,), _ = claim_due(program, settings, [GIFT], 10)
     advokit_clock.advance(minutes=6)
     assert program.fulfil_pending().fulfilled == 1  # another worker took it and finished
-    late = _settle(program, settings, [_Tried(stale, error=RetryLater("late"))])
+    late = settle(program, settings, [Tried(stale, error=RetryLater("late"))])
     assert late == FulfilmentReport(claimed=1, lost=1)
     assert program.reward(key).state is S.FULFILLED
 
@@ -584,7 +582,7 @@ def test_a_batch_is_leased_wave_by_wave(make_program, advokit_clock):
     program = make(make_program, Recorder())
     issue(program, 5)
     settings = Fulfilment(lease=timedelta(minutes=5), concurrency=2)
-    claimed, _ = _claim(program, settings, [GIFT], 10)
+    claimed, _ = claim_due(program, settings, [GIFT], 10)
     waves = [(c.lease - advokit_clock.now) // timedelta(minutes=5) for c in claimed]
     assert waves == [1, 1, 2, 2, 3]  # two calls at once: the fifth is called third
 
@@ -596,7 +594,7 @@ def test_a_reward_whose_workers_keep_dying_is_dead_lettered(make_program, advoki
     (key,) = issue(program)
     settings = Fulfilment(max_attempts=2, lease=timedelta(minutes=5))
     for _ in range(2):  # two workers die holding it
-        _claim(program, settings, [GIFT], 10)
+        claim_due(program, settings, [GIFT], 10)
         advokit_clock.advance(minutes=6)
     report = program.fulfil_pending()
     assert report == FulfilmentReport(failed=1)
@@ -611,24 +609,22 @@ def test_a_hung_worker_cannot_settle_the_try_after_a_persons_retry(make_program,
     program = make(make_program, Recorder(FulfilmentFailed("no")), lease=timedelta(minutes=5))
     (key,) = issue(program)
     settings = Fulfilment(lease=timedelta(minutes=5))
-    (hung,), _ = _claim(program, settings, [GIFT], 10)  # try 1, then it hangs
+    (hung,), _ = claim_due(program, settings, [GIFT], 10)  # try 1, then it hangs
     advokit_clock.advance(minutes=6)
     assert program.fulfil_pending().failed == 1  # another worker: try 2, refused
     program.retry_reward(key, actor="maria", reason="fixed")  # attempts start again
-    (fresh,), _ = _claim(program, settings, [GIFT], 10)  # try 1 again, by a third worker
+    (fresh,), _ = claim_due(program, settings, [GIFT], 10)  # try 1 again, by a third worker
     assert fresh.reward.attempts == hung.reward.attempts == 1
-    from advokit.plugins.rewards.fulfilment import _settle, _Tried
-
-    late = _settle(program, settings, [_Tried(hung, error=RetryLater("late"))])
+    late = settle(program, settings, [Tried(hung, error=RetryLater("late"))])
     assert late == FulfilmentReport(claimed=1, lost=1)
     assert program.reward(key).state is S.FULFILLING  # the third worker's claim stands
-    assert _settle(program, settings, [_Tried(fresh, result={"ok": 1})]).fulfilled == 1
+    assert settle(program, settings, [Tried(fresh, result={"ok": 1})]).fulfilled == 1
 
 
 def test_a_person_cannot_complete_a_reward_a_worker_is_calling(make_program, advokit_clock):
     program = make(make_program, Recorder(), lease=timedelta(minutes=5))
     (key,) = issue(program)
-    _claim(program, Fulfilment(lease=timedelta(minutes=5)), [GIFT], 10)
+    claim_due(program, Fulfilment(lease=timedelta(minutes=5)), [GIFT], 10)
     with pytest.raises(InvalidValue, match="claimed by a worker"):
         program.complete_reward(key, actor="maria", reason="done")
     with pytest.raises(InvalidValue, match="claimed by a worker"):
@@ -718,17 +714,15 @@ def refund(program, cause):
 def test_a_refund_during_a_try_reverses_what_was_paid_and_cancels_the_rest(
     make_program, answer, state, report
 ):
-    from advokit.plugins.rewards.fulfilment import _call, _settle
-
     recorder = Recorder(answer)
     program = make(make_program, recorder, Refunds())
     (key,) = issue(program)
     settings = Fulfilment()
-    (claim,), _ = _claim(program, settings, [GIFT], 10)
+    (claim,), _ = claim_due(program, settings, [GIFT], 10)
     refund(program, "review-0")  # while the worker is calling the provider
     assert program.reward(key).state is S.FULFILLING  # the outcome decides
-    tried = _call(program, program.registries.fulfillers, claim)
-    assert _settle(program, settings, [tried]) == report
+    tried = call(program, program.registries.fulfillers, "fulfil", claim)
+    assert settle(program, settings, [tried]) == report
     reward = program.reward(key)
     assert reward.state is state
     assert program.fulfil_pending() == FulfilmentReport()  # never tried again

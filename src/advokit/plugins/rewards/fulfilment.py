@@ -26,10 +26,8 @@ newer try.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -58,7 +56,7 @@ __all__ = [
     "FulfilmentFailed",
     "FulfilmentReport",
     "RetryLater",
-    "fulfil_pending",
+    "reverses",
 ]
 
 log = logging.getLogger("advokit.rewards")
@@ -120,11 +118,22 @@ class Fulfiller(Protocol):
     or raises :class:`RetryLater`, :class:`FulfilmentFailed` or
     :class:`AwaitPerson`. Any other error is retried with backoff.
 
-    A fulfiller may also have ``reverse(program, reward)``, called for a
-    fulfilled reward that was reversed (a refunded referral).
+    A fulfiller may also have ``reverse(program, reward)``, to undo what
+    ``fulfil`` did (take store credit back, cancel a gift card) once the
+    reward is ``reversed`` (a refunded referral). It is called after commit,
+    like ``fulfil``, with the reward as stored (``result``: what ``fulfil``
+    returned; ``reversal``: why) and must be idempotent by ``reward.key``: a
+    crash means a second call. It returns what to keep as
+    ``result["reversal"]``, or raises :class:`RetryLater` or
+    :class:`FulfilmentFailed` (any other error is retried with backoff).
     """
 
     def fulfil(self, program: Program, reward: IssuedReward) -> Mapping[str, Any] | None: ...
+
+
+def reverses(fulfiller: Any) -> bool:
+    """Whether ``fulfiller`` has a reverse operation (a callable ``reverse``)."""
+    return callable(getattr(fulfiller, "reverse", None))
 
 
 # --------------------------------------------------------------------------- settings
@@ -184,10 +193,29 @@ class Fulfilment:
         state.attempt_number = attempt
         return timedelta(seconds=wait(state))
 
+    def after_failure(
+        self, attempts: int, error: BaseException
+    ) -> tuple[int, timedelta | None, str]:
+        """After try number ``attempts`` raised ``error``: the attempts it counts for,
+        the wait before the next try (None: no next try, dead-lettered) and why."""
+        reason = short(getattr(error, "reason", None) or str(error) or type(error).__name__)
+        if isinstance(error, RetryLater) and not error.counts:
+            attempts -= 1
+        if isinstance(error, FulfilmentFailed | AwaitPerson):
+            return attempts, None, reason
+        if attempts >= self.max_attempts:
+            return attempts, None, f"gave up after {attempts} attempts: {reason}"[:500]
+        wait = getattr(error, "after", None) or self.backoff(max(attempts, 1))
+        return attempts, min(wait, self.longest_retry), reason  # a Retry-After of a year: no
+
 
 @attrs.frozen
 class FulfilmentReport:
-    """What ``program.fulfil_pending()`` did."""
+    """What ``program.fulfil_pending()`` did.
+
+    ``claimed``, ``retried``, ``failed`` and ``lost`` count the tries of
+    reverse operations too; ``reversed`` counts the ones that succeeded.
+    """
 
     claimed: int = 0
     fulfilled: int = 0
@@ -196,6 +224,7 @@ class FulfilmentReport:
     with_person: int = 0  # handed to a person (AwaitPerson)
     canceled: int = 0  # reversed (a refund) while being tried, and not paid
     lost: int = 0  # outcomes not written: the claim lapsed and was taken meanwhile
+    reversed: int = 0  # reversed rewards their fulfiller undid (``reverse``)
 
     def __add__(self, other: FulfilmentReport) -> FulfilmentReport:
         return FulfilmentReport(
@@ -207,7 +236,7 @@ class FulfilmentReport:
 
 
 @attrs.frozen
-class _Claim:
+class Claim:
     """A reward this worker holds, and the end of its lease: the claim's identity."""
 
     reward: IssuedReward
@@ -215,10 +244,10 @@ class _Claim:
 
 
 @attrs.frozen
-class _Tried:
+class Tried:
     """The outcome of one call of a fulfiller."""
 
-    claim: _Claim
+    claim: Claim
     result: Mapping[str, Any] | None = None
     error: BaseException | None = None
 
@@ -227,46 +256,9 @@ class _Tried:
         return self.claim.reward
 
 
-def fulfil_pending(
-    program: Program, settings: Fulfilment, *, limit: int | None = None
-) -> FulfilmentReport:
-    """Claim, fulfil and settle due rewards until none is due (or ``limit`` were claimed)."""
-    if limit is not None and not (v.is_int(limit) and limit >= 1):
-        raise ConfigurationError("limit", limit, "None or a whole number of at least 1")
-    fulfillers = program.registries.fulfillers
-    kinds = sorted(fulfillers)
-    report = FulfilmentReport()
-    if not kinds:
-        return report
-    pool = ThreadPoolExecutor(settings.concurrency) if settings.concurrency > 1 else None
-    try:
-        while limit is None or report.claimed < limit:
-            size = (
-                settings.batch_size
-                if limit is None
-                else min(settings.batch_size, limit - report.claimed)
-            )
-            claimed, dead = database.retrying(
-                lambda size=size: _claim(program, settings, kinds, size)
-            )
-            _observe(program, dead)
-            report += FulfilmentReport(failed=len(dead))
-            if not claimed:
-                if dead:
-                    continue
-                break
-            call = functools.partial(_call, program, fulfillers)
-            tried = list(pool.map(call, claimed)) if pool else [call(c) for c in claimed]
-            report += database.retrying(lambda tried=tried: _settle(program, settings, tried))
-    finally:
-        if pool is not None:
-            pool.shutdown()
-    return report
-
-
-def _claim(
+def claim_due(
     program: Program, settings: Fulfilment, kinds: Sequence[str], size: int
-) -> tuple[list[_Claim], list[tuple[IssuedReward, BaseException]]]:
+) -> tuple[list[Claim], list[tuple[IssuedReward, BaseException]]]:
     """Take up to ``size`` due rewards: ``fulfilling``, leased, one more attempt; committed.
 
     Leases are staggered by the order the calls will be made in: the n-th wave
@@ -298,10 +290,7 @@ def _claim(
         spent = [row for row in rows if row.attempts >= settings.max_attempts]
         rows = [row for row in rows if row.attempts < settings.max_attempts]
         dead = _give_up(conn, program.name, spent, now) if spent else []
-        leases = {
-            row.id: now + settings.lease * (n // settings.concurrency + 1)
-            for n, row in enumerate(rows)
-        }
+        until = leases(settings, now, [row.id for row in rows])
         if rows:
             conn.execute(
                 r.update()
@@ -312,7 +301,7 @@ def _claim(
                     attempts=r.c.attempts + 1,
                     updated_at=now,
                 ),
-                [{"row": row.id, "until": leases[row.id]} for row in rows],
+                [{"row": row_id, "until": lease} for row_id, lease in until.items()],
             )
             conn.execute(
                 transitions_t.insert(),
@@ -330,12 +319,21 @@ def _claim(
                     for row in rows
                 ],
             )
-        by_key = {row.key: leases[row.id] for row in rows}
-        claimed = issued_rewards(conn, program.name, r.c.id.in_(list(leases))) if rows else []
-        return [_Claim(reward, by_key[reward.key]) for reward in claimed], dead
+        by_key = {row.key: until[row.id] for row in rows}
+        claimed = issued_rewards(conn, program.name, r.c.id.in_(list(until))) if rows else []
+        return [Claim(reward, by_key[reward.key]) for reward in claimed], dead
 
 
 _LAPSED = ": the last claim lapsed"
+
+
+def leases(settings: Fulfilment, now: datetime, ids: Sequence[int]) -> dict[int, datetime]:
+    """The end of the lease of each claimed row, in the order the calls will be made:
+    the n-th wave of ``concurrency`` calls holds ``n`` leases."""
+    return {
+        row_id: now + settings.lease * (n // settings.concurrency + 1)
+        for n, row_id in enumerate(ids)
+    }
 
 
 def _give_up(
@@ -361,7 +359,7 @@ def _give_up(
     return [(reward, RuntimeError(reward.error)) for reward in failed]
 
 
-def _observe(program: Program, dead: Sequence[tuple[IssuedReward, BaseException]]) -> None:
+def observe(program: Program, dead: Sequence[tuple[IssuedReward, BaseException]]) -> None:
     """Call the dead-letter observers for each reward; one that raises stops none of
     the others from being observed, and its error is raised at the end."""
     first: BaseException | None = None
@@ -375,31 +373,35 @@ def _observe(program: Program, dead: Sequence[tuple[IssuedReward, BaseException]
         raise first
 
 
-def _call(program: Program, fulfillers: Any, claim: _Claim) -> _Tried:
+def call(program: Program, fulfillers: Any, operation: str, claim: Claim) -> Tried:
+    """Call the ``operation`` (``fulfil`` or ``reverse``) of the reward's fulfiller."""
     reward = claim.reward
     fulfiller = fulfillers.get(reward.reward.kind)
     try:
         if fulfiller is None:  # unregistered since the claim: try again later
             raise RetryLater(f"no fulfiller for kind {reward.reward.kind!r}")
-        result = fulfiller.fulfil(program, reward)
+        result = getattr(fulfiller, operation)(program, reward)
         if result is not None and not isinstance(result, Mapping):
-            raise TypeError(f"fulfil() returned {type(result).__name__}, not a mapping or None")
-        return _Tried(claim, result=dict(result or {}))
+            raise TypeError(
+                f"{operation}() returned {type(result).__name__}, not a mapping or None"
+            )
+        return Tried(claim, result=dict(result or {}))
     except Exception as error:
         if not isinstance(error, RetryLater | FulfilmentFailed | AwaitPerson):
             plugin = fulfillers.plugin_of(reward.reward.kind)
             log.warning(
-                "fulfiller %r of plugin %r raised on %s",
+                "%s of fulfiller %r of plugin %r raised on %s",
+                operation,
                 reward.reward.kind,
                 plugin,
                 reward.key,
                 exc_info=True,
             )
-            error = PluginError(plugin, "fulfil", error)
-        return _Tried(claim, error=error)
+            error = PluginError(plugin, operation, error)
+        return Tried(claim, error=error)
 
 
-def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> FulfilmentReport:
+def settle(program: Program, settings: Fulfilment, tried: Sequence[Tried]) -> FulfilmentReport:
     """Write each try's outcome, where the claim is still the one this worker made.
 
     One statement for the claims still held, one UPDATE and one INSERT run for
@@ -421,7 +423,8 @@ def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> 
             row["attempts"], row["error"] = reward.attempts, None
             reversal = held[reward.key]
             if reversal is not None:  # refunded meanwhile: paid -> reversed, else canceled
-                _settle_reversed(program.name, one, reversal, row, moves, now)
+                undo = reverses(program.registries.fulfillers.get(reward.reward.kind))
+                _settle_reversed(program.name, one, reversal, undo, row, moves, now)
                 updates.append(row)
                 counts["fulfilled" if error is None else "canceled"] += 1
                 continue
@@ -430,28 +433,19 @@ def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> 
                 row["result"] = one.result
             elif isinstance(error, AwaitPerson):
                 after, outcome, reason = RewardState.FULFILLING, "with_person", error.reason
-                row["error"] = _short(error.reason)
+                row["error"] = short(error.reason)
             else:
-                reason = _short(
-                    getattr(error, "reason", None) or str(error) or type(error).__name__
-                )
-                counted = not isinstance(error, RetryLater) or error.counts
-                attempts = reward.attempts if counted else reward.attempts - 1
-                row["attempts"], row["error"] = attempts, reason
-                if isinstance(error, FulfilmentFailed) or attempts >= settings.max_attempts:
+                row["attempts"], wait, reason = settings.after_failure(reward.attempts, error)
+                row["error"] = reason
+                if wait is None:
                     after, outcome = RewardState.FAILED, "failed"
-                    if not isinstance(error, FulfilmentFailed):
-                        reason = f"gave up after {attempts} attempts: {reason}"[:500]
-                    row["error"] = reason
                     dead.append(
                         (attrs.evolve(reward, state=RewardState.FAILED, error=reason), error)
                     )
                 else:
                     after, outcome = RewardState.APPROVED, "retried"
-                    wait = getattr(error, "after", None) or settings.backoff(max(attempts, 1))
-                    wait = min(wait, settings.longest_retry)  # a Retry-After of a year: no
                     row["next"] = now + wait
-                    reason = f"{reason}; again after {_span(wait)}"[:500]
+                    reason = f"{reason}; again after {span(wait)}"[:500]
             row["state"] = after.value
             updates.append(row)
             moves.append(
@@ -463,22 +457,26 @@ def _settle(program: Program, settings: Fulfilment, tried: Sequence[_Tried]) -> 
         if updates:
             conn.execute(_settle_statement(program.name, now), updates)
             conn.execute(transitions_t.insert(), moves)
-    _observe(program, dead)  # committed: observers see the dead letter as it is stored
+    observe(program, dead)  # committed: observers see the dead letter as it is stored
     return FulfilmentReport(claimed=len(tried), **counts)
 
 
 def _settle_reversed(
     program: str,
-    one: _Tried,
+    one: Tried,
     reversal: str,
+    undo: bool,
     row: dict[str, Any],
     moves: list[dict[str, Any]],
     now: datetime,
 ) -> None:
-    """The outcome of a try whose reward was reversed while it was being fulfilled."""
+    """The outcome of a try whose reward was reversed while it was being fulfilled;
+    ``undo``: its fulfiller has a reverse operation, due once it is reversed."""
     key = one.reward.key
     if one.error is None:  # paid: kept as fulfilled, then reversed
         row.update(state=RewardState.REVERSED.value, result=one.result)
+        if undo:
+            row.update(next=now, attempts=0)
         moves.append(
             transition(
                 program,
@@ -504,7 +502,7 @@ def _settle_reversed(
         )
 
 
-def _still_held(conn: Connection, program: str, tried: Sequence[_Tried]) -> dict[str, str | None]:
+def _still_held(conn: Connection, program: str, tried: Sequence[Tried]) -> dict[str, str | None]:
     """The keys among ``tried`` still held by this worker's claim (the same lease),
     with the reversal asked meanwhile, if any.
 
@@ -547,10 +545,10 @@ def _settle_statement(program: str, now: datetime) -> Any:
     )
 
 
-def _short(text: str) -> str:
+def short(text: str) -> str:
     return " ".join(str(text).split())[:500]
 
 
-def _span(wait: timedelta) -> str:
+def span(wait: timedelta) -> str:
     seconds = wait.total_seconds()
     return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}min"

@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from advokit.core.errors import ConfigurationError
+from advokit.core.model import derived_key
 from advokit.core.signing import signed_headers
 from advokit.plugins.rewards.fulfilment import ByKind, FulfilmentFailed, RetryLater, check_kinds
 from advokit.plugins.rewards.model import IssuedReward
@@ -37,12 +38,18 @@ class HttpFulfiller(ByKind):
     425, 429, 5xx and network errors -> tried again later, after
     ``Retry-After`` when given; any other 4xx -> dead-lettered.
 
+    With ``reverse_url``, a fulfilled reward that is reversed later (a refund)
+    is POSTed there, signed the same way, with ``reversal`` (why) and
+    ``result`` (what the fulfilment answered) added to the body and
+    ``{key}>reversal`` as its idempotency key; the answers mean the same.
+
     Args:
         url: the ``http(s)://`` endpoint.
         secret: the shared HMAC secret.
         kinds: the reward kinds it fulfils.
         timeout: seconds to wait for an answer.
         name: the plugin's name (two HTTP fulfillers need two names).
+        reverse_url: the endpoint that undoes a fulfilment (None: none).
     """
 
     def __init__(
@@ -53,10 +60,12 @@ class HttpFulfiller(ByKind):
         kinds: Collection[str],
         timeout: float = 10.0,
         name: str = "http-fulfiller",
+        reverse_url: str | None = None,
     ) -> None:
-        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigurationError("HttpFulfiller.url", url, "an http:// or https:// URL")
+        _check_url("HttpFulfiller.url", url)
+        if reverse_url is not None:
+            _check_url("HttpFulfiller.reverse_url", reverse_url)
+            self.reverse = self._reverse  # only then has it a reverse operation
         if not isinstance(secret, str) or len(secret) < 16:
             raise ConfigurationError(
                 "HttpFulfiller.secret", "***", "a secret of at least 16 characters"
@@ -64,6 +73,7 @@ class HttpFulfiller(ByKind):
         if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
             raise ConfigurationError("HttpFulfiller.timeout", timeout, "a positive number")
         self.url = url
+        self.reverse_url = reverse_url
         self.kinds = check_kinds("HttpFulfiller", kinds)
         self.timeout = float(timeout)
         self.plugin_name = name
@@ -74,16 +84,30 @@ class HttpFulfiller(ByKind):
         return f"HttpFulfiller({self.url!r}, kinds={list(self.kinds)!r})"
 
     def fulfil(self, program: Any, reward: IssuedReward) -> Mapping[str, Any]:
-        body = json.dumps(request_body(program.name, reward), sort_keys=True).encode()
+        return self._post(self.url, reward.key, request_body(program.name, reward), reward)
+
+    def _reverse(self, program: Any, reward: IssuedReward) -> Mapping[str, Any]:
+        body = {
+            **request_body(program.name, reward),
+            "reversal": reward.reversal,
+            "result": reward.result,
+        }
+        assert self.reverse_url is not None  # only bound as reverse with one
+        return self._post(self.reverse_url, derived_key(reward.key, "reversal"), body, reward)
+
+    def _post(
+        self, url: str, key: str, request: Mapping[str, Any], reward: IssuedReward
+    ) -> Mapping[str, Any]:
+        body = json.dumps(request, sort_keys=True).encode()
         headers = {
             "Content-Type": "application/json",
-            IDEMPOTENCY_HEADER: reward.key,
+            IDEMPOTENCY_HEADER: key,
             # not in the body: a retry must send the same body under the same key
             "X-Advokit-Attempt": str(reward.attempts),
             **signed_headers(self._secret, body),
         }
-        status, answer_headers, raw = self._client.post(self.url, body, headers)
-        check_answer(self.url, status, answer_headers, raw)
+        status, answer_headers, raw = self._client.post(url, body, headers)
+        check_answer(url, status, answer_headers, raw)
         return {"status": status, "response": _answer(raw)}
 
 
@@ -139,6 +163,12 @@ class HttpClient:
         connection = pool.pop(parts.netloc, None)
         if connection is not None:
             connection.close()
+
+
+def _check_url(field: str, url: Any) -> None:
+    parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(field, url, "an http:// or https:// URL")
 
 
 def _stale(error: BaseException) -> bool:

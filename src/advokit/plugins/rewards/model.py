@@ -83,9 +83,13 @@ class IssuedReward:
     item: str | None
     created_at: datetime
     updated_at: datetime
-    attempts: int = 0  # fulfilment tries so far
+    attempts: int = 0  # tries so far: of its fulfilment, or once reversed, of its reversal
     result: Mapping[str, Any] | None = None  # what the fulfiller answered
     error: str | None = None  # the last try's error
+    #: when the next try is due: its fulfilment (``approved``; None: now) or, once
+    #: ``reversed``, its fulfiller's reverse operation (None: nothing to undo, or done)
+    next_attempt_at: datetime | None = None
+    reversal: str | None = None  # why a refund reversed it (or asked to, while fulfilling)
 
 
 @attrs.frozen(kw_only=True)

@@ -34,7 +34,7 @@ from advokit.core.store import database
 from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert
 from advokit.plugins.rewards.coupons import coupons_left, load_coupons
-from advokit.plugins.rewards.fulfilment import Fulfilment, FulfilmentReport, fulfil_pending
+from advokit.plugins.rewards.fulfilment import Fulfilment, FulfilmentReport, reverses
 from advokit.plugins.rewards.model import (
     KINDS,
     MOVES,
@@ -47,6 +47,7 @@ from advokit.plugins.rewards.model import (
 )
 from advokit.plugins.rewards.rows import ADVOKIT, issued_rewards, move_row, transition
 from advokit.plugins.rewards.tables import counts_t, rewards_t, transitions_t
+from advokit.plugins.rewards.worker import fulfil_pending
 
 __all__ = ["MIGRATIONS", "Rewards"]
 
@@ -292,33 +293,40 @@ class Rewards:
         return True
 
     def _reverse(self, tx: Transaction, effect: ReverseRewards) -> None:
-        """Cancel what ``effect.cause`` issued and is not fulfilled; reverse what is.
+        """Cancel what ``effect.cause`` issued and is not fulfilled; reverse what is,
+        making the fulfiller's reverse operation due where it has one.
 
         Rare (a refund after a reward), so written straight through the
         connection rather than staged. Rewards the cause issued earlier in the
         same batch are not in the database yet and are left alone.
         """
         conn, program, now = tx.connection, tx.program.name, tx.now
+        fulfillers = tx.program.registries.fulfillers
         r = rewards_t
         rows = conn.execute(
-            sa.select(r.c.key, r.c.state, r.c.claimed_until).where(
+            sa.select(r.c.key, r.c.kind, r.c.state, r.c.claimed_until).where(
                 r.c.program == program, r.c.cause == effect.cause
             )
         ).all()
-        for key, state, claimed_until in rows:
+        for key, kind, state, claimed_until in rows:
             before = RewardState(state)
             if before is RewardState.FULFILLED:
-                after = RewardState.REVERSED
+                # paid: reversed, and undone by its fulfiller after commit where it can
+                undo = reverses(fulfillers.get(kind))
+                due = {"next_attempt_at": now, "attempts": 0} if undo else {}
+                after, reason = RewardState.REVERSED, effect.reason
+                move_row(
+                    conn, program, key, before, after, now, ADVOKIT, reason, reversal=reason, **due
+                )
             elif before is RewardState.FULFILLING and claimed_until is not None:
                 # a worker is calling its fulfiller: the outcome decides, when it is settled
                 reason = f"reversal asked while fulfilling: {effect.reason}"[:500]
                 move_row(conn, program, key, before, before, now, ADVOKIT, reason, reversal=reason)
-                continue
             elif RewardState.CANCELED in MOVES[before]:
-                after = RewardState.CANCELED  # a person's (AwaitPerson) too: not sent yet
-            else:
-                continue  # canceled or reversed already
-            move_row(conn, program, key, before, after, now, ADVOKIT, effect.reason)
+                # not paid (a person's, AwaitPerson, too: not sent yet)
+                after, reason = RewardState.CANCELED, effect.reason
+                move_row(conn, program, key, before, after, now, ADVOKIT, reason)
+            # else canceled or reversed already
 
     def _budgets(
         self, tx: Transaction, effect: IssueReward, advocate_id: int
@@ -464,8 +472,13 @@ class Rewards:
         """``program.retry_reward(key, actor=..., reason=...)``: a dead letter goes back.
 
         The reward is ``approved`` again with its attempts reset: the next
-        ``fulfil_pending`` tries it, with the same idempotency key.
+        ``fulfil_pending`` tries it, with the same idempotency key. For a
+        ``reversed`` reward whose fulfiller's reverse operation was given up
+        on, the reversal is due again instead.
         """
+        found = self.reward(program, key)
+        if found is not None and found.state is RewardState.REVERSED:  # for good: no race
+            return self._retry_reversal(program, found, actor, reason)
         return self._move(
             program,
             key,
@@ -492,6 +505,28 @@ class Rewards:
         """``advokit worker``'s round: the rewards claimed."""
         return self.fulfil_pending(program, limit=self.fulfilment.batch_size).claimed
 
+    def _retry_reversal(
+        self, program: Any, reward: IssuedReward, actor: str, reason: str
+    ) -> IssuedReward:
+        _check_decision(("actor", actor), reason)
+        if reward.error is None or reward.next_attempt_at is not None:
+            raise InvalidValue(
+                f"reward {reward.key!r}",
+                "reversed, with its reversal "
+                + ("due" if reward.next_attempt_at is not None else "done or not the fulfiller's"),
+                "a failed reward, or a reversed one whose fulfiller's reversal was given up on",
+            )
+
+        def attempt() -> IssuedReward:
+            now = program.clock()
+            with database.transaction(program.engine) as conn:
+                again = {"attempts": 0, "next_attempt_at": now, "error": None}
+                before = after = RewardState.REVERSED
+                move_row(conn, program.name, reward.key, before, after, now, actor, reason, **again)
+            return attrs.evolve(reward, updated_at=now, **again)
+
+        return database.retrying(attempt)
+
     def _move(
         self,
         program: Any,
@@ -504,11 +539,7 @@ class Rewards:
     ) -> IssuedReward:
         """A person (``who``: field and name) moves the reward from ``before`` (None: any)."""
         actor = who[1]
-        for field, value, longest in ((*who, 255), ("reason", reason, 500)):
-            if not isinstance(value, str) or not value.strip() or len(value) > longest:
-                raise InvalidValue(
-                    field, value, f"a text of 1 to {longest} characters: who decided, and why"
-                )
+        _check_decision(who, reason)
 
         def attempt() -> IssuedReward:
             with database.transaction(program.engine) as conn:
@@ -553,6 +584,15 @@ class Rewards:
                 return attrs.evolve(found[0], state=after, updated_at=now, **shown)
 
         return database.retrying(attempt)
+
+
+def _check_decision(who: tuple[str, str], reason: str) -> None:
+    """A person's decision names who (``who``: field and name) and why."""
+    for field, value, longest in ((*who, 255), ("reason", reason, 500)):
+        if not isinstance(value, str) or not value.strip() or len(value) > longest:
+            raise InvalidValue(
+                field, value, f"a text of 1 to {longest} characters: who decided, and why"
+            )
 
 
 def _state(value: RewardState | str) -> RewardState:

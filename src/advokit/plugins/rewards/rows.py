@@ -96,6 +96,8 @@ def issued_rewards(conn: Connection, program: str, *where: Any) -> list[IssuedRe
             attempts=row.attempts,
             result=row.result,
             error=row.error,
+            next_attempt_at=utc(row.next_attempt_at),
+            reversal=row.reversal,
         )
         for row in rows
     ]

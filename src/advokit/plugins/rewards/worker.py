@@ -1,0 +1,77 @@
+"""The fulfilment worker's round: due fulfilments first, then due reversals."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from advokit.core import validation as v
+from advokit.core.errors import ConfigurationError
+from advokit.core.store import database
+from advokit.plugins.rewards.fulfilment import (
+    Claim,
+    Fulfilment,
+    FulfilmentReport,
+    Tried,
+    call,
+    claim_due,
+    observe,
+    settle,
+)
+from advokit.plugins.rewards.model import IssuedReward
+from advokit.plugins.rewards.reversal import claim_reversals, reversible_kinds, settle_reversals
+
+if TYPE_CHECKING:
+    from advokit.core.program import Program
+
+__all__ = ["fulfil_pending"]
+
+Claimer = Callable[
+    ["Program", Fulfilment, Sequence[str], int],
+    tuple[list[Claim], list[tuple[IssuedReward, BaseException]]],
+]
+Settler = Callable[["Program", Fulfilment, Sequence[Tried]], FulfilmentReport]
+
+
+def fulfil_pending(
+    program: Program, settings: Fulfilment, *, limit: int | None = None
+) -> FulfilmentReport:
+    """Claim, call and settle due rewards until none is due (or ``limit`` were claimed):
+    fulfilments, then the reverse operations of reversed rewards."""
+    if limit is not None and not (v.is_int(limit) and limit >= 1):
+        raise ConfigurationError("limit", limit, "None or a whole number of at least 1")
+    fulfillers = program.registries.fulfillers
+    jobs: list[tuple[str, list[str], Claimer, Settler]] = [
+        ("fulfil", sorted(fulfillers), claim_due, settle),
+        ("reverse", reversible_kinds(fulfillers), claim_reversals, settle_reversals),
+    ]
+    report = FulfilmentReport()
+    pool = ThreadPoolExecutor(settings.concurrency) if settings.concurrency > 1 else None
+    try:
+        for operation, kinds, claim, settle_tries in jobs:
+            while kinds and (limit is None or report.claimed < limit):
+                size = (
+                    settings.batch_size
+                    if limit is None
+                    else min(settings.batch_size, limit - report.claimed)
+                )
+                claimed, dead = database.retrying(
+                    functools.partial(claim, program, settings, kinds, size)
+                )
+                observe(program, dead)
+                report += FulfilmentReport(failed=len(dead))
+                if not claimed:
+                    if dead:
+                        continue
+                    break
+                one = functools.partial(call, program, fulfillers, operation)
+                tried = list(pool.map(one, claimed)) if pool else [one(c) for c in claimed]
+                report += database.retrying(
+                    functools.partial(settle_tries, program, settings, tried)
+                )
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return report
