@@ -1,9 +1,11 @@
 """A reward provider on 127.0.0.1 for fulfilment tests: real HTTP, a real socket.
 
-It keeps the contract a gift-card provider documents: a POST creates an order
-once per idempotency key; the same key again answers the original order. A
-script of answers (500, 429 with Retry-After...) is served first. Every call is
-counted, so a test sees what reached the provider.
+It keeps the contract a gift-card provider documents: a POST to ``/fulfil``
+creates an order once per idempotency key; the same key again answers the
+original order. A POST to ``/reverse`` cancels the order of the body's ``key``
+once per idempotency key (404 when there is no such order). A script of answers
+(500, 429 with Retry-After...) is served first. Every call is counted, so a
+test sees what reached the provider.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Provider:
         self.drop_connections = drop_connections  # close kept-alive connections unannounced
         self.calls: list[tuple[str, int]] = []  # (key, status answered)
         self.orders: dict[str, dict[str, Any]] = {}  # by key: what was created
+        self.reversals: dict[str, dict[str, Any]] = {}  # by key: what was canceled
         self.bodies: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.peers: set[tuple[str, int]] = set()  # the client ends of the connections
@@ -52,6 +55,10 @@ class Provider:
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/fulfil"
+
+    @property
+    def reverse_url(self) -> str:
+        return self.url.replace("/fulfil", "/reverse")
 
     def __enter__(self) -> Provider:
         self._thread.start()
@@ -69,7 +76,7 @@ class Provider:
         return [status for k, status in self.calls if k == key]
 
     def answer(
-        self, headers: dict[str, str], body: dict[str, Any]
+        self, path: str, headers: dict[str, str], body: dict[str, Any]
     ) -> tuple[int, dict[str, str], Any]:
         """What to answer: the script first, then the order (created once per key)."""
         key = headers["Idempotency-Key"]
@@ -78,12 +85,26 @@ class Provider:
                 status, extra = self.script.pop(0)
                 self.calls.append((key, status))
                 return status, extra, {"error": f"scripted {status}"}
+            if path == "/reverse":
+                return self._reverse(key, body)
             created = key not in self.orders
             if created:
                 self.orders[key] = {"id": f"order-{len(self.orders) + 1}", "key": key}
             status = 201 if created else 200
             self.calls.append((key, status))
             return status, {}, self.orders[key]
+
+    def _reverse(self, key: str, body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        order = self.orders.get(body["key"])
+        if order is None:
+            self.calls.append((key, 404))
+            return 404, {}, {"error": f"no order {body['key']}"}
+        created = key not in self.reversals
+        if created:
+            self.reversals[key] = {"canceled": order["id"], "key": key}
+        status = 201 if created else 200
+        self.calls.append((key, status))
+        return status, {}, self.reversals[key]
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         provider = self
@@ -110,7 +131,7 @@ class Provider:
                     provider.bodies.append(body)
                     provider.headers.append(headers)
                     provider.peers.add(self.client_address[:2])
-                status, extra, answer = provider.answer(headers, body)
+                status, extra, answer = provider.answer(self.path, headers, body)
                 return self._send(status, extra, answer)
 
             def _send(self, status: int, extra: dict[str, str], answer: Any) -> None:
