@@ -125,7 +125,9 @@ def advokit_register_fulfillers(register: Register) -> None:
 
     Args:
         register: ``register(fulfiller, name="gift_card")``; the name is the
-            :attr:`Reward.kind <advokit.Reward.kind>` it fulfils.
+            :attr:`Reward.kind <advokit.Reward.kind>` it fulfils. A fulfiller
+            has ``fulfil(program, reward)`` and may have ``reverse(program,
+            reward)`` (:class:`advokit.plugins.rewards.Fulfiller`).
 
     Returns:
         None. Calling semantics: every implementation is called.
@@ -472,12 +474,15 @@ def advokit_on_fulfilment_error(
     When called:
         After the transaction that moved ``reward`` to ``failed`` committed,
         because its fulfiller raised ``FulfilmentFailed`` (the provider refused
-        it for good, a 400) or its attempts ran out. Not called for a try that
-        will be made again.
+        it for good, a 400) or its attempts ran out. Also when the fulfiller's
+        ``reverse`` of a reversed reward (a refund) is given up on the same
+        way. Not called for a try that will be made again.
 
     Args:
         program: the program.
-        reward: the reward as stored now (state ``failed``; ``error`` says why).
+        reward: the reward as stored now (state ``failed``; ``error`` says why);
+            for a reversal given up on, state ``reversed`` and ``error``
+            starting ``reversal``.
         error: what the fulfiller raised last (a :class:`~advokit.core.errors.PluginError`
             naming the plugin when it was not one of the fulfilment signals).
 
