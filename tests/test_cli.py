@@ -606,8 +606,30 @@ def jammed():
     )
 
 
-def prepare(count):
-    with build() as program:
+class Refusing(Cards):
+    plugin_name = "refusing"
+
+    def fulfil(self, program, reward):
+        from advokit.plugins.rewards import FulfilmentFailed
+
+        raise FulfilmentFailed("card declined")
+
+
+def held():
+    return Program(
+        name="cards", database_url=URL, plugins=[Rewards(approve_kinds=["card"]), Cards()],
+        load_entrypoints=False,
+    )
+
+
+def refusing():
+    return Program(
+        name="cards", database_url=URL, plugins=[Rewards(), Refusing()], load_entrypoints=False
+    )
+
+
+def prepare(count, builder=build):
+    with builder() as program:
         program.migrate()
         program.enroll(Advocate(external_id="ada"))
         program.record_many(
@@ -708,3 +730,95 @@ def test_a_long_running_worker_outlives_a_failing_job(workdir: Path, cards: str)
         if worker.poll() is None:
             worker.kill()
     assert module.states() == ["fulfilled"] * 2  # the other job did its work
+
+
+# --------------------------------------------------------------------------- advokit rewards
+
+
+def test_rewards_list_shows_the_approval_queue_and_approve_decides(
+    invoke: Callable[..., Result], cards: str
+) -> None:
+    module = importlib.import_module(cards)
+    module.prepare(2, module.held)
+    program = f"{cards}:held"
+    listed = invoke("--program", program, "rewards", "list", "--state", "pending_approval")
+    assert listed.exit_code == 0, listed.output
+    header, *rows = listed.stdout.splitlines()
+    assert header.split()[:5] == ["KEY", "ADVOCATE", "KIND", "AMOUNT", "STATE"]
+    assert [row.split()[1:5] for row in rows] == [["ada", "card", "1", "pending_approval"]] * 2
+    key = rows[0].split()[0]
+    approved = invoke(
+        "--program", program, "rewards", "approve", key, "--by", "maria", "--reason", "loyal"
+    )
+    assert approved.exit_code == 0, approved.output
+    assert json.loads(approved.stdout)["state"] == "approved"
+    queue = invoke("--program", program, "rewards", "list", "--state", "pending_approval", "--json")
+    assert [r["state"] for r in json.loads(queue.stdout)] == ["pending_approval"]
+    shown = invoke("--program", program, "rewards", "show", key, "--json")
+    history = json.loads(shown.stdout)["history"]
+    assert history[-1] == {
+        "before": "pending_approval",
+        "after": "approved",
+        "at": history[-1]["at"],
+        "actor": "maria",
+        "reason": "loyal",
+    }
+    text = invoke("--program", program, "rewards", "show", key).stdout
+    assert "pending_approval -> approved  by maria: loyal" in text
+
+
+def test_rewards_dead_letters_are_listed_and_sent_back(
+    invoke: Callable[..., Result], cards: str
+) -> None:
+    module = importlib.import_module(cards)
+    module.prepare(1, module.refusing)
+    program = f"{cards}:refusing"
+    assert invoke("--program", program, "worker", "--once").exit_code == 0
+    dead = json.loads(invoke("--program", program, "rewards", "list", "--dead", "--json").stdout)
+    assert [(r["state"], r["error"]) for r in dead] == [("failed", "card declined")]
+    again = invoke(
+        "--program", program, "rewards", "retry", dead[0]["key"], "--by", "maria", "--reason", "x"
+    )
+    assert json.loads(again.stdout)["state"] == "approved"
+    empty = invoke("--program", program, "rewards", "list", "--dead")
+    assert empty.stdout.strip() == "No rewards."
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["show", "nope"], "no reward keyed 'nope'"),
+        (["approve", "nope", "--by", "m", "--reason", "r"], "key='nope'"),
+        (["list", "--dead", "--state", "failed"], "--dead lists every dead letter"),
+        (["complete", "nope", "--by", "m", "--reason", "r", "--result", "{"], "--result is not"),
+        (["list", "--advocate", "nobody"], "nobody"),
+    ],
+)
+def test_rewards_command_errors_are_one_line(
+    invoke: Callable[..., Result], cards: str, args: list[str], message: str
+) -> None:
+    importlib.import_module(cards).prepare(1)
+    line = _single_error_line(invoke("--program", f"{cards}:build", "rewards", *args))
+    assert message in line
+
+
+def test_a_reward_in_the_wrong_state_is_refused_in_one_line(
+    invoke: Callable[..., Result], cards: str
+) -> None:
+    module = importlib.import_module(cards)
+    module.prepare(1)
+    key = json.loads(invoke("--program", f"{cards}:build", "rewards", "list", "--json").stdout)[0]
+    line = _single_error_line(
+        invoke(
+            "--program",
+            f"{cards}:build",
+            "rewards",
+            "approve",
+            key["key"],
+            "--by",
+            "m",
+            "--reason",
+            "r",
+        )
+    )
+    assert "pending_approval: only such a reward moves to approved" in line

@@ -187,6 +187,7 @@ def test_a_refused_reversal_is_given_up_observed_and_can_be_sent_back(make_progr
     assert reward.error == "reversal: card already spent"
     assert dead.seen == [(key, S.REVERSED, "reversal: card already spent", None)]
     assert program.fulfil_pending() == FulfilmentReport()  # given up: not tried by itself
+    assert [r.key for r in program.dead_letters()] == [key]
     again = program.retry_reward(key, actor="maria", reason="the shop reissued the card")
     assert (again.next_attempt_at, again.attempts, again.error) == (program.clock(), 0, None)
     assert last_move(program, key) == (
@@ -196,6 +197,7 @@ def test_a_refused_reversal_is_given_up_observed_and_can_be_sent_back(make_progr
         "the shop reissued the card",
     )
     assert program.fulfil_pending() == FulfilmentReport(claimed=1, reversed=1)
+    assert program.dead_letters() == []
     with pytest.raises(InvalidValue, match="reversed, with its reversal done"):
         program.retry_reward(key, actor="maria", reason="once more")
 
@@ -390,3 +392,28 @@ def test_an_http_fulfiller_without_reverse_url_has_no_reverse_operation(make_pro
         HttpFulfiller(
             "http://127.0.0.1:9/x", secret=PROVIDER_SECRET, kinds=[GIFT], reverse_url="ftp://x"
         )
+
+
+# --------------------------------------------------------------------------- reading them
+
+
+def test_rewards_of_every_advocate_and_the_dead_letters(make_program):
+    from test_fulfilment import Recorder
+
+    program = make(make_program, Recorder(FulfilmentFailed("no")))
+    program.enroll(Advocate(external_id="bob"))
+    program.record_many(reviews(2))
+    program.record_many(reviews(1, advocate="bob", prefix="bob"))
+    program.fulfil_pending()
+    everyone = program.rewards()
+    assert [r.advocate for r in everyone] == [ADVOCATE, ADVOCATE, "bob"]
+    assert [r.state for r in everyone] == [S.FAILED, S.FULFILLED, S.FULFILLED]
+    assert program.rewards(limit=1) == everyone[:1]
+    assert program.rewards(states=["fulfilled"], limit=1) == everyone[1:2]
+    assert program.dead_letters() == everyone[:1]
+    with pytest.raises(InvalidValue, match="limit"):
+        program.rewards(limit=0)
+    with pytest.raises(InvalidValue, match="limit"):
+        program.dead_letters(limit="5")
+    with pytest.raises(InvalidValue, match="a list of states"):
+        program.rewards(states="failed")

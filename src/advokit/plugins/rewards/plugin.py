@@ -135,6 +135,7 @@ class Rewards:
         register(self.reward, name="reward")
         register(self.rewards, name="rewards")
         register(self.reward_history, name="reward_history")
+        register(self.dead_letters, name="dead_letters")
         register(self.approve_reward, name="approve_reward")
         register(self.cancel_reward, name="cancel_reward")
         register(self.complete_reward, name="complete_reward")
@@ -147,6 +148,12 @@ class Rewards:
     @hookimpl
     def advokit_register_workers(self, register: Register) -> None:
         register(self._work, name="fulfilment")
+
+    @hookimpl
+    def advokit_register_commands(self, register: Register) -> None:
+        from advokit.plugins.rewards.commands import rewards_group  # click: the CLI's alone
+
+        register(rewards_group)
 
     # -- redeeming
 
@@ -381,16 +388,53 @@ class Rewards:
         return found[0] if found else None
 
     def rewards(
-        self, program: Any, advocate: str, *, states: Collection[RewardState | str] | None = None
+        self,
+        program: Any,
+        advocate: str | None = None,
+        *,
+        states: Collection[RewardState | str] | None = None,
+        limit: int | None = None,
     ) -> list[IssuedReward]:
-        """``program.rewards(advocate)``: the advocate's rewards, oldest first."""
+        """``program.rewards(advocate)``: the advocate's rewards, oldest first.
+
+        Without an advocate, every advocate's: ``program.rewards(
+        states=["pending_approval"])`` is the approval queue. ``limit``: the
+        oldest ``limit`` only.
+        """
+        if isinstance(states, str):
+            raise InvalidValue("states", states, "a list of states, not one")
         wanted = None if states is None else [_state(s).value for s in states]
+        _check_limit(limit)
+        where = []
+        if wanted is not None:
+            where.append(rewards_t.c.state.in_(wanted))
         with database.transaction(program.engine, write=False) as conn:
-            row_id = q.advocate_row_id(conn, program.name, advocate)
-            where = [rewards_t.c.advocate_id == row_id]
-            if wanted is not None:
-                where.append(rewards_t.c.state.in_(wanted))
-            return issued_rewards(conn, program.name, *where)
+            if advocate is not None:
+                row_id = q.advocate_row_id(conn, program.name, advocate)
+                where.append(rewards_t.c.advocate_id == row_id)
+            return issued_rewards(conn, program.name, *where, limit=limit)
+
+    def dead_letters(self, program: Any, *, limit: int | None = None) -> list[IssuedReward]:
+        """``program.dead_letters()``: what will not go on by itself, oldest first.
+
+        The ``failed`` rewards, and the ``reversed`` ones whose fulfiller's
+        reverse operation was given up on; ``program.retry_reward(key, ...)``
+        sends either back.
+        """
+        _check_limit(limit)
+        r = rewards_t
+        given_up = sa.and_(
+            r.c.state == RewardState.REVERSED.value,
+            r.c.error.is_not(None),
+            r.c.next_attempt_at.is_(None),
+        )
+        with database.transaction(program.engine, write=False) as conn:
+            return issued_rewards(
+                conn,
+                program.name,
+                sa.or_(r.c.state == RewardState.FAILED.value, given_up),
+                limit=limit,
+            )
 
     def reward_history(self, program: Any, key: str) -> list[Transition]:
         """``program.reward_history(key)``: every move of the reward, first first."""
@@ -584,6 +628,11 @@ class Rewards:
                 return attrs.evolve(found[0], state=after, updated_at=now, **shown)
 
         return database.retrying(attempt)
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and not (v.is_int(limit) and limit >= 1):
+        raise InvalidValue("limit", limit, "None or a whole number of at least 1")
 
 
 def _check_decision(who: tuple[str, str], reason: str) -> None:

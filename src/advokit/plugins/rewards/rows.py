@@ -68,14 +68,17 @@ def transition(
     }
 
 
-def issued_rewards(conn: Connection, program: str, *where: Any) -> list[IssuedReward]:
-    """The program's rewards matching ``where``, oldest first."""
+def issued_rewards(
+    conn: Connection, program: str, *where: Any, limit: int | None = None
+) -> list[IssuedReward]:
+    """The program's rewards matching ``where``, oldest first (the first ``limit``)."""
     r, a = rewards_t, q.advocates_t
     rows = conn.execute(
         sa.select(r, a.c.external_id)
         .join(a, a.c.id == r.c.advocate_id)
         .where(r.c.program == program, *where)
         .order_by(r.c.id)
+        .limit(limit)
     ).all()
     return [
         IssuedReward(
