@@ -109,7 +109,7 @@ def test_a_gift_card_becomes_one_order_with_the_reward_key_as_external_id(make_p
         assert program.fulfil_pending().fulfilled == 1
     (sent,) = fake.requests
     assert sent == {
-        "external_id": reward.key,
+        "external_id": f"test:{reward.key}",
         "payment": {"funding_source_id": "balance"},
         "reward": {
             "value": {"denomination": 25.5, "currency_code": "EUR"},
@@ -124,7 +124,7 @@ def test_a_gift_card_becomes_one_order_with_the_reward_key_as_external_id(make_p
         "order": "ORDER1",
         "status": "EXECUTED",
         "reward": "REWARD1",
-        "external_id": reward.key,
+        "external_id": f"test:{reward.key}",
     }
 
 
@@ -221,3 +221,14 @@ def test_amounts_in_minor_units_become_the_currencys_denomination(amount, curren
     )
     order = Tremendous(API_KEY, products=["P"]).order(Program(), reward)
     assert order["reward"]["value"] == {"denomination": denomination, "currency_code": currency}
+
+
+def test_the_external_id_is_scoped_by_program_and_fits_any_key():
+    from advokit_tremendous import external_id
+
+    assert external_id("shop", "review-1>reward:0") == "shop:review-1>reward:0"
+    assert external_id("staging", "k") != external_id("shop", "k")
+    long = external_id("shop", "k" * 255)
+    assert long.startswith("advokit:")
+    assert len(long) <= 255
+    assert long == external_id("shop", "k" * 255) != external_id("shop", "k" * 254 + "j")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import urllib.parse
@@ -115,7 +116,8 @@ class Tremendous(ByKind):
         if self.campaign_id:
             gift["campaign_id"] = self.campaign_id
         return {
-            "external_id": reward.key,  # Tremendous answers a repeat with the first order
+            # Tremendous answers a repeat with the first order
+            "external_id": external_id(program.name, reward.key),
             "payment": {"funding_source_id": self.funding_source_id},
             "reward": gift,
         }
@@ -143,6 +145,15 @@ class Tremendous(ByKind):
             "reward": rewards[0].get("id"),
             "external_id": order.get("external_id"),
         }
+
+
+def external_id(program: str, key: str) -> str:
+    """The order's ``external_id``: the reward's key within its program, since two
+    programs (a shop's staging and production) may share one Tremendous account."""
+    scoped = f"{program}:{key}"
+    if len(scoped) <= 255:
+        return scoped
+    return "advokit:" + hashlib.blake2b(scoped.encode(), digest_size=24).hexdigest()
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> Tremendous | None:
