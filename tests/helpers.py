@@ -13,7 +13,7 @@ import os
 import queue
 import signal
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -472,6 +472,7 @@ def build_fulfilment_program(
     crash: str | None = None,
     lease: float = 60.0,
     clock: Any = None,
+    observers: Sequence[Any] = (),
     **settings: Any,
 ) -> Program:
     """Gift cards fulfilled by the HTTP fulfiller at ``provider_url`` (a Provider).
@@ -498,6 +499,7 @@ def build_fulfilment_program(
         plugins.append(Crash(http, crash) if crash in ("before_call", "after_call") else http)
     if crash == "after_debit":
         plugins.append(DieAfterCommit())
+    plugins.extend(observers)
     extra = {} if clock is None else {"clock": clock}
     return Program(
         name=PROGRAM, database_url=database_url, plugins=plugins, load_entrypoints=False, **extra
@@ -519,11 +521,23 @@ def fulfil_pending_worker(
 ) -> None:
     """Process target: drain the due rewards, ``calls`` at a time, after the barrier."""
 
+    alerts: list[tuple[str, int]] = []
+
+    class Alerts:
+        plugin_name = "alerts"
+
+        @hookimpl
+        def advokit_on_alert(self, alert: Any) -> None:
+            alerts.append((alert.topic, alert.data["left"]))
+
     def build() -> Program:
         provider = os.environ.get("ADVOKIT_TEST_PROVIDER_URL")
-        return build_fulfilment_program(database_url, provider, batch_size=calls)
+        return build_fulfilment_program(
+            database_url, provider, batch_size=calls, observers=[Alerts()]
+        )
 
     def drain(program: Program, report: dict[str, Any]) -> None:
         report["claimed"] = program.fulfil_pending().claimed
+        report["alerts"] = alerts
 
     _in_process(build, drain, barrier, results, worker)

@@ -190,4 +190,39 @@ def test_a_thousand_concurrent_issues_hand_each_code_out_once(database_url):
     assert waiting.state is S.APPROVED
     assert "coupon pool 'welcome' is empty" in waiting.error
     assert program.coupons_left("welcome") == 0
+    # the pool's low mark (10) and its end were each seen by exactly one taker
+    alerts = sorted(alert for r in reports for alert in r["alerts"])
+    assert alerts == [("rewards.coupons_empty", 0), ("rewards.coupons_low", 10)]
     program.close()
+
+
+def test_two_takers_at_once_each_see_their_own_count(make_program, database_url, monkeypatch):
+    """The alert is decided by the codes left after each take: two takes in flight
+    at once must not both see the same count, or the crossing of low_at is missed."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from advokit.plugins.rewards import coupons as module
+
+    program = make_program(plugins=[Rewards(), CouponPool("welcome")], database_url=database_url)
+    program.load_coupons("welcome", ["A", "B", "C"])
+    pool = program.registries.fulfillers.get("coupon")
+    real, stalled = module._count_down, threading.Event()
+
+    def slow(*args):
+        left = real(*args)
+        if not stalled.is_set():  # the first taker counted, and holds on before its commit
+            stalled.set()
+            time.sleep(0.5)
+        return left
+
+    monkeypatch.setattr(module, "_count_down", slow)
+    with ThreadPoolExecutor(2) as threads:
+        first = threads.submit(pool._take, program, "reward-1")
+        stalled.wait(5)
+        second = threads.submit(pool._take, program, "reward-2")
+        taken = [first.result(), second.result()]
+    assert sorted(left for _, left in taken) == [1, 2]
+    assert len({code for code, _ in taken}) == 2
+    assert program.coupons_left("welcome") == 1

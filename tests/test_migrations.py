@@ -182,6 +182,7 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         referrals.referrals_t,
         referrals.referrers_t,
         rewards.counts_t,
+        rewards.coupon_pools_t,
         rewards.coupons_t,
         rewards.rewards_t,
         rewards.transitions_t,
@@ -198,3 +199,22 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
     ]
     assert len(leaderboards_index) == 1
     assert [d for d in differences if d not in leaderboards_index] == []
+
+
+def test_the_coupon_counts_migration_counts_the_pools_loaded_before(engine: sa.Engine) -> None:
+    from advokit.plugins.rewards import coupon_pools_t, coupons_t
+    from advokit.plugins.rewards.plugin import MIGRATIONS as REWARDS
+
+    migrate.upgrade(engine, [REWARDS], revision="rewards_0003")
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    rows = [
+        {"program": "shop", "pool": "welcome", "code": f"C{n}", "loaded_at": now} for n in range(5)
+    ]
+    rows[0]["reward_key"] = "handed-out"
+    rows.append({"program": "shop", "pool": "spring", "code": "S1", "loaded_at": now})
+    with transaction(engine) as conn:
+        conn.execute(coupons_t.insert(), [{"reward_key": None, **row} for row in rows])
+    migrate.upgrade(engine, [REWARDS])
+    with transaction(engine, write=False) as conn:
+        counts = conn.execute(sa.select(coupon_pools_t).order_by(coupon_pools_t.c.pool)).all()
+    assert [tuple(row) for row in counts] == [("shop", "spring", 1), ("shop", "welcome", 4)]

@@ -47,7 +47,13 @@ from advokit.plugins.rewards.model import (
     Transition,
 )
 from advokit.plugins.rewards.plugin import Rewards
-from advokit.plugins.rewards.tables import counts_t, coupons_t, rewards_t, transitions_t
+from advokit.plugins.rewards.tables import (
+    counts_t,
+    coupon_pools_t,
+    coupons_t,
+    rewards_t,
+    transitions_t,
+)
 
 __all__ = [
     "KINDS",
@@ -72,6 +78,7 @@ __all__ = [
     "StoreCredit",
     "Transition",
     "counts_t",
+    "coupon_pools_t",
     "coupons_t",
     "rewards_t",
     "transitions_t",

@@ -44,7 +44,7 @@ from advokit.core.store import database
 from advokit.core.store.driver import dialect_insert
 from advokit.plugins.rewards.fulfilment import ByKind, RetryLater, check_kinds
 from advokit.plugins.rewards.model import IssuedReward
-from advokit.plugins.rewards.tables import coupons_t
+from advokit.plugins.rewards.tables import coupon_pools_t, coupons_t
 
 __all__ = ["CouponPool", "LoadReport", "coupons_left", "load_coupons"]
 
@@ -179,10 +179,8 @@ class CouponPool(ByKind):
                 raise database.RetryTransaction from None
             if taken != 1:
                 raise database.RetryTransaction
-            # free codes left, counted no further than the alert needs
-            window = sa.select(c.id).where(*mine, _FREE).limit(self.low_at + 1).subquery()
-            left = conn.execute(sa.select(sa.func.count()).select_from(window)).scalar_one()
-            return free.code, int(left)
+            # last, so that the pool's row is locked for the shortest time
+            return free.code, _count_down(conn, program.name, self.name)
 
     def _generated(self, program: Any, reward: IssuedReward, pattern: str) -> str:
         digest = hmac.new(
@@ -218,36 +216,62 @@ def load_coupons(program: Any, pool: str, codes: str | Path | Iterable[str]) -> 
         if not _CODE.fullmatch(code):
             raise InvalidValue("code", code, "1 to 64 printable characters without spaces")
     now = program.clock()
-    with database.transaction(program.engine) as conn:
-        before = _count(conn, program.name, pool)
-        insert = dialect_insert(conn, coupons_t).on_conflict_do_nothing()
-        for start in range(0, len(found), _CHUNK):
-            conn.execute(
-                insert,
-                [
+
+    def load() -> int:
+        added = 0
+        with database.transaction(program.engine) as conn:
+            for start in range(0, len(found), _CHUNK):
+                rows = [
                     {"program": program.name, "pool": pool, "code": code, "loaded_at": now}
                     for code in found[start : start + _CHUNK]
-                ],
-            )
-        added = _count(conn, program.name, pool) - before
+                ]
+                insert = dialect_insert(conn, coupons_t).values(rows).on_conflict_do_nothing()
+                added += len(conn.execute(insert.returning(coupons_t.c.id)).all())
+            if added:
+                _count_up(conn, program.name, pool, added)
+        return added
+
+    added = database.retrying(load)
     return LoadReport(pool=pool, loaded=added, already=len(found) - added)
 
 
 def coupons_left(program: Any, pool: str) -> int:
     """``program.coupons_left(pool)``: the codes not handed out yet."""
-    c = coupons_t.c
+    k = coupon_pools_t.c
     with database.transaction(program.engine, write=False) as conn:
-        return int(
-            conn.execute(
-                sa.select(sa.func.count()).where(c.program == program.name, c.pool == pool, _FREE)
-            ).scalar_one()
+        free = conn.execute(
+            sa.select(k.free).where(k.program == program.name, k.pool == pool)
+        ).scalar()
+    return 0 if free is None else int(free)
+
+
+def _count_up(conn: Any, program: str, pool: str, added: int) -> None:
+    """Count ``added`` more free codes in the pool."""
+    insert = dialect_insert(conn, coupon_pools_t)
+    conn.execute(
+        insert.values(program=program, pool=pool, free=added).on_conflict_do_update(
+            index_elements=["program", "pool"],
+            set_={"free": coupon_pools_t.c.free + insert.excluded.free},
         )
+    )
 
 
-def _count(conn: Any, program: str, pool: str) -> int:
-    c = coupons_t.c
-    query = sa.select(sa.func.count()).where(c.program == program, c.pool == pool)
-    return int(conn.execute(query).scalar_one())
+def _count_down(conn: Any, program: str, pool: str) -> int:
+    """Count one code less; the free codes left. Takers wait for each other here
+    (the pool's row lock), so each sees its own count: none misses the low mark."""
+    k = coupon_pools_t.c
+    left = conn.execute(
+        coupon_pools_t.update()
+        .where(k.program == program, k.pool == pool)
+        .values(free=k.free - 1)
+        .returning(k.free)
+    ).scalar()
+    if left is None:  # codes put in the table by hand: count them
+        c = coupons_t.c
+        free = sa.select(sa.func.count()).where(c.program == program, c.pool == pool, _FREE)
+        left = conn.execute(free).scalar_one()
+        _count_up(conn, program, pool, int(left))
+    return int(left)
 
 
 def _read_codes(codes: str | Path | Iterable[str]) -> Iterable[str]:

@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 from advokit.core.store.types import BigIntegerPK, UTCDateTime
 
-__all__ = ["counts_t", "coupons_t", "rewards_t", "transitions_t"]
+__all__ = ["counts_t", "coupon_pools_t", "coupons_t", "rewards_t", "transitions_t"]
 
 rewards_t = sa.Table(
     "rewards_rewards",
@@ -101,4 +101,15 @@ coupons_t = sa.Table(
         sqlite_where=sa.text("reward_key IS NULL"),
         postgresql_where=sa.text("reward_key IS NULL"),
     ),
+)
+
+coupon_pools_t = sa.Table(
+    "rewards_coupon_pools",
+    SQLModel.metadata,
+    # the free codes of each pool, counted as codes are loaded and taken: takers
+    # count down one after another (the row's lock), so exactly one of them sees
+    # the pool reach its low mark, and one sees it reach 0
+    sa.Column("program", sa.String(100), primary_key=True),
+    sa.Column("pool", sa.String(63), primary_key=True),
+    sa.Column("free", sa.BigInteger, nullable=False),
 )
