@@ -386,6 +386,16 @@ def test_connections_are_kept_and_one_the_server_dropped_is_opened_again(make_pr
     assert len(dropping.peers) == 3
 
 
+def test_concurrent_calls_keep_their_connections_from_round_to_round(make_program):
+    with Provider(PROVIDER_SECRET) as provider:
+        program = http_program(make_program, provider.url, concurrency=2)
+        for round_ in range(3):  # as advokit worker runs round after round
+            issue(program, 4, prefix=f"round{round_}")
+            assert program.fulfil_pending().fulfilled == 4
+    assert provider.created() == 12
+    assert len(provider.peers) <= 2  # one connection per thread, kept: not 2 per round
+
+
 def test_a_wrong_secret_is_refused_by_the_receiver(make_program):
     with Provider("another-secret-of-many-characters") as provider:
         program = http_program(make_program, provider.url)

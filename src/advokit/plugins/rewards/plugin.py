@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import zoneinfo
 from collections.abc import Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -109,6 +111,8 @@ class Rewards:
         if fulfilment is not None and not isinstance(fulfilment, Fulfilment):
             raise ConfigurationError("Rewards.fulfilment", fulfilment, "a Fulfilment or None")
         self.fulfilment = fulfilment or Fulfilment()
+        self._threads: ThreadPoolExecutor | None = None  # made once, by the first round
+        self._threads_lock = threading.Lock()
         self.items = items
         self.approve_above = approve_above
         self.approve_kinds = frozenset(approve_kinds)
@@ -543,7 +547,18 @@ class Rewards:
         fulfiller stay ``approved``: the shop fulfils them its own way.
         ``limit`` bounds the rewards claimed in this call.
         """
-        return fulfil_pending(program, self.fulfilment, limit=limit)
+        return fulfil_pending(program, self.fulfilment, limit=limit, threads=self._pool())
+
+    def _pool(self) -> ThreadPoolExecutor | None:
+        """The threads that call fulfillers, kept between rounds with their connections."""
+        if self.fulfilment.concurrency == 1:
+            return None
+        with self._threads_lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(
+                    self.fulfilment.concurrency, thread_name_prefix="advokit-fulfil"
+                )
+            return self._threads
 
     def _work(self, program: Any) -> int:
         """``advokit worker``'s round: the rewards claimed."""

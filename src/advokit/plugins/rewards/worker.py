@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from advokit.core import validation as v
@@ -36,10 +36,19 @@ Settler = Callable[["Program", Fulfilment, Sequence[Tried]], FulfilmentReport]
 
 
 def fulfil_pending(
-    program: Program, settings: Fulfilment, *, limit: int | None = None
+    program: Program,
+    settings: Fulfilment,
+    *,
+    limit: int | None = None,
+    threads: Executor | None = None,
 ) -> FulfilmentReport:
     """Claim, call and settle due rewards until none is due (or ``limit`` were claimed):
-    fulfilments, then the reverse operations of reversed rewards."""
+    fulfilments, then the reverse operations of reversed rewards.
+
+    ``threads`` calls the fulfillers when ``settings.concurrency`` > 1; kept
+    from one call to the next, its threads keep their HTTP connections open.
+    Without it, a pool is made for this call.
+    """
     if limit is not None and not (v.is_int(limit) and limit >= 1):
         raise ConfigurationError("limit", limit, "None or a whole number of at least 1")
     fulfillers = program.registries.fulfillers
@@ -48,7 +57,9 @@ def fulfil_pending(
         ("reverse", reversible_kinds(fulfillers), claim_reversals, settle_reversals),
     ]
     report = FulfilmentReport()
-    pool = ThreadPoolExecutor(settings.concurrency) if settings.concurrency > 1 else None
+    concurrent = settings.concurrency > 1
+    own = concurrent and threads is None
+    pool = ThreadPoolExecutor(settings.concurrency) if own else threads if concurrent else None
     try:
         for operation, kinds, claim, settle_tries in jobs:
             while kinds and (limit is None or report.claimed < limit):
@@ -72,6 +83,6 @@ def fulfil_pending(
                     functools.partial(settle_tries, program, settings, tried)
                 )
     finally:
-        if pool is not None:
+        if own and pool is not None:
             pool.shutdown()
     return report
