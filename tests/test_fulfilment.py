@@ -396,13 +396,18 @@ def test_concurrent_calls_keep_their_connections_from_round_to_round(make_progra
     assert len(provider.peers) <= 2  # one connection per thread, kept: not 2 per round
 
 
-def test_a_wrong_secret_is_refused_by_the_receiver(make_program):
+def test_a_wrong_secret_makes_rewards_wait_for_the_fix(make_program, advokit_clock):
     with Provider("another-secret-of-many-characters") as provider:
-        program = http_program(make_program, provider.url)
-        (key,) = issue(program)
-        assert program.fulfil_pending().failed == 1  # 401: the request is wrong, not busy
-    assert provider.created() == 0
-    assert "answered 401" in program.reward(key).error
+        program = http_program(make_program, provider.url, max_attempts=2)
+        keys = issue(program, 3)
+        # 401: the program's secret is wrong, not the rewards: none is dead-lettered yet
+        assert program.fulfil_pending() == FulfilmentReport(claimed=3, retried=3)
+        assert provider.created() == 0
+        assert "answered 401" in program.reward(keys[0]).error
+        provider.secret = PROVIDER_SECRET  # the secret is put right
+        advokit_clock.advance(minutes=2)
+        assert program.fulfil_pending() == FulfilmentReport(claimed=3, fulfilled=3)
+    assert provider.created() == 3
 
 
 def test_concurrent_workers_share_the_rewards_and_fulfil_each_once(
