@@ -17,6 +17,7 @@ from advokit.plugins.rewards import (
     Rewards,
     RewardState,
 )
+from advokit.testing import START
 from helpers import (
     ADVOCATE,
     Gifts,
@@ -196,9 +197,13 @@ def test_a_thousand_concurrent_issues_hand_each_code_out_once(database_url):
     program.close()
 
 
-def test_two_takers_at_once_each_see_their_own_count(make_program, database_url, monkeypatch):
+@pytest.mark.parametrize("by_hand", [False, True], ids=["loaded", "put-in-by-hand"])
+def test_two_takers_at_once_each_see_their_own_count(
+    make_program, database_url, monkeypatch, by_hand
+):
     """The alert is decided by the codes left after each take: two takes in flight
-    at once must not both see the same count, or the crossing of low_at is missed."""
+    at once must not both see the same count, or the crossing of low_at is missed.
+    Codes put in the table by hand are counted by the first take, once."""
     import threading
     import time
     from concurrent.futures import ThreadPoolExecutor
@@ -206,7 +211,17 @@ def test_two_takers_at_once_each_see_their_own_count(make_program, database_url,
     from advokit.plugins.rewards import coupons as module
 
     program = make_program(plugins=[Rewards(), CouponPool("welcome")], database_url=database_url)
-    program.load_coupons("welcome", ["A", "B", "C"])
+    if by_hand:
+        from advokit.core.store import database
+        from advokit.plugins.rewards import coupons_t
+
+        rows = [
+            {"program": "test", "pool": "welcome", "code": c, "loaded_at": START} for c in "ABC"
+        ]
+        with database.transaction(program.engine) as conn:
+            conn.execute(coupons_t.insert(), rows)
+    else:
+        program.load_coupons("welcome", ["A", "B", "C"])
     pool = program.registries.fulfillers.get("coupon")
     real, stalled = module._count_down, threading.Event()
 

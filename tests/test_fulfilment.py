@@ -400,14 +400,28 @@ def test_a_wrong_secret_makes_rewards_wait_for_the_fix(make_program, advokit_clo
     with Provider("another-secret-of-many-characters") as provider:
         program = http_program(make_program, provider.url, max_attempts=2)
         keys = issue(program, 3)
-        # 401: the program's secret is wrong, not the rewards: none is dead-lettered yet
-        assert program.fulfil_pending() == FulfilmentReport(claimed=3, retried=3)
+        # 401: the program's secret is wrong, not the rewards: they wait, attempts kept
+        for _ in range(3):
+            assert program.fulfil_pending() == FulfilmentReport(claimed=3, retried=3)
+            reward = program.reward(keys[0])
+            assert "answered 401" in reward.error
+            assert "check the secret" in reward.error
+            assert reward.attempts == 0
+            advokit_clock.advance(minutes=9)
+            assert program.fulfil_pending() == FulfilmentReport()  # every 10 minutes
+            advokit_clock.advance(minutes=1)
         assert provider.created() == 0
-        assert "answered 401" in program.reward(keys[0]).error
         provider.secret = PROVIDER_SECRET  # the secret is put right
-        advokit_clock.advance(minutes=2)
         assert program.fulfil_pending() == FulfilmentReport(claimed=3, fulfilled=3)
     assert provider.created() == 3
+
+
+def test_a_403_is_dead_lettered(make_program):
+    with Provider(PROVIDER_SECRET, [(403, {})]) as provider:
+        program = http_program(make_program, provider.url)
+        (key,) = issue(program)
+        assert program.fulfil_pending().failed == 1
+    assert "answered 403" in program.reward(key).error
 
 
 def test_concurrent_workers_share_the_rewards_and_fulfil_each_once(

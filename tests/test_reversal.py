@@ -417,3 +417,53 @@ def test_rewards_of_every_advocate_and_the_dead_letters(make_program):
         program.dead_letters(limit="5")
     with pytest.raises(InvalidValue, match="a list of states"):
         program.rewards(states="failed")
+
+
+# --------------------------------------------------------------------------- found in review
+
+
+def test_a_busy_fulfilment_queue_does_not_starve_due_reversals(make_program):
+    fulfiller = Reversible()
+    program = make(make_program, fulfiller, batch_size=2)
+    (key,) = paid(program)
+    refund(program)
+    rewards = next(p for p in program.plugins if isinstance(p, Rewards))
+    program.record_many(reviews(2, prefix="busy"))  # a full round of fulfilments is due
+    rewards._work(program)  # advokit worker's round: limit=batch_size
+    assert [k for k, *_ in fulfiller.reversed] == [key]
+
+
+def test_a_reversal_whose_fulfiller_lost_reverse_is_given_up_not_left_due(
+    make_program, database_url
+):
+    from test_fulfilment import Recorder
+
+    program = make(make_program, Reversible(), database_url=database_url)
+    (key,) = paid(program)
+    refund(program)  # due: the fulfiller could undo it then
+    dead = DeadLetters()
+    later = make_program(  # the same program, its fulfiller reconfigured without reverse
+        plugins=[Points(), Rewards(), Gifts(), Refunds(), Recorder(), dead],
+        database_url=database_url,
+    )
+    assert later.fulfil_pending() == FulfilmentReport(claimed=1, failed=1)
+    reward = later.reward(key)
+    assert reward.next_attempt_at is None
+    assert "has no reverse operation now" in reward.error
+    assert [r.key for r in later.dead_letters()] == [key]
+    assert [k for k, *_ in dead.seen] == [key]
+
+
+def test_a_second_retry_from_a_stale_read_is_refused(make_program):
+    program = make(make_program, Reversible(FulfilmentFailed("no")))
+    (key,) = paid(program)
+    refund(program)
+    program.fulfil_pending()  # given up
+    stale = program.reward(key)  # two operators read the dead letter
+    program.retry_reward(key, actor="maria", reason="first")
+    rewards = next(p for p in program.plugins if isinstance(p, Rewards))
+    with pytest.raises(InvalidValue, match="reversal due"):
+        rewards._retry_reversal(program, stale, "jo", "second")
+    assert program.fulfil_pending().reversed == 1
+    with pytest.raises(InvalidValue, match="reversal done"):
+        rewards._retry_reversal(program, stale, "jo", "second")

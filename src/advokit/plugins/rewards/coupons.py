@@ -226,7 +226,7 @@ def load_coupons(program: Any, pool: str, codes: str | Path | Iterable[str]) -> 
                     for code in found[start : start + _CHUNK]
                 ]
                 insert = dialect_insert(conn, coupons_t).values(rows).on_conflict_do_nothing()
-                added += len(conn.execute(insert.returning(coupons_t.c.id)).all())
+                added += _inserted(conn, insert)
             if added:
                 _count_up(conn, program.name, pool, added)
         return added
@@ -242,7 +242,21 @@ def coupons_left(program: Any, pool: str) -> int:
         free = conn.execute(
             sa.select(k.free).where(k.program == program.name, k.pool == pool)
         ).scalar()
-    return 0 if free is None else int(free)
+        return _count_free(conn, program.name, pool) if free is None else int(free)
+
+
+def _inserted(conn: Any, insert: Any) -> int:
+    """The rows an ``INSERT ... ON CONFLICT DO NOTHING`` added. SQLite's rowcount says it
+    (RETURNING would need SQLite 3.35); psycopg's is -1 there, so PostgreSQL returns them."""
+    if conn.dialect.name == "postgresql":
+        return len(conn.execute(insert.returning(sa.literal(1))).all())
+    return int(conn.execute(insert).rowcount)
+
+
+def _count_free(conn: Any, program: str, pool: str) -> int:
+    c = coupons_t.c
+    free = sa.select(sa.func.count()).where(c.program == program, c.pool == pool, _FREE)
+    return int(conn.execute(free).scalar_one())
 
 
 def _count_up(conn: Any, program: str, pool: str, added: int) -> None:
@@ -260,18 +274,17 @@ def _count_down(conn: Any, program: str, pool: str) -> int:
     """Count one code less; the free codes left. Takers wait for each other here
     (the pool's row lock), so each sees its own count: none misses the low mark."""
     k = coupon_pools_t.c
-    left = conn.execute(
-        coupon_pools_t.update()
-        .where(k.program == program, k.pool == pool)
-        .values(free=k.free - 1)
-        .returning(k.free)
-    ).scalar()
-    if left is None:  # codes put in the table by hand: count them
-        c = coupons_t.c
-        free = sa.select(sa.func.count()).where(c.program == program, c.pool == pool, _FREE)
-        left = conn.execute(free).scalar_one()
-        _count_up(conn, program, pool, int(left))
-    return int(left)
+    mine = (k.program == program, k.pool == pool)
+    for _ in range(2):
+        if conn.execute(coupon_pools_t.update().where(*mine).values(free=k.free - 1)).rowcount:
+            return int(conn.execute(sa.select(k.free).where(*mine)).scalar_one())
+        # not counted yet (codes put in the table by hand): the first taker counts them,
+        # the others, finding its count there, count down from it
+        left = _count_free(conn, program, pool)
+        insert = dialect_insert(conn, coupon_pools_t).values(program=program, pool=pool, free=left)
+        if _inserted(conn, insert.on_conflict_do_nothing()):
+            return left
+    raise database.RetryTransaction
 
 
 def _read_codes(codes: str | Path | Iterable[str]) -> Iterable[str]:

@@ -380,6 +380,11 @@ def call(program: Program, fulfillers: Any, operation: str, claim: Claim) -> Tri
     try:
         if fulfiller is None:  # unregistered since the claim: try again later
             raise RetryLater(f"no fulfiller for kind {reward.reward.kind!r}")
+        if operation == "reverse" and not reverses(fulfiller):  # lost it since the refund
+            raise FulfilmentFailed(
+                f"the fulfiller of {reward.reward.kind!r} rewards has no reverse operation "
+                "now: undo what was paid by hand"
+            )
         result = getattr(fulfiller, operation)(program, reward)
         if result is not None and not isinstance(result, Mapping):
             raise TypeError(

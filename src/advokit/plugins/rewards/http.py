@@ -19,10 +19,10 @@ from advokit.plugins.rewards.model import IssuedReward
 
 __all__ = ["HttpClient", "HttpFulfiller", "check_answer", "request_body", "retry_after"]
 
-#: Answers worth trying again: timeout, conflict (still in progress), too early, too
-#: many; and refused credentials (401, 403), which are the program's to fix, not the
-#: reward's: every reward would be dead-lettered, so they wait for the fix instead.
-RETRYABLE = frozenset({401, 403, 408, 409, 425, 429})
+#: Answers worth trying again: timeout, conflict (still in progress), too early, too many.
+RETRYABLE = frozenset({408, 409, 425, 429})
+#: How long a reward waits after a 401 before it is tried again.
+UNAUTHORIZED_WAIT = timedelta(minutes=10)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
@@ -36,10 +36,11 @@ class HttpFulfiller(ByKind):
     second request with the same key as the same fulfilment and answer 2xx
     again: after a crash advokit asks again, with the same key.
 
-    Answers: 2xx -> fulfilled (the JSON answer is kept as the result); 401 and
-    403 (a wrong secret: fix it, and the rewards flow), 408, 409, 425, 429, 5xx
-    and network errors -> tried again later, after ``Retry-After`` when given;
-    any other 4xx -> dead-lettered.
+    Answers: 2xx -> fulfilled (the JSON answer is kept as the result); 408, 409,
+    425, 429, 5xx and network errors -> tried again later, after ``Retry-After``
+    when given; 401 (a wrong secret) -> tried again every 10 minutes without
+    using up attempts, until the secret is put right; any other 4xx ->
+    dead-lettered.
 
     With ``reverse_url``, a fulfilled reward that is reversed later (a refund)
     is POSTed there, signed the same way, with ``reversal`` (why) and
@@ -182,13 +183,20 @@ def _stale(error: BaseException) -> bool:
 
 
 def check_answer(url: str, status: int, headers: Any, raw: bytes) -> None:
-    """Raise what a non-2xx answer means: RetryLater (401, 403, 408, 409, 425, 429,
-    5xx) or FulfilmentFailed (any other 4xx, and 3xx: a fulfiller does not follow
-    redirects)."""
+    """Raise what a non-2xx answer means: RetryLater (408, 409, 425, 429, 5xx; and
+    401, without using up an attempt) or FulfilmentFailed (any other 4xx, and 3xx: a
+    fulfiller does not follow redirects).
+
+    A 401 says the program's credentials are refused: that is the program's to fix,
+    not the reward's, and every reward would be dead-lettered; they wait instead,
+    every ``UNAUTHORIZED_WAIT``, until the secret is put right.
+    """
     if 200 <= status < 300:
         return
     text = " ".join(raw[:300].decode("utf-8", "replace").split())
     said = f"{url} answered {status}: {text}".strip()
+    if status == 401:
+        raise RetryLater(f"{said} (check the secret)", after=UNAUTHORIZED_WAIT, counts=False)
     if status in RETRYABLE or status >= 500:
         raise RetryLater(said, after=retry_after(headers.get("Retry-After")))
     raise FulfilmentFailed(said)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import zoneinfo
 from collections.abc import Collection, Iterable, Mapping
@@ -111,7 +112,7 @@ class Rewards:
         if fulfilment is not None and not isinstance(fulfilment, Fulfilment):
             raise ConfigurationError("Rewards.fulfilment", fulfilment, "a Fulfilment or None")
         self.fulfilment = fulfilment or Fulfilment()
-        self._threads: ThreadPoolExecutor | None = None  # made once, by the first round
+        self._threads: tuple[int, ThreadPoolExecutor] | None = None  # (its process, pool)
         self._threads_lock = threading.Lock()
         self.items = items
         self.approve_above = approve_above
@@ -525,7 +526,7 @@ class Rewards:
         on, the reversal is due again instead.
         """
         found = self.reward(program, key)
-        if found is not None and found.state is RewardState.REVERSED:  # for good: no race
+        if found is not None and found.state is RewardState.REVERSED:  # reversed for good
             return self._retry_reversal(program, found, actor, reason)
         return self._move(
             program,
@@ -545,7 +546,9 @@ class Rewards:
         reward's kind, and writes the outcomes (see
         :mod:`advokit.plugins.rewards.fulfilment`). Rewards of kinds without a
         fulfiller stay ``approved``: the shop fulfils them its own way.
-        ``limit`` bounds the rewards claimed in this call.
+        Then it calls the reverse operations due (see
+        :mod:`advokit.plugins.rewards.reversal`). ``limit`` bounds the rewards
+        claimed in this call, for each of the two.
         """
         return fulfil_pending(program, self.fulfilment, limit=limit, threads=self._pool())
 
@@ -554,11 +557,13 @@ class Rewards:
         if self.fulfilment.concurrency == 1:
             return None
         with self._threads_lock:
-            if self._threads is None:
-                self._threads = ThreadPoolExecutor(
+            # a forked child (a preloading web server) has the pool but not its threads
+            if self._threads is None or self._threads[0] != os.getpid():
+                pool = ThreadPoolExecutor(
                     self.fulfilment.concurrency, thread_name_prefix="advokit-fulfil"
                 )
-            return self._threads
+                self._threads = (os.getpid(), pool)
+            return self._threads[1]
 
     def _work(self, program: Any) -> int:
         """``advokit worker``'s round: the rewards claimed."""
@@ -568,20 +573,41 @@ class Rewards:
         self, program: Any, reward: IssuedReward, actor: str, reason: str
     ) -> IssuedReward:
         _check_decision(("actor", actor), reason)
-        if reward.error is None or reward.next_attempt_at is not None:
-            raise InvalidValue(
-                f"reward {reward.key!r}",
-                "reversed, with its reversal "
-                + ("due" if reward.next_attempt_at is not None else "done or not the fulfiller's"),
-                "a failed reward, or a reversed one whose fulfiller's reversal was given up on",
-            )
+        r = rewards_t
 
         def attempt() -> IssuedReward:
             now = program.clock()
+            again = {"attempts": 0, "next_attempt_at": now, "error": None}
             with database.transaction(program.engine) as conn:
-                again = {"attempts": 0, "next_attempt_at": now, "error": None}
+                given_up = conn.execute(
+                    r.update()
+                    .where(
+                        r.c.program == program.name,
+                        r.c.key == reward.key,
+                        r.c.state == RewardState.REVERSED.value,
+                        r.c.error.is_not(None),  # not done
+                        r.c.next_attempt_at.is_(None),  # not due, nor being tried
+                    )
+                    .values(updated_at=now, **again)
+                ).rowcount
+                if not given_up:
+                    due = conn.execute(
+                        sa.select(r.c.next_attempt_at).where(
+                            r.c.program == program.name, r.c.key == reward.key
+                        )
+                    ).scalar()
+                    now_is = "due" if due is not None else "done or not the fulfiller's"
+                    raise InvalidValue(
+                        f"reward {reward.key!r}",
+                        f"reversed, with its reversal {now_is}",
+                        "a failed reward, or a reversed one whose fulfiller's reversal was "
+                        "given up on",
+                    )
                 before = after = RewardState.REVERSED
-                move_row(conn, program.name, reward.key, before, after, now, actor, reason, **again)
+                conn.execute(
+                    transitions_t.insert(),
+                    transition(program.name, reward.key, before, after, now, actor, reason),
+                )
             return attrs.evolve(reward, updated_at=now, **again)
 
         return database.retrying(attempt)

@@ -38,7 +38,6 @@ from advokit.plugins.rewards.fulfilment import (
     Tried,
     leases,
     observe,
-    reverses,
     span,
 )
 from advokit.plugins.rewards.model import IssuedReward, RewardState
@@ -48,22 +47,18 @@ from advokit.plugins.rewards.tables import rewards_t, transitions_t
 if TYPE_CHECKING:
     from advokit.core.program import Program
 
-__all__ = ["claim_reversals", "reversible_kinds", "settle_reversals"]
+__all__ = ["claim_reversals", "settle_reversals"]
 
 #: literally the partial index's condition (SQLite uses it only for this text)
 _DUE = sa.text("state = 'reversed' AND next_attempt_at IS NOT NULL")
 _REVERSED = RewardState.REVERSED
 
 
-def reversible_kinds(fulfillers: Any) -> list[str]:
-    """The reward kinds whose fulfiller has a reverse operation."""
-    return sorted(kind for kind, fulfiller in fulfillers.items().items() if reverses(fulfiller))
-
-
 def claim_reversals(
-    program: Program, settings: Fulfilment, kinds: Sequence[str], size: int
+    program: Program, settings: Fulfilment, kinds: Sequence[str] | None, size: int
 ) -> tuple[list[Claim], list[tuple[IssuedReward, BaseException]]]:
-    """Take up to ``size`` due reversals: leased, one more attempt; committed.
+    """Take up to ``size`` due reversals (of ``kinds``; None: every kind): leased, one
+    more attempt; committed.
 
     A lapsed claim out of attempts (its workers kept dying on it) is given up
     instead: the second list, to observe.
@@ -77,7 +72,7 @@ def claim_reversals(
                 r.c.program == program.name,
                 _DUE,
                 r.c.next_attempt_at <= now,
-                r.c.kind.in_(kinds),
+                sa.true() if kinds is None else r.c.kind.in_(kinds),
                 sa.or_(r.c.claimed_until.is_(None), r.c.claimed_until < now),
             )
             .order_by(r.c.next_attempt_at, r.c.id)

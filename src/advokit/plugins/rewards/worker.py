@@ -21,7 +21,7 @@ from advokit.plugins.rewards.fulfilment import (
     settle,
 )
 from advokit.plugins.rewards.model import IssuedReward
-from advokit.plugins.rewards.reversal import claim_reversals, reversible_kinds, settle_reversals
+from advokit.plugins.rewards.reversal import claim_reversals, settle_reversals
 
 if TYPE_CHECKING:
     from advokit.core.program import Program
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["fulfil_pending"]
 
 Claimer = Callable[
-    ["Program", Fulfilment, Sequence[str], int],
+    ["Program", Fulfilment, Sequence[str] | None, int],
     tuple[list[Claim], list[tuple[IssuedReward, BaseException]]],
 ]
 Settler = Callable[["Program", Fulfilment, Sequence[Tried]], FulfilmentReport]
@@ -42,8 +42,8 @@ def fulfil_pending(
     limit: int | None = None,
     threads: Executor | None = None,
 ) -> FulfilmentReport:
-    """Claim, call and settle due rewards until none is due (or ``limit`` were claimed):
-    fulfilments, then the reverse operations of reversed rewards.
+    """Claim, call and settle due rewards until none is due (or ``limit`` were claimed,
+    for each): fulfilments, then the reverse operations of reversed rewards.
 
     ``threads`` calls the fulfillers when ``settings.concurrency`` > 1; kept
     from one call to the next, its threads keep their HTTP connections open.
@@ -52,9 +52,10 @@ def fulfil_pending(
     if limit is not None and not (v.is_int(limit) and limit >= 1):
         raise ConfigurationError("limit", limit, "None or a whole number of at least 1")
     fulfillers = program.registries.fulfillers
-    jobs: list[tuple[str, list[str], Claimer, Settler]] = [
+    jobs: list[tuple[str, list[str] | None, Claimer, Settler]] = [
         ("fulfil", sorted(fulfillers), claim_due, settle),
-        ("reverse", reversible_kinds(fulfillers), claim_reversals, settle_reversals),
+        # every kind: one whose fulfiller lost its reverse is given up, not left due
+        ("reverse", None, claim_reversals, settle_reversals),
     ]
     report = FulfilmentReport()
     concurrent = settings.concurrency > 1
@@ -62,17 +63,19 @@ def fulfil_pending(
     pool = ThreadPoolExecutor(settings.concurrency) if own else threads if concurrent else None
     try:
         for operation, kinds, claim, settle_tries in jobs:
-            while kinds and (limit is None or report.claimed < limit):
+            taken = 0  # each job its own limit: a busy queue must not starve reversals
+            while (kinds is None or kinds) and (limit is None or taken < limit):
                 size = (
                     settings.batch_size
                     if limit is None
-                    else min(settings.batch_size, limit - report.claimed)
+                    else min(settings.batch_size, limit - taken)
                 )
                 claimed, dead = database.retrying(
                     functools.partial(claim, program, settings, kinds, size)
                 )
                 observe(program, dead)
                 report += FulfilmentReport(failed=len(dead))
+                taken += len(claimed)
                 if not claimed:
                     if dead:
                         continue
