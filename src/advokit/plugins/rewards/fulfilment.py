@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 import sqlalchemy as sa
-import tenacity
 from sqlalchemy.engine import Connection
 
-from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, PluginError
 from advokit.core.registry import Register
+from advokit.core.retries import GiveUp, Retries, RetryLater, short, span
 from advokit.core.store import database
 from advokit.hookspecs import hookimpl
 from advokit.plugins.rewards.model import IssuedReward, RewardState
@@ -65,46 +64,20 @@ log = logging.getLogger("advokit.rewards")
 # --------------------------------------------------------------------------- what fulfillers say
 
 
-class RetryLater(Exception):
-    """Raised by a fulfiller: not now, try again later (a 5xx, a 429, an empty pool).
-
-    Args:
-        reason: why, kept in the reward's ``error``.
-        after: how long to wait (``Retry-After``); None: the backoff decides.
-        counts: whether this try counts against ``max_attempts``. An empty
-            coupon pool does not: the reward waits for codes, however long.
-    """
-
-    def __init__(
-        self, reason: str, *, after: timedelta | float | None = None, counts: bool = True
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.after = timedelta(seconds=after) if isinstance(after, int | float) else after
-        self.counts = counts
-
-
-class FulfilmentFailed(Exception):
+class FulfilmentFailed(GiveUp):
     """Raised by a fulfiller: this reward can never be fulfilled as it is (a 400).
 
     The reward is dead-lettered (``failed``) at once, with ``reason``.
     """
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
-
-class AwaitPerson(Exception):
+class AwaitPerson(GiveUp):
     """Raised by a fulfiller: a person fulfils this one (swag posted by hand).
 
     The reward stays ``fulfilling``, with no lease, until a person calls
     ``program.complete_reward(key, ...)`` or ``program.fail_reward(key, ...)``.
+    Raised by a reverse operation, the reversal is given up: a person undoes it.
     """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @runtime_checkable
@@ -158,7 +131,7 @@ def check_kinds(owner: str, kinds: Collection[str]) -> tuple[str, ...]:
 
 
 @attrs.frozen(kw_only=True)
-class Fulfilment:
+class Fulfilment(Retries):
     """How rewards are fulfilled: ``Rewards(..., fulfilment=Fulfilment(...))``.
 
     Args:
@@ -171,42 +144,6 @@ class Fulfilment:
         batch_size: rewards claimed per transaction.
         concurrency: fulfillers called at once (threads) within a batch.
     """
-
-    max_attempts: int = attrs.field(default=8, validator=v.integer(minimum=1))
-    first_retry: timedelta = attrs.field(
-        default=timedelta(seconds=30), validator=v.positive_duration()
-    )
-    longest_retry: timedelta = attrs.field(
-        default=timedelta(hours=6), validator=v.positive_duration()
-    )
-    lease: timedelta = attrs.field(default=timedelta(minutes=5), validator=v.positive_duration())
-    batch_size: int = attrs.field(default=100, validator=v.integer(minimum=1, maximum=10_000))
-    concurrency: int = attrs.field(default=1, validator=v.integer(minimum=1, maximum=256))
-
-    def backoff(self, attempt: int) -> timedelta:
-        """The wait after failed try number ``attempt``: exponential, full jitter (tenacity)."""
-        wait = tenacity.wait_random_exponential(
-            multiplier=self.first_retry.total_seconds(),
-            max=self.longest_retry.total_seconds(),
-        )
-        state = tenacity.RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
-        state.attempt_number = attempt
-        return timedelta(seconds=wait(state))
-
-    def after_failure(
-        self, attempts: int, error: BaseException
-    ) -> tuple[int, timedelta | None, str]:
-        """After try number ``attempts`` raised ``error``: the attempts it counts for,
-        the wait before the next try (None: no next try, dead-lettered) and why."""
-        reason = short(getattr(error, "reason", None) or str(error) or type(error).__name__)
-        if isinstance(error, RetryLater) and not error.counts:
-            attempts -= 1
-        if isinstance(error, FulfilmentFailed | AwaitPerson):
-            return attempts, None, reason
-        if attempts >= self.max_attempts:
-            return attempts, None, f"gave up after {attempts} attempts: {reason}"[:500]
-        wait = getattr(error, "after", None) or self.backoff(max(attempts, 1))
-        return attempts, min(wait, self.longest_retry), reason  # a Retry-After of a year: no
 
 
 @attrs.frozen
@@ -290,7 +227,7 @@ def claim_due(
         spent = [row for row in rows if row.attempts >= settings.max_attempts]
         rows = [row for row in rows if row.attempts < settings.max_attempts]
         dead = _give_up(conn, program.name, spent, now) if spent else []
-        until = leases(settings, now, [row.id for row in rows])
+        until = settings.leases(now, [row.id for row in rows])
         if rows:
             conn.execute(
                 r.update()
@@ -325,15 +262,6 @@ def claim_due(
 
 
 _LAPSED = ": the last claim lapsed"
-
-
-def leases(settings: Fulfilment, now: datetime, ids: Sequence[int]) -> dict[int, datetime]:
-    """The end of the lease of each claimed row, in the order the calls will be made:
-    the n-th wave of ``concurrency`` calls holds ``n`` leases."""
-    return {
-        row_id: now + settings.lease * (n // settings.concurrency + 1)
-        for n, row_id in enumerate(ids)
-    }
 
 
 def _give_up(
@@ -548,12 +476,3 @@ def _settle_statement(program: str, now: datetime) -> Any:
             updated_at=now,
         )
     )
-
-
-def short(text: str) -> str:
-    return " ".join(str(text).split())[:500]
-
-
-def span(wait: timedelta) -> str:
-    seconds = wait.total_seconds()
-    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}min"

@@ -30,15 +30,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import sqlalchemy as sa
 
+from advokit.core.retries import span
 from advokit.core.store import database
 from advokit.plugins.rewards.fulfilment import (
     Claim,
     Fulfilment,
     FulfilmentReport,
     Tried,
-    leases,
     observe,
-    span,
 )
 from advokit.plugins.rewards.model import IssuedReward, RewardState
 from advokit.plugins.rewards.rows import ADVOKIT, issued_rewards, transition
@@ -94,7 +93,7 @@ def claim_reversals(
             dead = [(reward, RuntimeError(reward.error)) for reward in failed]
         if not rows:
             return [], dead
-        until = leases(settings, now, [row.id for row in rows])
+        until = settings.leases(now, [row.id for row in rows])
         conn.execute(
             r.update()
             .where(r.c.id == sa.bindparam("row"))
