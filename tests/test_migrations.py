@@ -159,11 +159,21 @@ def test_plugin_version_location(engine: sa.Engine, tmp_path: Path) -> None:
 
 def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.Engine) -> None:
     """Each plugin's alembic branch ends at exactly the tables its ``tables.py`` declares."""
-    from advokit.plugins import badges, challenges, fraud, leaderboards, referrals, rewards, tiers
+    from advokit.plugins import (
+        badges,
+        challenges,
+        fraud,
+        leaderboards,
+        messages,
+        referrals,
+        rewards,
+        tiers,
+    )
     from advokit.plugins.badges.plugin import MIGRATIONS as BADGES
     from advokit.plugins.challenges.plugin import MIGRATIONS as CHALLENGES
     from advokit.plugins.fraud.plugin import MIGRATIONS as FRAUD
     from advokit.plugins.leaderboards.plugin import MIGRATIONS as LEADERBOARDS
+    from advokit.plugins.messages.plugin import MIGRATIONS as MESSAGES
     from advokit.plugins.referrals.plugin import MIGRATIONS as REFERRALS
     from advokit.plugins.rewards.plugin import MIGRATIONS as REWARDS
     from advokit.plugins.tiers.plugin import MIGRATIONS as TIERS
@@ -177,6 +187,7 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         leaderboards.scores_t,
         leaderboards.cursor_t,
         leaderboards.taken_off_t,
+        messages.outbox_t,
         referrals.codes_t,
         referrals.invitations_t,
         referrals.referrals_t,
@@ -189,7 +200,9 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         tiers.states_t,
         tiers.changes_t,
     ]
-    migrate.upgrade(engine, [BADGES, CHALLENGES, FRAUD, LEADERBOARDS, REFERRALS, REWARDS, TIERS])
+    migrate.upgrade(
+        engine, [BADGES, CHALLENGES, FRAUD, LEADERBOARDS, MESSAGES, REFERRALS, REWARDS, TIERS]
+    )
     differences = schema_differences(engine, plugin_tables)
     # the one object a plugin adds to a core table: leaderboards' index for its expiry scan
     leaderboards_index = [

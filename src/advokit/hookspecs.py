@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from advokit.core.model import Action, Alert, Effect, Outcome, Verdict
     from advokit.core.program import Program
     from advokit.core.registry import Register
+    from advokit.plugins.messages import QueuedMessage
     from advokit.plugins.rewards import IssuedReward
 
 #: The one name used for the hook markers, the plugin manager and the entry-point group.
@@ -491,6 +492,35 @@ def advokit_on_fulfilment_error(
         already committed: an exception here propagates to the worker as
         :class:`~advokit.core.errors.PluginError`. A person may send the
         reward back to the queue with ``program.retry_reward(key, ...)``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def advokit_on_delivery_error(
+    program: Program, message: QueuedMessage, error: BaseException
+) -> None:
+    """Observe a message that was dead-lettered: it will not be sent by itself.
+
+    When called:
+        After the transaction that moved ``message`` to ``failed`` committed,
+        because its channel raised ``DeliveryFailed`` (the provider refused it
+        for good: an unknown mailbox, a 400), its template does not render, or
+        its attempts ran out. Not called for a try that will be made again,
+        nor for a message suppressed for want of consent or an address.
+
+    Args:
+        program: the program.
+        message: the message as stored now (state ``failed``; ``error`` says why).
+        error: what was raised last (a :class:`~advokit.core.errors.PluginError`
+            naming the channel's plugin when it was not one of the signals).
+
+    Returns:
+        None. Calling semantics: every implementation is called. The move is
+        already committed: an exception here propagates to the worker as
+        :class:`~advokit.core.errors.PluginError`. A person may send the
+        message back to the queue with ``program.retry_message(key, ...)``.
 
     .. versionadded:: 0.1
     """

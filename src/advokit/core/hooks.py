@@ -332,6 +332,12 @@ class Hooks:
         except Exception as observer_error:
             raise self._blame("advokit_on_fulfilment_error", observer_error) from error
 
+    def on_delivery_error(self, program: Program, message: Any, error: BaseException) -> None:
+        try:
+            self.pm.hook.advokit_on_delivery_error(program=program, message=message, error=error)
+        except Exception as observer_error:
+            raise self._blame("advokit_on_delivery_error", observer_error) from error
+
     def _blame(self, hook_name: str, error: BaseException) -> PluginError:
         """Wrap ``error`` in a PluginError naming the plugin whose code raised it.
 

@@ -458,13 +458,28 @@ class ReverseRewards(Effect):
 
 @attrs.frozen(kw_only=True)
 class SendMessage(Effect):
-    """Queue a message to an advocate on a channel. Applied by the outbox."""
+    """Queue a message to an advocate on a channel. Applied by the messages plugin.
+
+    ``template`` names the message (``"review_request"``): its templates are
+    rendered for the advocate at send time, with ``context``. ``category`` is
+    ``"marketing"`` (the default: it needs the advocate's consent on the
+    channel, checked when it is sent) or ``"transactional"`` (a reward
+    delivered, an account change: sent unless consent was withdrawn).
+    """
 
     advocate: str = attrs.field(converter=_external_id, validator=_ADVOCATE_ID)
-    channel: str = attrs.field(validator=v.text())
-    template: str = attrs.field(validator=v.text())
+    channel: str = attrs.field(
+        validator=v.matches(r"[a-z][a-z0-9_-]{0,62}", "a channel name such as 'email'")
+    )
+    template: str = attrs.field(
+        validator=v.matches(r"[a-z][a-z0-9_]{0,62}", "a template name such as 'review_request'")
+    )
     context: Mapping[str, Any] = attrs.field(
         factory=dict, converter=v.frozen_json_mapping, validator=v.json_mapping, hash=False
+    )
+    category: str = attrs.field(
+        default="marketing",
+        validator=v.matches("marketing|transactional", "'marketing' or 'transactional'"),
     )
 
 

@@ -1,0 +1,415 @@
+"""Delivery: queued messages sent after commit, each once, consent checked at send time.
+
+The outbox table is the durable queue. A worker claims a batch of due
+messages in one short transaction (``sending``, a lease in ``claimed_until``,
+one more attempt; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so that workers
+share the work), commits, then for each message, outside any transaction:
+
+* reads the advocate as they are now: a marketing message to an advocate
+  without consent on the channel (withdrawn since it was queued, say), or to
+  one the channel has no address for, is ``suppressed``, never sent;
+* renders its templates (a template that does not render dead-letters it);
+* hands it to the channel registered under its name.
+
+Then it writes the outcomes under the same lease: ``sent``; ``queued`` again
+after ``Retry-After`` or the backoff (:class:`~advokit.core.retries.RetryLater`,
+or any other error); ``failed``, the dead letter, on
+:class:`DeliveryFailed` or when the attempts run out, and
+``advokit_on_delivery_error`` is called. A worker that dies leaves its claims
+to lapse; the next one sends them again with the same key, from which a
+channel derives what its provider deduplicates by (an email's Message-ID).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+import sqlalchemy as sa
+
+from advokit import Advocate
+from advokit.core import validation as v
+from advokit.core.errors import ConfigurationError, PluginError
+from advokit.core.retries import GiveUp, Retries, RetryLater, short, span
+from advokit.core.store import database
+from advokit.core.store import queries as q
+from advokit.core.store.types import utc
+from advokit.plugins.messages.consent import allowed
+from advokit.plugins.messages.model import Category, Message, MessageState, QueuedMessage
+from advokit.plugins.messages.tables import outbox_t
+from advokit.plugins.messages.templates import TemplateError
+
+if TYPE_CHECKING:
+    from advokit.core.program import Program
+    from advokit.plugins.messages.plugin import Messages
+
+__all__ = [
+    "Channel",
+    "Delivery",
+    "DeliveryFailed",
+    "DeliveryReport",
+    "deliver_pending",
+    "queued_messages",
+]
+
+log = logging.getLogger("advokit.messages")
+
+#: literally the partial index's condition (SQLite uses it only for this text)
+_OPEN = sa.text("state IN ('queued', 'sending')")
+
+
+class DeliveryFailed(GiveUp):
+    """Raised by a channel: this message can never be delivered as it is (an
+    unknown mailbox, a 400). It is dead-lettered (``failed``) at once."""
+
+
+class _Suppressed(Exception):
+    """Not to be sent: no consent, or no address on the channel."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """What ``advokit_register_channels`` registers, by channel name (``"email"``).
+
+    ``address(advocate)`` is where the channel reaches the advocate (an email
+    address), or None: the message is then suppressed, not sent. ``send`` is
+    called after commit, outside any transaction, and returns what to keep as
+    the message's ``result`` (a provider's id), or raises
+    :class:`~advokit.core.retries.RetryLater` or :class:`DeliveryFailed`; any
+    other error is retried with backoff. A send after a crash carries the same
+    ``message.key``: derive what the provider deduplicates by from it.
+    """
+
+    def address(self, advocate: Advocate) -> str | None: ...
+
+    def send(self, program: Program, message: Message) -> Mapping[str, Any] | None: ...
+
+
+@attrs.frozen(kw_only=True)
+class Delivery(Retries):
+    """How messages are delivered: ``Messages(..., delivery=Delivery(...))``.
+
+    Args:
+        max_attempts: tries before a message is dead-lettered (``failed``).
+        first_retry: the backoff's scale: the first retry waits up to about this.
+        longest_retry: the most the backoff waits between two tries.
+        lease: how long one send may take; a worker that died lets its
+            messages go when their leases lapse.
+        batch_size: messages claimed per transaction.
+        concurrency: messages sent at once (threads) within a batch.
+    """
+
+
+@attrs.frozen
+class DeliveryReport:
+    """What ``program.deliver_pending()`` did."""
+
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0  # queued again, due later
+    failed: int = 0  # dead-lettered
+    suppressed: int = 0  # not sent: no consent, or no address
+    lost: int = 0  # outcomes not written: the claim lapsed and was taken meanwhile
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        return DeliveryReport(
+            *(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other), strict=True))
+        )
+
+
+@attrs.frozen
+class _Claim:
+    message: QueuedMessage
+    lease: datetime
+
+
+@attrs.frozen
+class _Tried:
+    claim: _Claim
+    result: Mapping[str, Any] | None = None
+    error: BaseException | None = None
+
+
+def deliver_pending(
+    program: Program,
+    plugin: Messages,
+    *,
+    limit: int | None = None,
+    threads: Executor | None = None,
+) -> DeliveryReport:
+    """Claim, send and settle due messages until none is due (or ``limit`` were claimed)."""
+    if limit is not None and not (v.is_int(limit) and limit >= 1):
+        raise ConfigurationError("limit", limit, "None or a whole number of at least 1")
+    settings = plugin.delivery
+    report = DeliveryReport()
+    while limit is None or report.claimed < limit:
+        size = (
+            settings.batch_size
+            if limit is None
+            else min(settings.batch_size, limit - report.claimed)
+        )
+        claimed, dead = database.retrying(functools.partial(_claim, program, settings, size))
+        _observe(program, dead)
+        report += DeliveryReport(failed=len(dead))
+        if not claimed:
+            if dead:
+                continue
+            break
+        advocates = _advocates(program, claimed)
+        send = functools.partial(_send, program, plugin, advocates)
+        tried = list(threads.map(send, claimed)) if threads else [send(c) for c in claimed]
+        report += database.retrying(functools.partial(_settle, program, settings, tried))
+    return report
+
+
+def _claim(
+    program: Program, settings: Delivery, size: int
+) -> tuple[list[_Claim], list[tuple[QueuedMessage, BaseException]]]:
+    """Take up to ``size`` due messages: ``sending``, leased, one more attempt; committed."""
+    o = outbox_t
+    now = program.clock()
+    due = sa.or_(
+        sa.and_(
+            o.c.state == MessageState.QUEUED.value,
+            sa.or_(o.c.next_attempt_at.is_(None), o.c.next_attempt_at <= now),
+        ),
+        # a worker died holding it (or overran its lease): claim it again
+        sa.and_(o.c.state == MessageState.SENDING.value, o.c.claimed_until < now),
+    )
+    with database.transaction(program.engine) as conn:
+        rows = conn.execute(
+            sa.select(o.c.id, o.c.key, o.c.attempts)
+            .where(o.c.program == program.name, _OPEN, due)
+            .order_by(o.c.id)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        spent = [row for row in rows if row.attempts >= settings.max_attempts]
+        rows = [row for row in rows if row.attempts < settings.max_attempts]
+        dead: list[tuple[QueuedMessage, BaseException]] = []
+        if spent:
+            reason = "gave up after {} attempts: the worker died or overran its lease each time"
+            conn.execute(
+                _settle_statement(program.name, now, lease=False),
+                [
+                    {
+                        "k": row.key,
+                        "state": MessageState.FAILED.value,
+                        "attempts": row.attempts,
+                        "next": None,
+                        "sent": None,
+                        "result": None,
+                        "error": reason.format(row.attempts),
+                    }
+                    for row in spent
+                ],
+            )
+            failed = queued_messages(conn, program.name, o.c.id.in_([row.id for row in spent]))
+            dead = [(message, RuntimeError(message.error)) for message in failed]
+        if not rows:
+            return [], dead
+        until = settings.leases(now, [row.id for row in rows])
+        conn.execute(
+            o.update()
+            .where(o.c.id == sa.bindparam("row"))
+            .values(
+                state=MessageState.SENDING.value,
+                claimed_until=sa.bindparam("until", type_=o.c.claimed_until.type),
+                attempts=o.c.attempts + 1,
+                updated_at=now,
+            ),
+            [{"row": row_id, "until": lease} for row_id, lease in until.items()],
+        )
+        claimed = queued_messages(conn, program.name, o.c.id.in_(list(until)))
+        by_key = {row.key: until[row.id] for row in rows}
+        return [_Claim(message, by_key[message.key]) for message in claimed], dead
+
+
+def _advocates(program: Program, claims: Sequence[_Claim]) -> dict[str, Advocate]:
+    """The advocates of the claimed messages, as they are now (consent may have changed)."""
+    a = q.advocates_t
+    wanted = sorted({claim.message.advocate for claim in claims})
+    with database.transaction(program.engine, write=False) as conn:
+        rows = conn.execute(
+            sa.select(a).where(a.c.program == program.name, a.c.external_id.in_(wanted))
+        ).all()
+    return {row.external_id: q.advocate_from_row(row) for row in rows}
+
+
+def _send(
+    program: Program, plugin: Messages, advocates: Mapping[str, Advocate], claim: _Claim
+) -> _Tried:
+    queued = claim.message
+    channels = program.registries.channels
+    channel = channels.get(queued.channel)
+    try:
+        if channel is None:  # unregistered since it was queued: try again later
+            raise RetryLater(f"no channel {queued.channel!r}")
+        advocate = advocates.get(queued.advocate)
+        if advocate is None:  # erased since it was queued
+            raise _Suppressed(f"advocate {queued.advocate!r} is gone")
+        why_not = allowed(advocate, queued.channel, queued.category)
+        if why_not is not None:
+            raise _Suppressed(why_not)
+        if not channel.address(advocate):
+            raise _Suppressed(f"no {queued.channel} address for {advocate.external_id!r}")
+        message = plugin.compose(program, queued, advocate)
+        result = channel.send(program, message)
+        if result is not None and not isinstance(result, Mapping):
+            raise TypeError(f"send() returned {type(result).__name__}, not a mapping or None")
+        return _Tried(claim, result=dict(result or {}))
+    except TemplateError as error:  # the template is broken: fix it, then retry_message
+        return _Tried(claim, error=DeliveryFailed(str(error)))
+    except Exception as error:
+        if not isinstance(error, RetryLater | GiveUp | _Suppressed):
+            plugin_name = channels.plugin_of(queued.channel)
+            log.warning(
+                "channel %r of plugin %r raised on %s",
+                queued.channel,
+                plugin_name,
+                queued.key,
+                exc_info=True,
+            )
+            error = PluginError(plugin_name, "send", error)
+        return _Tried(claim, error=error)
+
+
+def _settle(program: Program, settings: Delivery, tried: Sequence[_Tried]) -> DeliveryReport:
+    """Write each send's outcome, where the claim is still the one this worker made."""
+    o = outbox_t
+    now = program.clock()
+    counts = dict.fromkeys(("sent", "retried", "failed", "suppressed", "lost"), 0)
+    dead: list[tuple[QueuedMessage, BaseException]] = []
+    updates: list[dict[str, Any]] = []
+    with database.transaction(program.engine) as conn:
+        leases = {one.claim.message.key: one.claim.lease for one in tried}
+        held = {
+            key
+            for key, until in conn.execute(
+                sa.select(o.c.key, o.c.claimed_until)
+                .where(
+                    o.c.program == program.name,
+                    o.c.key.in_(list(leases)),
+                    o.c.state == MessageState.SENDING.value,
+                )
+                .with_for_update()
+            ).all()
+            if leases[key] == until
+        }
+        for one in tried:
+            message, error = one.claim.message, one.error
+            if message.key not in held:  # claimed again since, after the lease lapsed
+                counts["lost"] += 1
+                continue
+            row: dict[str, Any] = {
+                "k": message.key,
+                "lease": one.claim.lease,
+                "attempts": message.attempts,
+                "next": None,
+                "sent": None,
+                "result": None,
+                "error": None,
+            }
+            if error is None:
+                row.update(state=MessageState.SENT.value, sent=now, result=one.result)
+                counts["sent"] += 1
+            elif isinstance(error, _Suppressed):
+                row.update(state=MessageState.SUPPRESSED.value, error=short(error.reason))
+                row["attempts"] -= 1  # nothing was tried
+                counts["suppressed"] += 1
+            else:
+                row["attempts"], wait, reason = settings.after_failure(message.attempts, error)
+                if wait is None:
+                    row.update(state=MessageState.FAILED.value, error=reason)
+                    stored = attrs.evolve(
+                        message, state=MessageState.FAILED, error=reason, attempts=row["attempts"]
+                    )
+                    dead.append((stored, error))
+                    counts["failed"] += 1
+                else:
+                    row.update(state=MessageState.QUEUED.value, next=now + wait)
+                    row["error"] = f"{reason}; again after {span(wait)}"[:500]
+                    counts["retried"] += 1
+            updates.append(row)
+        if updates:
+            conn.execute(_settle_statement(program.name, now, lease=True), updates)
+    _observe(program, dead)  # committed: observers see the dead letter as it is stored
+    return DeliveryReport(claimed=len(tried), **counts)
+
+
+def _settle_statement(program: str, now: datetime, *, lease: bool) -> Any:
+    o = outbox_t
+    where = [o.c.program == program, o.c.key == sa.bindparam("k")]
+    if lease:
+        where.append(o.c.claimed_until == sa.bindparam("lease", type_=o.c.claimed_until.type))
+    return (
+        o.update()
+        .where(*where)
+        .values(
+            state=sa.bindparam("state"),
+            attempts=sa.bindparam("attempts"),
+            next_attempt_at=sa.bindparam("next", type_=o.c.next_attempt_at.type),
+            sent_at=sa.bindparam("sent", type_=o.c.sent_at.type),
+            result=sa.bindparam("result", type_=sa.JSON(none_as_null=True)),
+            error=sa.bindparam("error"),
+            claimed_until=None,
+            updated_at=now,
+        )
+    )
+
+
+def _observe(program: Program, dead: Sequence[tuple[QueuedMessage, BaseException]]) -> None:
+    """Call the dead-letter observers for each message; one that raises stops none of
+    the others from being observed, and its error is raised at the end."""
+    first: BaseException | None = None
+    for message, error in dead:
+        try:
+            program.hooks.on_delivery_error(program, message, error)
+        except Exception as observer_error:
+            log.exception("advokit_on_delivery_error failed for %s", message.key)
+            first = first or observer_error
+    if first is not None:
+        raise first
+
+
+def queued_messages(
+    conn: Any, program: str, *where: Any, limit: int | None = None
+) -> list[QueuedMessage]:
+    """The program's outbox rows matching ``where``, oldest first."""
+    o, a = outbox_t, q.advocates_t
+    rows = conn.execute(
+        sa.select(o, a.c.external_id)
+        .join(a, a.c.id == o.c.advocate_id)
+        .where(o.c.program == program, *where)
+        .order_by(o.c.id)
+        .limit(limit)
+    ).all()
+    return [
+        QueuedMessage(
+            key=row.key,
+            advocate=row.external_id,
+            channel=row.channel,
+            kind=row.kind,
+            category=Category(row.category),
+            state=MessageState(row.state),
+            cause=row.cause,
+            context=row.context,
+            created_at=utc(row.created_at),  # type: ignore[arg-type]
+            updated_at=utc(row.updated_at),  # type: ignore[arg-type]
+            attempts=row.attempts,
+            next_attempt_at=utc(row.next_attempt_at),
+            sent_at=utc(row.sent_at),
+            result=row.result,
+            error=row.error,
+        )
+        for row in rows
+    ]

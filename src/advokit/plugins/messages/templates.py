@@ -1,0 +1,172 @@
+"""Message templates: jinja2 in a sandbox, per message kind and locale, with fallbacks.
+
+A template folder holds one folder per locale, and in it one file per part of
+a message kind::
+
+    templates/
+      en/review_request.subject     the email's subject
+      en/review_request.txt         the plain text (email, Slack)
+      en/review_request.html        the HTML (email), autoescaped
+      en/review_request.sms         the SMS text
+      pt/review_request.subject
+      pt-BR/review_request.txt
+
+A message for an advocate whose locale is ``pt-BR`` takes each part from
+``pt-BR``, else ``pt``, else the default locale (``en``). Folders are searched
+in order: the program's own, then those plugins register
+(``advokit_register_template_dirs``), then advokit's built-in ones: a file in
+an earlier folder overrides the same file in a later one.
+
+Templates may be edited by staff, so they render in jinja2's immutable sandbox
+(no attribute of Python's internals, no mutation), with undefined variables an
+error rather than an empty string, and with the sizes of ``*`` and ``**``
+bounded, so that a template cannot exhaust the worker. HTML is autoescaped;
+subject, text and SMS are rendered verbatim.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from advokit.core.errors import AdvokitError, ConfigurationError
+from advokit.plugins.messages.model import Rendered
+
+__all__ = ["BUILT_IN", "PARTS", "TemplateError", "Templates", "locale_chain"]
+
+BUILT_IN = Path(__file__).parent / "templates"
+PARTS = ("subject", "txt", "html", "sms")
+_FIELDS = {"subject": "subject", "txt": "text", "html": "html", "sms": "sms"}
+_LOCALE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_BIGGEST = 100_000  # the longest string or list, or the largest power, a template may make
+
+
+class TemplateError(AdvokitError):
+    """A template is missing, does not render (an undefined variable), or tried
+    something the sandbox forbids; the message names the template."""
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with ``*`` and ``**`` kept to sizes a message needs."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "**":
+            big = isinstance(right, int | float) and abs(right) > 64
+            if not big and isinstance(left, int) and isinstance(right, int):
+                big = left.bit_length() * abs(right) > 4096  # (10 ** 60) ** 60 ...
+            if big:
+                raise SecurityError(f"{left!r} ** {right!r} is larger than a message needs")
+            return operator.pow(left, right)
+        for seq, times in ((left, right), (right, left)):
+            sequence = isinstance(seq, str | list | tuple) and isinstance(times, int)
+            if sequence and len(seq) * times > _BIGGEST:
+                raise SecurityError(
+                    f"repeating a sequence {times!r} times is larger than a message needs"
+                )
+        return operator.mul(left, right)
+
+
+def locale_chain(locale: str | None, default: str) -> list[str]:
+    """The locales to look in, most specific first: ``pt-BR`` -> ``pt-BR, pt, en``."""
+    chain: list[str] = []
+    if locale:
+        parts = locale.replace("_", "-").split("-")
+        for end in range(len(parts), 0, -1):
+            chain.append("-".join(parts[:end]))
+    if default not in chain:
+        chain.append(default)
+    return chain
+
+
+class Templates:
+    """The templates of a program: ``render(kind, locale, context) -> Rendered``.
+
+    Args:
+        folders: the folders to search, first first.
+        default_locale: the last locale of every fallback chain.
+    """
+
+    def __init__(self, folders: Sequence[Path | str], *, default_locale: str = "en") -> None:
+        if not isinstance(default_locale, str) or not _LOCALE.fullmatch(default_locale):
+            raise ConfigurationError(
+                "default_locale", default_locale, "a locale such as 'en' or 'pt-BR'"
+            )
+        self.folders = [Path(folder) for folder in folders]
+        for folder in self.folders:
+            if not folder.is_dir():
+                raise ConfigurationError("templates", str(folder), "a folder of templates")
+        self.default_locale = default_locale
+        loader = jinja2.FileSystemLoader([str(folder) for folder in self.folders])
+        common: dict[str, Any] = {
+            "loader": loader,
+            "undefined": jinja2.StrictUndefined,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+            "auto_reload": False,
+        }
+        self._html = _Sandbox(autoescape=True, **common)
+        self._text = _Sandbox(autoescape=False, **common)
+        self._names = set(loader.list_templates())
+
+    def __repr__(self) -> str:
+        return f"Templates({[str(f) for f in self.folders]!r})"
+
+    def name(self, kind: str, part: str, locale: str | None) -> str | None:
+        """The template file for ``part`` of ``kind`` in the first locale that has it."""
+        for candidate in locale_chain(locale, self.default_locale):
+            name = f"{candidate}/{kind}.{part}"
+            if name in self._names:
+                return name
+        return None
+
+    def kinds(self) -> list[tuple[str, str]]:
+        """Every (locale, kind) some template exists for, sorted."""
+        found = set()
+        for name in self._names:
+            locale, _, file = name.partition("/")
+            kind, _, part = file.rpartition(".")
+            if part in PARTS and kind:
+                found.add((locale, kind))
+        return sorted(found)
+
+    def render(self, kind: str, locale: str | None, context: Mapping[str, Any]) -> Rendered:
+        """Every part ``kind`` has a template for, rendered with ``context``."""
+        parts: dict[str, str] = {}
+        for part in PARTS:
+            name = self.name(kind, part, locale)
+            if name is not None:
+                parts[_FIELDS[part]] = self._render(name, part, context)
+        if not parts:
+            chain = ", ".join(locale_chain(locale, self.default_locale))
+            raise TemplateError(
+                f"no template for message {kind!r}: looked for {kind}.subject, .txt, .html "
+                f"and .sms in the locales {chain} of {', '.join(map(str, self.folders))}"
+            )
+        return Rendered(**parts)
+
+    def _render(self, name: str, part: str, context: Mapping[str, Any]) -> str:
+        environment = self._html if part == "html" else self._text
+        try:
+            text = environment.get_template(name).render(**context)
+        except (SecurityError, OverflowError) as error:  # OverflowError: range(10**9)
+            raise TemplateError(
+                f"template {name!r} tried what the sandbox forbids: {error}"
+            ) from error
+        except jinja2.UndefinedError as error:
+            raise TemplateError(f"template {name!r} uses an undefined variable: {error}") from error
+        except (jinja2.TemplateError, ArithmeticError, ValueError, TypeError) as error:
+            raise TemplateError(f"template {name!r} does not render: {error}") from error
+        if part == "subject":
+            text = " ".join(text.split())  # one line, whatever the template's layout
+        return text.strip() if part != "html" else text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._names))
