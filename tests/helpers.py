@@ -541,3 +541,81 @@ def fulfil_pending_worker(
         report["alerts"] = alerts
 
     _in_process(build, drain, barrier, results, worker)
+
+
+# --------------------------------------------------------------------------- messages
+
+MESSAGES_SECRET = "a-secret-of-32-characters-for-tests"
+
+
+class KillBefore:
+    """The email channel, but the process dies by SIGKILL before its ``n``-th send."""
+
+    plugin_name = "kill-before"
+
+    def __init__(self, email: Any, n: int) -> None:
+        self.email, self.n, self.sends = email, n, 0
+
+    @hookimpl
+    def advokit_register_channels(self, register: Any) -> None:
+        register(self, name="email")
+
+    def address(self, advocate: Any) -> Any:
+        return self.email.address(advocate)
+
+    def send(self, program: Any, message: Any) -> Any:
+        self.sends += 1
+        if self.sends == self.n:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self.email.send(program, message)
+
+
+def build_messages_program(
+    database_url: str, smtp_port: int, *, kill_before: int | None = None, **delivery: Any
+) -> Program:
+    """Thank-you emails (``review.posted`` -> a marketing message) to a local SMTP server."""
+    from advokit import SendMessage
+    from advokit.plugins.channels import Email
+    from advokit.plugins.messages import Delivery, Messages
+
+    class Thanks:
+        plugin_name = "thanks"
+        advokit_evaluates = frozenset({"review.posted"})
+
+        @hookimpl
+        def advokit_evaluate(self, ctx: Any, action: Action) -> list[Any]:
+            return [SendMessage(advocate=action.advocate, channel="email", template="thank_you")]
+
+    email = Email(
+        host="127.0.0.1", port=smtp_port, sender="Bakery <hello@bakery.example>", security="none"
+    )
+    channel = email if kill_before is None else KillBefore(email, kill_before)
+    plugins = [Messages(secret=MESSAGES_SECRET, delivery=Delivery(**delivery)), channel, Thanks()]
+    return Program(name=PROGRAM, database_url=database_url, plugins=plugins, load_entrypoints=False)
+
+
+def deliver_in_process(database_url: str, smtp_port: int, kill_before: int) -> None:
+    """Process target: deliver, and die by SIGKILL before the ``kill_before``-th send."""
+    from datetime import timedelta
+
+    program = build_messages_program(
+        database_url, smtp_port, kill_before=kill_before, lease=timedelta(seconds=0.2)
+    )
+    program.deliver_pending()
+    raise SystemExit("did not die")  # pragma: no cover - the kill comes first
+
+
+def deliver_pending_worker(
+    database_url: str, barrier: Any, results: Any, worker: int, calls: int
+) -> None:
+    """Process target: deliver the due messages, ``calls`` claimed at a time."""
+
+    def build() -> Program:
+        return build_messages_program(
+            database_url, int(os.environ["ADVOKIT_TEST_SMTP_PORT"]), batch_size=calls
+        )
+
+    def drain(program: Program, report: dict[str, Any]) -> None:
+        report["claimed"] = program.deliver_pending().claimed
+
+    _in_process(build, drain, barrier, results, worker)

@@ -448,3 +448,59 @@ def test_a_broken_template_dead_letters_its_message(make_program, smtp, tmp_path
     assert program.deliver_pending().failed == 1
     assert "undefined" in program.messages(ANN)[0].error
     assert smtp.received == []
+
+
+# --------------------------------------------------------------------------- crashes and workers
+
+
+def _enrolled(database_url, port, count):
+    from helpers import build_messages_program
+
+    program = build_messages_program(database_url, port)
+    program.migrate()
+    program.enroll_many(
+        Advocate(external_id=f"a{n}", email=f"a{n}@example.com", consent={"email": True})
+        for n in range(count)
+    )
+    program.record_many(
+        Action(kind="review.posted", advocate=f"a{n}", key=f"review-{n}") for n in range(count)
+    )
+    return program
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_batch_sends_each_message_exactly_once(database_url, smtp):
+    import multiprocessing
+
+    from helpers import deliver_in_process
+
+    program = _enrolled(database_url, smtp.port, 10)
+    ctx = multiprocessing.get_context("spawn")
+    worker = ctx.Process(target=deliver_in_process, args=(database_url, smtp.port, 4))
+    worker.start()
+    worker.join(60)
+    assert worker.exitcode == -9  # killed by SIGKILL, before its 4th send
+    assert len(smtp.received) == 3
+    time.sleep(2.5)  # the dead worker's leases (0.2 s a message) lapse
+    assert program.deliver_pending().sent == 7
+    ids = smtp.message_ids()
+    assert len(ids) == len(set(ids)) == 10  # each message once, as the server saw them
+    assert {m.state for m in program.messages()} == {S.SENT}
+    program.close()
+
+
+@pytest.mark.slow
+def test_two_workers_deliver_every_message_once(database_url, smtp, monkeypatch):
+    from helpers import deliver_pending_worker, run_processes
+
+    count = 400
+    program = _enrolled(database_url, smtp.port, count)
+    monkeypatch.setenv("ADVOKIT_TEST_SMTP_PORT", str(smtp.port))
+    reports = run_processes(deliver_pending_worker, database_url, processes=2, calls=20)
+    assert sum(r["claimed"] for r in reports) == count
+    ids = smtp.message_ids()
+    assert len(ids) == len(set(ids)) == count
+    assert sorted(to[0] for _, to, _ in smtp.received) == sorted(
+        f"a{n}@example.com" for n in range(count)
+    )
+    program.close()

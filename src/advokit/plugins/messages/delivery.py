@@ -165,10 +165,20 @@ def deliver_pending(
                 continue
             break
         advocates = _advocates(program, claimed)
-        send = functools.partial(_send, program, plugin, advocates)
-        tried = list(threads.map(send, claimed)) if threads else [send(c) for c in claimed]
-        report += database.retrying(functools.partial(_settle, program, settings, tried))
+        send = functools.partial(_send_and_settle, program, plugin, advocates)
+        for done in threads.map(send, claimed) if threads else map(send, claimed):
+            report += done
     return report
+
+
+def _send_and_settle(
+    program: Program, plugin: Messages, advocates: Mapping[str, Advocate], claim: _Claim
+) -> DeliveryReport:
+    """Send one message and write its outcome at once: a worker killed mid-batch has
+    sent again nothing it recorded as sent. (Killed between the server's answer and
+    this commit, the message is sent once more, with the same key.)"""
+    tried = _send(program, plugin, advocates, claim)
+    return database.retrying(functools.partial(_settle, program, plugin.delivery, [tried]))
 
 
 def _claim(
