@@ -72,3 +72,10 @@ def test_bench_fulfilment_drains_every_reward_and_prints_the_rates():
         assert f"  {line} " in out
     assert "=== summary (medians over the rounds) ===" in out
     assert "rewards/s" in out
+
+
+def test_bench_delivery_runs_every_part():
+    out = run_benchmark("bench_delivery.py", "--messages", "60", "--rounds", "1")
+    for name in ("SMTP only", "naive", "deliver_pending, 1 worker", "deliver_pending, 2 workers"):
+        assert f"  {name}" in out
+    assert "=== summary (medians over the rounds) ===" in out
