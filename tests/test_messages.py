@@ -423,6 +423,17 @@ def test_html_is_escaped_and_text_is_verbatim(make_program, smtp):
         "{{ [1] * 1000000000 }}",
         "{% set d = {} %}{{ d.update({'a': 1}) }}",
         "{{ cycler.__init__.__globals__ }}",
+        "{{ '%0300000d' % 1 }}",
+        "{{ '%0300000d'|format(1) }}",
+        "{{ '{:>300000}'.format(1) }}",
+        "{{ 'x'|center(300000) }}",
+        "{{ 'x'|indent(300000) }}",
+        "{{ ('x' * 1000)|replace('x', 'y' * 1000) }}",
+        "{{ (['x' * 100000] * 100000)|join }}",
+        "{{ lipsum(n=100000) }}",
+        "{% set n = 2 ** 64 %}{{ " + " * ".join(["n"] * 70) + " }}",
+        "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+        "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
     ],
 )
 def test_a_template_cannot_escape_the_sandbox_or_exhaust_the_worker(tmp_path, source):
@@ -504,3 +515,91 @@ def test_two_workers_deliver_every_message_once(database_url, smtp, monkeypatch)
         f"a{n}@example.com" for n in range(count)
     )
     program.close()
+
+
+# --------------------------------------------------------------------------- found in review
+
+
+def test_an_unsubscribe_during_a_batch_stops_the_rest_of_it(make_program, smtp):
+    class UnsubscribeOnFirstSend:
+        """The email channel; the advocate unsubscribes while the first mail goes out."""
+
+        plugin_name = "unsubscribe-on-first-send"
+
+        def __init__(self, email):
+            self.email, self.sends = email, 0
+
+        @hookimpl
+        def advokit_register_channels(self, register):
+            register(self, name="email")
+
+        def address(self, advocate):
+            return advocate.email
+
+        def send(self, program, message):
+            self.sends += 1
+            if self.sends == 1:
+                program.unsubscribe(program.unsubscribe_token(ANN, "email"))
+            return self.email.send(program, message)
+
+    email = Email(host="127.0.0.1", port=smtp.port, sender="b@bakery.example", security="none")
+    program = make_program(
+        plugins=[Messages(secret=SECRET), UnsubscribeOnFirstSend(email), Thanks()]
+    )
+    program.enroll(Advocate(external_id=ANN, email="ann@example.com", consent={"email": True}))
+    review(program, 0)
+    review(program, 1)
+    assert program.deliver_pending() == DeliveryReport(claimed=2, sent=1, suppressed=1)
+    assert len(smtp.received) == 1
+
+
+def test_consent_on_one_channel_leaves_the_others(make_program, smtp):
+    program = make(make_program, smtp)
+    program.set_consent(ANN, "sms", Consent(granted=True, basis="consent", source="checkout"))
+    program.unsubscribe(program.unsubscribe_token(ANN, "email"))
+    consent = program.advocate(ANN).consent
+    assert (consent["sms"].granted, consent["email"].granted) == (True, False)
+    with pytest.raises(InvalidValue, match="nobody"):
+        program.set_consent("nobody", "sms", Consent(granted=True))
+
+
+@pytest.mark.parametrize(
+    "name", ["Ann\x85Bcc", "Ann\u2028Bcc", "=?utf-8*en?q?Ann?=", "=?x-unknown?q?Ann?="]
+)
+def test_other_line_breaks_and_bad_encodings_are_refused_at_once(make_program, smtp, name):
+    program = make(make_program, smtp)
+    program.enroll(
+        Advocate(external_id="eve", name=name, email="eve@example.com", consent={"email": True})
+    )
+    review(program, advocate="eve")
+    assert program.deliver_pending() == DeliveryReport(claimed=1, failed=1)  # no retries
+    assert smtp.received == []
+
+
+def test_a_failing_observer_does_not_stall_the_round(make_program, smtp):
+    from advokit import PluginError
+
+    class Pager:
+        plugin_name = "pager"
+
+        def __init__(self):
+            self.seen = []
+
+        @hookimpl
+        def advokit_on_delivery_error(self, message):
+            self.seen.append(message.advocate)
+            raise RuntimeError("pager down")
+
+    pager = Pager()
+    program = make(make_program, smtp, pager)
+    for who in ("x", "y"):
+        program.enroll(
+            Advocate(external_id=who, email=f"{who}@example.com", consent={"email": True})
+        )
+        smtp.refuse[f"{who}@example.com"] = "550 no such mailbox"
+        program.record(Action(kind="review.posted", advocate=who, key=f"review-{who}"))
+    review(program, 9)
+    with pytest.raises(PluginError, match="pager"):
+        program.deliver_pending()
+    assert sorted(pager.seen) == ["x", "y"]
+    assert [m.state for m in program.messages(ANN)] == [S.SENT]  # the round went on

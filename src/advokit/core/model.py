@@ -464,7 +464,8 @@ class SendMessage(Effect):
     rendered for the advocate at send time, with ``context``. ``category`` is
     ``"marketing"`` (the default: it needs the advocate's consent on the
     channel, checked when it is sent) or ``"transactional"`` (a reward
-    delivered, an account change: sent unless consent was withdrawn).
+    delivered, an account change: part of what the advocate asked for, sent
+    whatever their marketing consent).
     """
 
     advocate: str = attrs.field(converter=_external_id, validator=_ADVOCATE_ID)

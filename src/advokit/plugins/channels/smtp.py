@@ -39,7 +39,6 @@ from advokit.plugins.messages.model import Category, Message
 __all__ = ["Email", "HeaderInjection", "check_header"]
 
 _SECURITY = ("starttls", "ssl", "none")
-_FORBIDDEN = ("\r", "\n", "\0")
 #: How long messages wait after the server refused our login, before trying again.
 AUTH_WAIT = timedelta(minutes=10)
 
@@ -56,20 +55,26 @@ def check_header(field: str, value: str) -> str:
     """
     if not isinstance(value, str):
         raise HeaderInjection(f"header {field}: {value!r} is not text")
-    if any(ch in value for ch in _FORBIDDEN):
+    if _breaks(value):
         raise HeaderInjection(f"header {field}: {value!r} holds a line break or NUL")
     if "=?" in value:
         try:
             parts = decode_header(value)
-        except Exception:  # a malformed encoded word: refuse rather than guess
+            texts = [
+                part.decode(charset or "ascii", "replace") if isinstance(part, bytes) else part
+                for part, charset in parts
+            ]
+        except Exception:  # a malformed word, an unknown charset: refuse rather than guess
             raise HeaderInjection(f"header {field}: {value!r} is not valid RFC 2047") from None
-        for part, charset in parts:
-            text = part.decode(charset or "ascii", "replace") if isinstance(part, bytes) else part
-            if any(ch in text for ch in _FORBIDDEN):
-                raise HeaderInjection(
-                    f"header {field}: {value!r} holds an encoded line break or NUL"
-                )
+        if any(_breaks(text) for text in texts):
+            raise HeaderInjection(f"header {field}: {value!r} holds an encoded line break or NUL")
     return value
+
+
+def _breaks(text: str) -> bool:
+    """Whether ``text`` holds NUL or anything Python counts as a line boundary
+    (CR, LF, VT, FF, NEL, U+2028...)."""
+    return "\0" in text or len(f"{text}x".splitlines()) > 1
 
 
 class Email:
@@ -184,7 +189,12 @@ class Email:
         return email
 
     def send(self, program: Any, message: Message) -> Mapping[str, Any]:
-        email = self.build(program, message)
+        try:
+            email = self.build(program, message)
+        except DeliveryFailed:
+            raise
+        except Exception as error:  # a value the email package refuses: never, as it is
+            raise DeliveryFailed(f"the email cannot be built: {error}") from None
         recipient = message.advocate.email or ""
         sender = parseaddr(self.sender)[1]
         try:
@@ -195,6 +205,20 @@ class Email:
                 after=AUTH_WAIT,
                 counts=False,
             ) from None
+        except smtplib.SMTPNotSupportedError as error:  # no STARTTLS: never in plain text
+            raise RetryLater(
+                f"{self.host}:{self.port} cannot do what Email(security=...) asks: {error}",
+                after=AUTH_WAIT,
+                counts=False,
+            ) from None
+        except smtplib.SMTPSenderRefused as error:
+            if error.smtp_code >= 500:  # our sender: the program's to fix, not the message's
+                raise RetryLater(
+                    f"the SMTP server refused the sender {self.sender!r}: {_said(error)}",
+                    after=AUTH_WAIT,
+                    counts=False,
+                ) from None
+            raise RetryLater(f"the SMTP server answered {_said(error)}") from None
         except smtplib.SMTPRecipientsRefused as error:
             code, said = next(iter(error.recipients.values()))
             raise _failure(code, f"{recipient} refused: {code} {said!r}") from None
@@ -209,27 +233,28 @@ class Email:
         return {"message_id": email["Message-ID"]}
 
     def _send(self, email: EmailMessage, sender: str, recipient: str) -> Any:
-        """Send over this thread's kept connection; a kept one the server closed is
-        opened again once."""
-        for fresh in (False, True):
-            connection, reused = self._connection(fresh)
-            try:
-                return connection.send_message(email, from_addr=sender, to_addrs=[recipient])
-            except smtplib.SMTPServerDisconnected:
+        """Send once, over this thread's kept connection if it still answers (NOOP),
+        else a new one. Never sent again within the try: a connection lost after DATA
+        may have delivered it; the next try sends it with the same Message-ID."""
+        connection = self._connection()
+        try:
+            return connection.send_message(email, from_addr=sender, to_addrs=[recipient])
+        except smtplib.SMTPServerDisconnected:
+            self._forget()
+            raise
+        except smtplib.SMTPResponseException as error:
+            if error.smtp_code == 421:  # the server is closing the connection
                 self._forget()
-                if reused and not fresh:
-                    continue
-                raise
-            except smtplib.SMTPResponseException as error:
-                if error.smtp_code == 421:  # the server is closing the connection
-                    self._forget()
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+            raise
 
-    def _connection(self, fresh: bool) -> tuple[smtplib.SMTP, bool]:
+    def _connection(self) -> smtplib.SMTP:
         kept = getattr(self._local, "connection", None)
-        if kept is not None and not fresh:
-            return kept, True
+        if kept is not None:
+            try:
+                if kept.noop()[0] == 250:
+                    return kept  # type: ignore[no-any-return]
+            except (smtplib.SMTPException, OSError):
+                pass  # closed by the server meanwhile: a new one
         self._forget()
         if self.security == "ssl":
             connection: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -237,12 +262,16 @@ class Email:
             )
         else:
             connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
             if self.security == "starttls":
                 connection.starttls(context=ssl.create_default_context())
-        if self.username is not None:
-            connection.login(self.username, self._password or "")
+            if self.username is not None:
+                connection.login(self.username, self._password or "")
+        except BaseException:
+            connection.close()  # no socket left behind by a refused STARTTLS or login
+            raise
         self._local.connection = connection
-        return connection, False
+        return connection
 
     def _forget(self) -> None:
         connection = getattr(self._local, "connection", None)

@@ -151,6 +151,7 @@ def deliver_pending(
         raise ConfigurationError("limit", limit, "None or a whole number of at least 1")
     settings = plugin.delivery
     report = DeliveryReport()
+    observer_errors: list[BaseException] = []  # raised once the round is done
     while limit is None or report.claimed < limit:
         size = (
             settings.batch_size
@@ -158,27 +159,30 @@ def deliver_pending(
             else min(settings.batch_size, limit - report.claimed)
         )
         claimed, dead = database.retrying(functools.partial(_claim, program, settings, size))
-        _observe(program, dead)
+        _observe(program, dead, observer_errors)
         report += DeliveryReport(failed=len(dead))
         if not claimed:
             if dead:
                 continue
             break
-        advocates = _advocates(program, claimed)
-        send = functools.partial(_send_and_settle, program, plugin, advocates)
+        send = functools.partial(_send_and_settle, program, plugin, observer_errors)
         for done in threads.map(send, claimed) if threads else map(send, claimed):
             report += done
+    if observer_errors:
+        raise observer_errors[0]
     return report
 
 
 def _send_and_settle(
-    program: Program, plugin: Messages, advocates: Mapping[str, Advocate], claim: _Claim
+    program: Program, plugin: Messages, observer_errors: list[BaseException], claim: _Claim
 ) -> DeliveryReport:
     """Send one message and write its outcome at once: a worker killed mid-batch has
     sent again nothing it recorded as sent. (Killed between the server's answer and
     this commit, the message is sent once more, with the same key.)"""
-    tried = _send(program, plugin, advocates, claim)
-    return database.retrying(functools.partial(_settle, program, plugin.delivery, [tried]))
+    tried = _send(program, plugin, claim)
+    report, dead = database.retrying(functools.partial(_settle, program, plugin.delivery, [tried]))
+    _observe(program, dead, observer_errors)
+    return report
 
 
 def _claim(
@@ -244,32 +248,30 @@ def _claim(
         return [_Claim(message, by_key[message.key]) for message in claimed], dead
 
 
-def _advocates(program: Program, claims: Sequence[_Claim]) -> dict[str, Advocate]:
-    """The advocates of the claimed messages, as they are now (consent may have changed)."""
+def _advocate(program: Program, external_id: str) -> Advocate | None:
+    """The advocate as they are just before the send: an unsubscribe committed a
+    moment ago counts."""
     a = q.advocates_t
-    wanted = sorted({claim.message.advocate for claim in claims})
     with database.transaction(program.engine, write=False) as conn:
-        rows = conn.execute(
-            sa.select(a).where(a.c.program == program.name, a.c.external_id.in_(wanted))
-        ).all()
-    return {row.external_id: q.advocate_from_row(row) for row in rows}
+        row = conn.execute(
+            sa.select(a).where(a.c.program == program.name, a.c.external_id == external_id)
+        ).first()
+    return None if row is None else q.advocate_from_row(row)
 
 
-def _send(
-    program: Program, plugin: Messages, advocates: Mapping[str, Advocate], claim: _Claim
-) -> _Tried:
+def _send(program: Program, plugin: Messages, claim: _Claim) -> _Tried:
     queued = claim.message
     channels = program.registries.channels
     channel = channels.get(queued.channel)
     try:
-        if channel is None:  # unregistered since it was queued: try again later
-            raise RetryLater(f"no channel {queued.channel!r}")
-        advocate = advocates.get(queued.advocate)
+        advocate = _advocate(program, queued.advocate)
         if advocate is None:  # erased since it was queued
             raise _Suppressed(f"advocate {queued.advocate!r} is gone")
         why_not = allowed(advocate, queued.channel, queued.category)
         if why_not is not None:
             raise _Suppressed(why_not)
+        if channel is None:  # unregistered since it was queued: try again later
+            raise RetryLater(f"no channel {queued.channel!r}")
         if not channel.address(advocate):
             raise _Suppressed(f"no {queued.channel} address for {advocate.external_id!r}")
         message = plugin.compose(program, queued, advocate)
@@ -293,8 +295,11 @@ def _send(
         return _Tried(claim, error=error)
 
 
-def _settle(program: Program, settings: Delivery, tried: Sequence[_Tried]) -> DeliveryReport:
-    """Write each send's outcome, where the claim is still the one this worker made."""
+def _settle(
+    program: Program, settings: Delivery, tried: Sequence[_Tried]
+) -> tuple[DeliveryReport, list[tuple[QueuedMessage, BaseException]]]:
+    """Write each send's outcome, where the claim is still the one this worker made;
+    the dead letters, committed, to observe."""
     o = outbox_t
     now = program.clock()
     counts = dict.fromkeys(("sent", "retried", "failed", "suppressed", "lost"), 0)
@@ -352,8 +357,7 @@ def _settle(program: Program, settings: Delivery, tried: Sequence[_Tried]) -> De
             updates.append(row)
         if updates:
             conn.execute(_settle_statement(program.name, now, lease=True), updates)
-    _observe(program, dead)  # committed: observers see the dead letter as it is stored
-    return DeliveryReport(claimed=len(tried), **counts)
+    return DeliveryReport(claimed=len(tried), **counts), dead
 
 
 def _settle_statement(program: str, now: datetime, *, lease: bool) -> Any:
@@ -377,18 +381,20 @@ def _settle_statement(program: str, now: datetime, *, lease: bool) -> Any:
     )
 
 
-def _observe(program: Program, dead: Sequence[tuple[QueuedMessage, BaseException]]) -> None:
-    """Call the dead-letter observers for each message; one that raises stops none of
-    the others from being observed, and its error is raised at the end."""
-    first: BaseException | None = None
+def _observe(
+    program: Program,
+    dead: Sequence[tuple[QueuedMessage, BaseException]],
+    errors: list[BaseException],
+) -> None:
+    """Call the dead-letter observers for each message (committed: they see it as it is
+    stored). One that raises stops neither the others nor the round: its error is kept
+    in ``errors``, raised when the round is done."""
     for message, error in dead:
         try:
             program.hooks.on_delivery_error(program, message, error)
         except Exception as observer_error:
             log.exception("advokit_on_delivery_error failed for %s", message.key)
-            first = first or observer_error
-    if first is not None:
-        raise first
+            errors.append(observer_error)
 
 
 def queued_messages(

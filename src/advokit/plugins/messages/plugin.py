@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import sqlalchemy as sa
 
 from advokit import Advocate, Consent, SendMessage, Transaction, hookimpl
-from advokit.core.errors import ConfigurationError, InvalidValue, one_of
+from advokit.core.errors import ConfigurationError, InvalidValue, UnknownAdvocate, one_of
 from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
@@ -334,10 +335,25 @@ class Messages:
         verbatim (basis, source, time): it is data, never inferred."""
         if not isinstance(consent, Consent):
             raise InvalidValue("consent", consent, "an advokit.Consent")
-        current = program.advocate(advocate)
-        updated = attrs.evolve(current, consent={**current.consent, channel: consent})
-        program.enroll(updated)
-        return updated  # type: ignore[no-any-return]
+        a = q.advocates_t
+        mine = (a.c.program == program.name, a.c.external_id == advocate)
+
+        def attempt() -> Advocate:
+            # only this channel's consent, under the row's lock: an unsubscribe and
+            # another channel's change at once both stay
+            with database.transaction(program.engine) as conn:
+                row = conn.execute(sa.select(a).where(*mine).with_for_update()).first()
+                if row is None:
+                    raise UnknownAdvocate(advocate, program.name)
+                current = q.advocate_from_row(row)
+                consents = {**current.consent, channel: consent}
+                stored = {name: c.to_json() for name, c in consents.items()}
+                conn.execute(
+                    a.update().where(*mine).values(consent=stored, updated_at=program.clock())
+                )
+            return attrs.evolve(current, consent=consents)
+
+        return database.retrying(attempt)
 
 
 def _advocate_context(advocate: Advocate) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import operator
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,12 +53,80 @@ class TemplateError(AdvokitError):
     something the sandbox forbids; the message names the template."""
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, with ``*`` and ``**`` kept to sizes a message needs."""
+_WIDTH = re.compile(r"\d{5,}")  # a width or precision of 10000 or more in a format
+_OUTPUT = 1_000_000  # the most characters one part of a message may render to
+_DEADLINE = 1.0  # seconds one part may take, checked as it is written out
 
-    intercepted_binops = frozenset({"*", "**"})
+
+def _small(what: str, *numbers: Any) -> None:
+    for number in numbers:
+        if isinstance(number, int) and abs(number) > _BIGGEST:
+            raise SecurityError(f"{what} of {number!r} is larger than a message needs")
+
+
+def _checked_format(text: Any) -> None:
+    if isinstance(text, str) and _WIDTH.search(text):
+        raise SecurityError(f"the format {text[:40]!r} asks for more than a message needs")
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with what can grow big kept to sizes a message needs:
+    ``*``, ``**`` and ``%``, and the filters that take a width or repeat text."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals.pop("lipsum", None)
+        filters = self.filters
+        for name in ("center", "indent", "wordwrap", "truncate"):
+            filters[name] = self._bounded(name, filters[name])
+        plain_format, plain_join, plain_replace = (
+            filters["format"],
+            filters["join"],
+            filters["replace"],
+        )
+
+        def format_(value: Any, *args: Any, **kwargs: Any) -> Any:
+            _checked_format(value)
+            return plain_format(value, *args, **kwargs)
+
+        def join(context: Any, value: Any, d: str = "", attribute: Any = None) -> Any:
+            items = list(value)
+            size = sum(len(str(i)) for i in items) + len(d) * max(len(items) - 1, 0)
+            _small("a join", size)
+            return plain_join(context, items, d, attribute)
+
+        def replace(context: Any, s: Any, old: Any, new: Any, count: Any = None) -> Any:
+            text = str(s)
+            grows = max(len(str(new)) - len(str(old)), 0) * text.count(str(old) or " ")
+            _small("a replace", len(text) + grows)
+            return plain_replace(context, s, old, new, count)
+
+        join.jinja_pass_arg = plain_join.jinja_pass_arg  # type: ignore[attr-defined]
+        replace.jinja_pass_arg = plain_replace.jinja_pass_arg  # type: ignore[attr-defined]
+        filters.update(format=format_, join=join, replace=replace)
+
+    @staticmethod
+    def _bounded(name: str, plain: Any) -> Any:
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            _small(f"{name}()", *args[1:], *kwargs.values())
+            return plain(*args, **kwargs)
+
+        if hasattr(plain, "jinja_pass_arg"):
+            bounded.jinja_pass_arg = plain.jinja_pass_arg  # type: ignore[attr-defined]
+        return bounded
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:  # '{:>300000}'.format: refused as it is looked up
+            _checked_format(getattr(value, "__self__", None))
+        return wrapped
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "%":
+            _checked_format(left)  # '%0300000d' % 1
+            return operator.mod(left, right)
         if operator_ == "**":
             big = isinstance(right, int | float) and abs(right) > 64
             if not big and isinstance(left, int) and isinstance(right, int):
@@ -71,7 +140,24 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                 raise SecurityError(
                     f"repeating a sequence {times!r} times is larger than a message needs"
                 )
+        ints = isinstance(left, int) and isinstance(right, int)
+        if ints and left.bit_length() + right.bit_length() > 4096:
+            raise SecurityError("a product larger than a message needs")
         return operator.mul(left, right)
+
+
+def _written(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """The template rendered, piece by piece, within ``_OUTPUT`` characters and
+    ``_DEADLINE`` seconds (nested loops writing forever are stopped)."""
+    started, size, pieces = time.monotonic(), 0, []
+    for piece in template.generate(**context):
+        size += len(piece)
+        pieces.append(piece)
+        if size > _OUTPUT:
+            raise SecurityError(f"it writes more than {_OUTPUT:,} characters")
+        if time.monotonic() - started > _DEADLINE:
+            raise SecurityError(f"it takes more than {_DEADLINE:g} s to render")
+    return "".join(pieces)
 
 
 def locale_chain(locale: str | None, default: str) -> list[str]:
@@ -155,11 +241,13 @@ class Templates:
     def _render(self, name: str, part: str, context: Mapping[str, Any]) -> str:
         environment = self._html if part == "html" else self._text
         try:
-            text = environment.get_template(name).render(**context)
+            text = _written(environment.get_template(name), context)
         except (SecurityError, OverflowError) as error:  # OverflowError: range(10**9)
             raise TemplateError(
                 f"template {name!r} tried what the sandbox forbids: {error}"
             ) from error
+        except (RecursionError, MemoryError) as error:  # a macro calling itself...
+            raise TemplateError(f"template {name!r} does not end: {error!r}") from None
         except jinja2.UndefinedError as error:
             raise TemplateError(f"template {name!r} uses an undefined variable: {error}") from error
         except (jinja2.TemplateError, ArithmeticError, ValueError, TypeError) as error:
