@@ -20,6 +20,7 @@ import hashlib
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from email.header import decode_header
@@ -41,6 +42,8 @@ __all__ = ["Email", "HeaderInjection", "check_header"]
 _SECURITY = ("starttls", "ssl", "none")
 #: How long messages wait after the server refused our login, before trying again.
 AUTH_WAIT = timedelta(minutes=10)
+#: A kept connection idle longer than this is checked with NOOP before it is used.
+_IDLE = 5.0
 
 
 class HeaderInjection(DeliveryFailed):
@@ -250,11 +253,15 @@ class Email:
     def _connection(self) -> smtplib.SMTP:
         kept = getattr(self._local, "connection", None)
         if kept is not None:
+            used = time.monotonic() - self._local.used
+            self._local.used = time.monotonic()
+            if used < _IDLE:  # busy: the server has not dropped it (a failure is tried later)
+                return kept  # type: ignore[no-any-return]
             try:
                 if kept.noop()[0] == 250:
                     return kept  # type: ignore[no-any-return]
             except (smtplib.SMTPException, OSError):
-                pass  # closed by the server meanwhile: a new one
+                pass  # closed by the server while idle: a new one
         self._forget()
         if self.security == "ssl":
             connection: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -271,6 +278,7 @@ class Email:
             connection.close()  # no socket left behind by a refused STARTTLS or login
             raise
         self._local.connection = connection
+        self._local.used = time.monotonic()
         return connection
 
     def _forget(self) -> None:
