@@ -9,8 +9,12 @@ lives here: the settings (:class:`Retries`), what a callee may raise
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Any, Self
 
 import attrs
 import tenacity
@@ -109,6 +113,38 @@ class Retries:
         return {
             row_id: now + self.lease * (n // self.concurrency + 1) for n, row_id in enumerate(ids)
         }
+
+
+class Report:
+    """Base of an attrs class of counts (what a worker's round did): ``a + b`` adds
+    them field by field."""
+
+    def __add__(self, other: Self) -> Self:
+        cls: Any = type(self)
+        return cls(  # type: ignore[no-any-return]
+            *(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other), strict=True))
+        )
+
+
+class KeptThreads:
+    """The threads an outbox's worker calls the outside world with, kept from one
+    round to the next (their HTTP or SMTP connections stay open); made again in a
+    forked child, which has the pool but not its threads."""
+
+    def __init__(self, concurrency: int, name: str) -> None:
+        self.concurrency, self.name = concurrency, name
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> ThreadPoolExecutor | None:
+        """The pool, or None when calls are made one at a time."""
+        if self.concurrency == 1:
+            return None
+        with self._lock:
+            if self._pool is None or self._pool[0] != os.getpid():
+                pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.name)
+                self._pool = (os.getpid(), pool)
+            return self._pool[1]
 
 
 def short(text: str) -> str:

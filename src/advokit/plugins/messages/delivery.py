@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from advokit import Advocate
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, PluginError
-from advokit.core.retries import GiveUp, Retries, RetryLater, short, span
+from advokit.core.retries import GiveUp, Report, Retries, RetryLater, short, span
 from advokit.core.store import database
 from advokit.core.store import queries as q
 from advokit.core.store.types import utc
@@ -110,7 +110,7 @@ class Delivery(Retries):
 
 
 @attrs.frozen
-class DeliveryReport:
+class DeliveryReport(Report):
     """What ``program.deliver_pending()`` did."""
 
     claimed: int = 0
@@ -119,11 +119,6 @@ class DeliveryReport:
     failed: int = 0  # dead-lettered
     suppressed: int = 0  # not sent: no consent, or no address
     lost: int = 0  # outcomes not written: the claim lapsed and was taken meanwhile
-
-    def __add__(self, other: DeliveryReport) -> DeliveryReport:
-        return DeliveryReport(
-            *(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other), strict=True))
-        )
 
 
 @attrs.frozen

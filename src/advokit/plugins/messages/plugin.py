@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Collection
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ from advokit import Advocate, Consent, SendMessage, Transaction, hookimpl
 from advokit.core.errors import ConfigurationError, InvalidValue, UnknownAdvocate, one_of
 from advokit.core.model import derived_key
 from advokit.core.registry import Register
+from advokit.core.retries import KeptThreads
 from advokit.core.store import database
 from advokit.core.store import queries as q
 from advokit.plugins.messages.consent import read_token, unsubscribe_token
@@ -92,8 +90,7 @@ class Messages:
         self.delivery = delivery or Delivery()
         self._secret = secret
         self._templates: Templates | None = None
-        self._threads: tuple[int, ThreadPoolExecutor] | None = None
-        self._lock = threading.Lock()
+        self._threads = KeptThreads(self.delivery.concurrency, "advokit-send")
 
     def __repr__(self) -> str:
         return f"Messages(templates={str(self.own_templates)!r})"
@@ -225,23 +222,11 @@ class Messages:
 
     def deliver_pending(self, program: Any, *, limit: int | None = None) -> DeliveryReport:
         """``program.deliver_pending()``: send every due message now, after commit."""
-        return deliver_pending(program, self, limit=limit, threads=self._pool())
+        return deliver_pending(program, self, limit=limit, threads=self._threads.get())
 
     def _work(self, program: Any) -> int:
         """``advokit worker``'s round: the messages claimed."""
         return self.deliver_pending(program, limit=self.delivery.batch_size).claimed
-
-    def _pool(self) -> ThreadPoolExecutor | None:
-        if self.delivery.concurrency == 1:
-            return None
-        with self._lock:
-            # a forked child (a preloading web server) has the pool but not its threads
-            if self._threads is None or self._threads[0] != os.getpid():
-                pool = ThreadPoolExecutor(
-                    self.delivery.concurrency, thread_name_prefix="advokit-send"
-                )
-                self._threads = (os.getpid(), pool)
-            return self._threads[1]
 
     # -- reading and deciding
 

@@ -37,7 +37,7 @@ from sqlalchemy.engine import Connection
 
 from advokit.core.errors import ConfigurationError, PluginError
 from advokit.core.registry import Register
-from advokit.core.retries import GiveUp, Retries, RetryLater, short, span
+from advokit.core.retries import GiveUp, Report, Retries, RetryLater, short, span
 from advokit.core.store import database
 from advokit.hookspecs import hookimpl
 from advokit.plugins.rewards.model import IssuedReward, RewardState
@@ -147,7 +147,7 @@ class Fulfilment(Retries):
 
 
 @attrs.frozen
-class FulfilmentReport:
+class FulfilmentReport(Report):
     """What ``program.fulfil_pending()`` did.
 
     ``claimed``, ``retried``, ``failed`` and ``lost`` count the tries of
@@ -162,11 +162,6 @@ class FulfilmentReport:
     canceled: int = 0  # reversed (a refund) while being tried, and not paid
     lost: int = 0  # outcomes not written: the claim lapsed and was taken meanwhile
     reversed: int = 0  # reversed rewards their fulfiller undid (``reverse``)
-
-    def __add__(self, other: FulfilmentReport) -> FulfilmentReport:
-        return FulfilmentReport(
-            *(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other), strict=True))
-        )
 
 
 # --------------------------------------------------------------------------- the worker

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import threading
 import zoneinfo
 from collections.abc import Collection, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,7 @@ from advokit.core.errors import ConfigurationError, InvalidValue, Refused, one_o
 from advokit.core.model import derived_key
 from advokit.core.periods import calendar_period
 from advokit.core.registry import Register
+from advokit.core.retries import KeptThreads
 from advokit.core.store import database
 from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert
@@ -112,8 +110,7 @@ class Rewards:
         if fulfilment is not None and not isinstance(fulfilment, Fulfilment):
             raise ConfigurationError("Rewards.fulfilment", fulfilment, "a Fulfilment or None")
         self.fulfilment = fulfilment or Fulfilment()
-        self._threads: tuple[int, ThreadPoolExecutor] | None = None  # (its process, pool)
-        self._threads_lock = threading.Lock()
+        self._threads = KeptThreads(self.fulfilment.concurrency, "advokit-fulfil")
         self.items = items
         self.approve_above = approve_above
         self.approve_kinds = frozenset(approve_kinds)
@@ -550,20 +547,7 @@ class Rewards:
         :mod:`advokit.plugins.rewards.reversal`). ``limit`` bounds the rewards
         claimed in this call, for each of the two.
         """
-        return fulfil_pending(program, self.fulfilment, limit=limit, threads=self._pool())
-
-    def _pool(self) -> ThreadPoolExecutor | None:
-        """The threads that call fulfillers, kept between rounds with their connections."""
-        if self.fulfilment.concurrency == 1:
-            return None
-        with self._threads_lock:
-            # a forked child (a preloading web server) has the pool but not its threads
-            if self._threads is None or self._threads[0] != os.getpid():
-                pool = ThreadPoolExecutor(
-                    self.fulfilment.concurrency, thread_name_prefix="advokit-fulfil"
-                )
-                self._threads = (os.getpid(), pool)
-            return self._threads[1]
+        return fulfil_pending(program, self.fulfilment, limit=limit, threads=self._threads.get())
 
     def _work(self, program: Any) -> int:
         """``advokit worker``'s round: the rewards claimed."""
