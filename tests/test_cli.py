@@ -671,20 +671,25 @@ def test_worker_without_jobs_says_so_in_one_line(invoke: Callable[..., Result], 
     assert "no background jobs" in line
 
 
-def test_worker_runs_until_sigterm_and_stops_cleanly(workdir: Path, cards: str) -> None:
-    module = importlib.import_module(cards)
-    module.prepare(2)
+def _worker_process(workdir: Path, program: str, *args: str) -> subprocess.Popen[str]:
+    """``advokit --program PROGRAM worker ARGS`` in its own process, pipes for its output."""
     env = {**os.environ, "ADVOKIT_LOAD_PLUGINS": "", "PYTHONPATH": str(workdir)}
     env.pop("ADVOKIT_PROGRAM", None)
     command = "from advokit.cli import main; raise SystemExit(main())"
-    worker = subprocess.Popen(
-        [sys.executable, "-c", command, "--program", f"{cards}:build", "worker", "--idle", "600"],
+    return subprocess.Popen(
+        [sys.executable, "-c", command, "--program", program, "worker", *args],
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_worker_runs_until_sigterm_and_stops_cleanly(workdir: Path, cards: str) -> None:
+    module = importlib.import_module(cards)
+    module.prepare(2)
+    worker = _worker_process(workdir, f"{cards}:build", "--idle", "600")
     try:
         first = json.loads(worker.stdout.readline())  # the round that did something
         assert first["fulfilment"] == 2
@@ -710,17 +715,7 @@ def test_worker_once_stops_at_a_failing_job_in_one_line(
 def test_a_long_running_worker_outlives_a_failing_job(workdir: Path, cards: str) -> None:
     module = importlib.import_module(cards)
     module.prepare(2)
-    env = {**os.environ, "ADVOKIT_LOAD_PLUGINS": "", "PYTHONPATH": str(workdir)}
-    env.pop("ADVOKIT_PROGRAM", None)
-    command = "from advokit.cli import main; raise SystemExit(main())"
-    worker = subprocess.Popen(
-        [sys.executable, "-c", command, "--program", f"{cards}:jammed", "worker", "--idle", "0.1"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    worker = _worker_process(workdir, f"{cards}:jammed", "--idle", "0.1")
     try:
         assert "Error: jam: printer='jammed'" in worker.stderr.readline()
         assert "Error: jam:" in worker.stderr.readline()  # the next round ran too
