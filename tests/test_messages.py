@@ -603,3 +603,22 @@ def test_a_failing_observer_does_not_stall_the_round(make_program, smtp):
         program.deliver_pending()
     assert sorted(pager.seen) == ["x", "y"]
     assert [m.state for m in program.messages(ANN)] == [S.SENT]  # the round went on
+
+
+def test_a_worker_whose_lease_lapsed_cannot_settle_over_the_new_claim(
+    make_program, smtp, advokit_clock
+):
+    from advokit.plugins.messages.delivery import _claim, _settle, _Tried
+
+    program = make(make_program, smtp, lease=timedelta(minutes=1))
+    review(program)
+    settings = Delivery(lease=timedelta(minutes=1))
+    (stale,), _ = _claim(program, settings, 10)  # then this worker hangs
+    advokit_clock.advance(minutes=2)
+    (fresh,), _ = _claim(program, settings, 10)  # another worker takes it over
+    assert _settle(program, settings, _Tried(stale, result={"late": 1}))[0] == DeliveryReport(
+        claimed=1, lost=1
+    )
+    assert program.messages(ANN)[0].state is S.SENDING  # the new claim stands
+    assert _settle(program, settings, _Tried(fresh, result={"ok": 1}))[0].sent == 1
+    assert program.messages(ANN)[0].result == {"ok": 1}

@@ -175,7 +175,7 @@ def _send_and_settle(
     sent again nothing it recorded as sent. (Killed between the server's answer and
     this commit, the message is sent once more, with the same key.)"""
     tried = _send(program, plugin, claim)
-    report, dead = database.retrying(functools.partial(_settle, program, plugin.delivery, [tried]))
+    report, dead = database.retrying(functools.partial(_settle, program, plugin.delivery, tried))
     _observe(program, dead, observer_errors)
     return report
 
@@ -291,68 +291,48 @@ def _send(program: Program, plugin: Messages, claim: _Claim) -> _Tried:
 
 
 def _settle(
-    program: Program, settings: Delivery, tried: Sequence[_Tried]
+    program: Program, settings: Delivery, one: _Tried
 ) -> tuple[DeliveryReport, list[tuple[QueuedMessage, BaseException]]]:
-    """Write each send's outcome, where the claim is still the one this worker made;
-    the dead letters, committed, to observe."""
-    o = outbox_t
+    """Write a send's outcome, if the claim is still the one this worker made (the
+    UPDATE names the lease: no row moved means it lapsed and was claimed again);
+    the dead letter, committed, to observe."""
     now = program.clock()
-    counts = dict.fromkeys(("sent", "retried", "failed", "suppressed", "lost"), 0)
+    message, error = one.claim.message, one.error
+    row: dict[str, Any] = {
+        "k": message.key,
+        "lease": one.claim.lease,
+        "attempts": message.attempts,
+        "next": None,
+        "sent": None,
+        "result": None,
+        "error": None,
+    }
     dead: list[tuple[QueuedMessage, BaseException]] = []
-    updates: list[dict[str, Any]] = []
+    if error is None:
+        row.update(state=MessageState.SENT.value, sent=now, result=one.result)
+        outcome = "sent"
+    elif isinstance(error, _Suppressed):
+        row.update(state=MessageState.SUPPRESSED.value, error=short(error.reason))
+        row["attempts"] -= 1  # nothing was tried
+        outcome = "suppressed"
+    else:
+        row["attempts"], wait, reason = settings.after_failure(message.attempts, error)
+        if wait is None:
+            row.update(state=MessageState.FAILED.value, error=reason)
+            stored = attrs.evolve(
+                message, state=MessageState.FAILED, error=reason, attempts=row["attempts"]
+            )
+            dead.append((stored, error))
+            outcome = "failed"
+        else:
+            row.update(state=MessageState.QUEUED.value, next=now + wait)
+            row["error"] = f"{reason}; again after {span(wait)}"[:500]
+            outcome = "retried"
     with database.transaction(program.engine) as conn:
-        leases = {one.claim.message.key: one.claim.lease for one in tried}
-        held = {
-            key
-            for key, until in conn.execute(
-                sa.select(o.c.key, o.c.claimed_until)
-                .where(
-                    o.c.program == program.name,
-                    o.c.key.in_(list(leases)),
-                    o.c.state == MessageState.SENDING.value,
-                )
-                .with_for_update()
-            ).all()
-            if leases[key] == until
-        }
-        for one in tried:
-            message, error = one.claim.message, one.error
-            if message.key not in held:  # claimed again since, after the lease lapsed
-                counts["lost"] += 1
-                continue
-            row: dict[str, Any] = {
-                "k": message.key,
-                "lease": one.claim.lease,
-                "attempts": message.attempts,
-                "next": None,
-                "sent": None,
-                "result": None,
-                "error": None,
-            }
-            if error is None:
-                row.update(state=MessageState.SENT.value, sent=now, result=one.result)
-                counts["sent"] += 1
-            elif isinstance(error, _Suppressed):
-                row.update(state=MessageState.SUPPRESSED.value, error=short(error.reason))
-                row["attempts"] -= 1  # nothing was tried
-                counts["suppressed"] += 1
-            else:
-                row["attempts"], wait, reason = settings.after_failure(message.attempts, error)
-                if wait is None:
-                    row.update(state=MessageState.FAILED.value, error=reason)
-                    stored = attrs.evolve(
-                        message, state=MessageState.FAILED, error=reason, attempts=row["attempts"]
-                    )
-                    dead.append((stored, error))
-                    counts["failed"] += 1
-                else:
-                    row.update(state=MessageState.QUEUED.value, next=now + wait)
-                    row["error"] = f"{reason}; again after {span(wait)}"[:500]
-                    counts["retried"] += 1
-            updates.append(row)
-        if updates:
-            conn.execute(_settle_statement(program.name, now, lease=True), updates)
-    return DeliveryReport(claimed=len(tried), **counts), dead
+        moved = conn.execute(_settle_statement(program.name, now, lease=True), row).rowcount
+    if not moved:  # claimed again since, after the lease lapsed
+        return DeliveryReport(claimed=1, lost=1), []
+    return DeliveryReport(claimed=1, **{outcome: 1}), dead
 
 
 def _settle_statement(program: str, now: datetime, *, lease: bool) -> Any:
