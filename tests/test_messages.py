@@ -622,3 +622,22 @@ def test_a_worker_whose_lease_lapsed_cannot_settle_over_the_new_claim(
     assert program.messages(ANN)[0].state is S.SENDING  # the new claim stands
     assert _settle(program, settings, _Tried(fresh, result={"ok": 1}))[0].sent == 1
     assert program.messages(ANN)[0].result == {"ok": 1}
+
+
+def test_a_kept_connection_idle_and_dropped_is_replaced_before_sending(
+    make_program, smtp, monkeypatch
+):
+    import socket
+
+    from advokit.plugins.channels import smtp as module
+
+    program = make(make_program, smtp)
+    review(program, 0)
+    program.deliver_pending()
+    channel = program.registries.channels.get("email")
+    # the connection is gone while it was idle (as when the server drops it)
+    channel._local.connection.sock.shutdown(socket.SHUT_RDWR)
+    monkeypatch.setattr(module, "_IDLE", 0.0)  # idle long enough to be checked
+    review(program, 1)
+    assert program.deliver_pending() == DeliveryReport(claimed=1, sent=1)  # not a retry
+    assert len(smtp.received) == 2

@@ -29,7 +29,7 @@ from __future__ import annotations
 import operator
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -213,16 +213,6 @@ class Templates:
                 return name
         return None
 
-    def kinds(self) -> list[tuple[str, str]]:
-        """Every (locale, kind) some template exists for, sorted."""
-        found = set()
-        for name in self._names:
-            locale, _, file = name.partition("/")
-            kind, _, part = file.rpartition(".")
-            if part in PARTS and kind:
-                found.add((locale, kind))
-        return sorted(found)
-
     def render(self, kind: str, locale: str | None, context: Mapping[str, Any]) -> Rendered:
         """Every part ``kind`` has a template for, rendered with ``context``."""
         parts: dict[str, str] = {}
@@ -255,6 +245,3 @@ class Templates:
         if part == "subject":
             text = " ".join(text.split())  # one line, whatever the template's layout
         return text.strip() if part != "html" else text
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._names))
