@@ -11,9 +11,10 @@ the same messages:
 
 * SMTP only: N prebuilt emails sent over one kept ``smtplib`` connection, no
   database: the ceiling;
-* naive: for each queued row read with ``sqlite3``, build the email with the
-  stdlib, send it, then mark it sent with one UPDATE and commit: no consent
-  check at send time, no template, no lease, no retry;
+* naive: for each queued row read with ``sqlite3``, build the same email with
+  the stdlib (``multipart/alternative``, text and HTML), send it, then mark it
+  sent with one UPDATE and commit: no consent check at send time, no
+  template, no header checks, no lease, no retry;
 * ``deliver_pending`` in one worker (one process);
 * ``deliver_pending`` in two worker processes at once, sharing the queue.
 
@@ -139,7 +140,13 @@ def naive(path: Path, port: int) -> float:
             email = EmailMessage()
             email["From"], email["To"] = "Bakery <hello@bakery.example>", f"{name} <{address}>"
             email["Subject"] = f"Thank you, {name}"
+            email["Message-ID"] = f"<{row_id}@bakery.example>"
+            # the same shape advokit sends: text and HTML alternatives
             email.set_content(f"Hi {name},\n\nthank you for being part of the bakery.")
+            email.add_alternative(
+                f"<p>Hi {name},</p>\n<p>thank you for being part of the bakery.</p>",
+                subtype="html",
+            )
             connection.send_message(email)
             db.execute("UPDATE messages_outbox SET state = 'sent' WHERE id = ?", (row_id,))
             db.commit()
