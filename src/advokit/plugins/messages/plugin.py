@@ -116,6 +116,12 @@ class Messages:
     def advokit_register_workers(self, register: Register) -> None:
         register(self._work, name="delivery")
 
+    @hookimpl
+    def advokit_register_commands(self, register: Register) -> None:
+        from advokit.plugins.messages.commands import templates_group  # click: the CLI's alone
+
+        register(templates_group, name="templates")
+
     # -- queueing
 
     @hookimpl
