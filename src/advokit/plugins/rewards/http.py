@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import http.client
 import json
-import threading
-import urllib.parse
 from collections.abc import Collection, Mapping
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from typing import Any
 
 from advokit.core.errors import ConfigurationError
+from advokit.core.http import HttpClient, check_url, retry_after
 from advokit.core.model import derived_key
 from advokit.core.signing import signed_headers
 from advokit.plugins.rewards.fulfilment import ByKind, FulfilmentFailed, RetryLater, check_kinds
@@ -66,9 +63,9 @@ class HttpFulfiller(ByKind):
         name: str = "http-fulfiller",
         reverse_url: str | None = None,
     ) -> None:
-        _check_url("HttpFulfiller.url", url)
+        check_url("HttpFulfiller.url", url)
         if reverse_url is not None:
-            _check_url("HttpFulfiller.reverse_url", reverse_url)
+            check_url("HttpFulfiller.reverse_url", reverse_url)
             self.reverse = self._reverse  # only then has it a reverse operation
         if not isinstance(secret, str) or len(secret) < 16:
             raise ConfigurationError(
@@ -115,73 +112,6 @@ class HttpFulfiller(ByKind):
         return {"status": status, "response": _answer(raw)}
 
 
-class HttpClient:
-    """POSTs over kept-alive connections, one per thread and host (no new TLS handshake
-    per reward). A request on a kept connection the server had closed is sent once more
-    on a new one: fulfilment requests carry their idempotency key, so that is safe."""
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self._local = threading.local()
-
-    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, Any, bytes]:
-        """(status, headers, body) of the answer; transport failures raise RetryLater."""
-        parts = urllib.parse.urlsplit(url)
-        path = parts.path or "/"
-        if parts.query:
-            path += f"?{parts.query}"
-        sent = {"User-Agent": "advokit", "Content-Length": str(len(body)), **headers}
-        for fresh in (False, True):
-            connection, reused = self._connection(parts, fresh)
-            try:
-                connection.request("POST", path, body=body, headers=sent)
-                response = connection.getresponse()
-                raw = response.read()
-            except (http.client.HTTPException, OSError) as error:
-                connection.close()
-                self._forget(parts)
-                if reused and not fresh and _stale(error):
-                    continue  # the server closed the kept connection: once more, anew
-                raise RetryLater(f"{url} unreachable: {error!r}") from None
-            if response.will_close:
-                self._forget(parts)
-            return response.status, response.headers, raw
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _connection(
-        self, parts: urllib.parse.SplitResult, fresh: bool
-    ) -> tuple[http.client.HTTPConnection, bool]:
-        pool: dict[str, http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
-        kept = pool.get(parts.netloc)
-        if kept is not None and not fresh:
-            return kept, True
-        kind = (
-            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        )
-        connection = kind(parts.netloc, timeout=self.timeout)
-        pool[parts.netloc] = connection
-        return connection, False
-
-    def _forget(self, parts: urllib.parse.SplitResult) -> None:
-        pool = self._local.__dict__.get("pool", {})
-        connection = pool.pop(parts.netloc, None)
-        if connection is not None:
-            connection.close()
-
-
-def _check_url(field: str, url: Any) -> None:
-    parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(field, url, "an http:// or https:// URL")
-
-
-def _stale(error: BaseException) -> bool:
-    return isinstance(
-        error,
-        http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError,
-    )
-
-
 def check_answer(url: str, status: int, headers: Any, raw: bytes) -> None:
     """Raise what a non-2xx answer means: RetryLater (408, 409, 425, 429, 5xx; and
     401, without using up an attempt) or FulfilmentFailed (any other 4xx, and 3xx: a
@@ -215,22 +145,6 @@ def request_body(program: str, reward: IssuedReward) -> dict[str, Any]:
         "data": dict(reward.reward.data),
         "item": reward.item,
     }
-
-
-def retry_after(value: str | None, *, now: datetime | None = None) -> timedelta | None:
-    """A ``Retry-After`` header (seconds, or an HTTP date) as a wait; None if absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(when - (now or datetime.now(UTC)), timedelta(0)) or None
 
 
 def _answer(raw: bytes) -> Any:
