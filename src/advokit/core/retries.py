@@ -153,6 +153,12 @@ def short(text: str) -> str:
 
 
 def span(wait: timedelta) -> str:
-    """A wait as people read it: ``90s``, ``12min``."""
+    """A wait as people read it: ``90s``, ``12min``, ``9h``, ``7d``."""
     seconds = wait.total_seconds()
-    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}min"
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 120 * 60:
+        return f"{seconds / 60:.0f}min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 86400:.0f}d"

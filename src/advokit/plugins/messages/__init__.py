@@ -19,27 +19,40 @@ advocate and checking consent at send time.
 from __future__ import annotations
 
 from advokit.plugins.messages.consent import allowed, read_token, unsubscribe_token
-from advokit.plugins.messages.delivery import Channel, Delivery, DeliveryFailed, DeliveryReport
+from advokit.plugins.messages.delivery import (
+    Channel,
+    Delivery,
+    DeliveryFailed,
+    DeliveryReport,
+    DestinationGone,
+    OptedOut,
+)
 from advokit.plugins.messages.model import Category, Message, MessageState, QueuedMessage, Rendered
+from advokit.plugins.messages.pacing import Cap, QuietHours
 from advokit.plugins.messages.plugin import MIGRATIONS, Messages
-from advokit.plugins.messages.tables import outbox_t
+from advokit.plugins.messages.tables import destinations_t, outbox_t
 from advokit.plugins.messages.templates import TemplateError, Templates, locale_chain
 
 __all__ = [
     "MIGRATIONS",
+    "Cap",
     "Category",
     "Channel",
     "Delivery",
     "DeliveryFailed",
     "DeliveryReport",
+    "DestinationGone",
     "Message",
     "MessageState",
     "Messages",
+    "OptedOut",
     "QueuedMessage",
+    "QuietHours",
     "Rendered",
     "TemplateError",
     "Templates",
     "allowed",
+    "destinations_t",
     "locale_chain",
     "outbox_t",
     "read_token",

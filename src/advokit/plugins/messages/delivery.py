@@ -32,16 +32,17 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 import sqlalchemy as sa
 
-from advokit import Advocate
+from advokit import Advocate, Consent
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, PluginError
 from advokit.core.retries import GiveUp, Report, Retries, RetryLater, short, span
 from advokit.core.store import database
 from advokit.core.store import queries as q
+from advokit.core.store.driver import dialect_insert
 from advokit.core.store.types import utc
 from advokit.plugins.messages.consent import allowed
 from advokit.plugins.messages.model import Category, Message, MessageState, QueuedMessage
-from advokit.plugins.messages.tables import outbox_t
+from advokit.plugins.messages.tables import destinations_t, outbox_t
 from advokit.plugins.messages.templates import TemplateError
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ __all__ = [
     "Delivery",
     "DeliveryFailed",
     "DeliveryReport",
+    "DestinationGone",
+    "OptedOut",
     "deliver_pending",
     "queued_messages",
 ]
@@ -68,6 +71,38 @@ class DeliveryFailed(GiveUp):
     unknown mailbox, a 400). It is dead-lettered (``failed``) at once."""
 
 
+class DestinationGone(DeliveryFailed):
+    """Raised by a channel: the destination is gone for good (a Slack webhook
+    answering 404, 410 or ``no_service``; a deactivated account).
+
+    The message is dead-lettered, and the destination disabled: later messages
+    to it are dead-lettered at once, without a call, until
+    ``program.enable_destination(channel, destination)``.
+
+    Args:
+        reason: why, kept with the message and the destination.
+        destination: what ``channel.address`` gave for it (never a secret URL).
+    """
+
+    def __init__(self, reason: str, *, destination: str) -> None:
+        super().__init__(reason)
+        self.destination = destination
+
+
+class OptedOut(Exception):
+    """Raised by a channel: the provider says the advocate opted out on this
+    channel (Twilio's error 21610: they replied STOP).
+
+    The advocate's consent on the channel is recorded as withdrawn, with
+    ``source``, and the message is suppressed.
+    """
+
+    def __init__(self, reason: str, *, source: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.source = source
+
+
 class _Suppressed(Exception):
     """Not to be sent: no consent, or no address on the channel."""
 
@@ -76,16 +111,31 @@ class _Suppressed(Exception):
         self.reason = reason
 
 
+class _Deferred(Exception):
+    """Not now: quiet hours, or a frequency cap. Queued again for ``until``, no attempt used."""
+
+    def __init__(self, reason: str, until: datetime) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.until = until
+
+
 @runtime_checkable
 class Channel(Protocol):
     """What ``advokit_register_channels`` registers, by channel name (``"email"``).
 
     ``address(advocate)`` is where the channel reaches the advocate (an email
-    address), or None: the message is then suppressed, not sent. ``send`` is
+    address), or None: the message is then suppressed, not sent. A channel
+    whose ``to_advocate`` attribute is False reaches the business instead (a
+    team's Slack channel, an integration's webhook): its ``address`` names the
+    destination whatever the advocate, and consent, quiet hours and caps do
+    not apply to it. ``send`` is
     called after commit, outside any transaction, and returns what to keep as
     the message's ``result`` (a provider's id), or raises
     :class:`~advokit.core.retries.RetryLater` or :class:`DeliveryFailed`; any
-    other error is retried with backoff. A send after a crash carries the same
+    other error is retried with backoff; :class:`DestinationGone` and
+    :class:`OptedOut` say what the provider answered about the destination
+    and the advocate. A send after a crash carries the same
     ``message.key``: derive what the provider deduplicates by from it.
     """
 
@@ -118,6 +168,7 @@ class DeliveryReport(Report):
     retried: int = 0  # queued again, due later
     failed: int = 0  # dead-lettered
     suppressed: int = 0  # not sent: no consent, or no address
+    deferred: int = 0  # waiting: quiet hours, or a frequency cap
     lost: int = 0  # outcomes not written: the claim lapsed and was taken meanwhile
 
 
@@ -160,7 +211,8 @@ def deliver_pending(
             if dead:
                 continue
             break
-        send = functools.partial(_send_and_settle, program, plugin, observer_errors)
+        disabled = plugin.disabled_destinations(program)
+        send = functools.partial(_send_and_settle, program, plugin, disabled, observer_errors)
         for done in threads.map(send, claimed) if threads else map(send, claimed):
             report += done
     if observer_errors:
@@ -169,12 +221,16 @@ def deliver_pending(
 
 
 def _send_and_settle(
-    program: Program, plugin: Messages, observer_errors: list[BaseException], claim: _Claim
+    program: Program,
+    plugin: Messages,
+    disabled: Mapping[tuple[str, str], str],
+    observer_errors: list[BaseException],
+    claim: _Claim,
 ) -> DeliveryReport:
     """Send one message and write its outcome at once: a worker killed mid-batch has
     sent again nothing it recorded as sent. (Killed between the server's answer and
     this commit, the message is sent once more, with the same key.)"""
-    tried = _send(program, plugin, claim)
+    tried = _send(program, plugin, disabled, claim)
     report, dead = database.retrying(functools.partial(_settle, program, plugin.delivery, tried))
     _observe(program, dead, observer_errors)
     return report
@@ -243,32 +299,46 @@ def _claim(
         return [_Claim(message, by_key[message.key]) for message in claimed], dead
 
 
-def _advocate(program: Program, external_id: str) -> Advocate | None:
-    """The advocate as they are just before the send: an unsubscribe committed a
-    moment ago counts."""
+def _advocate(program: Program, external_id: str) -> tuple[int, Advocate] | None:
+    """The advocate (and row id) as they are just before the send: an unsubscribe
+    committed a moment ago counts."""
     a = q.advocates_t
     with database.transaction(program.engine, write=False) as conn:
         row = conn.execute(
             sa.select(a).where(a.c.program == program.name, a.c.external_id == external_id)
         ).first()
-    return None if row is None else q.advocate_from_row(row)
+    return None if row is None else (row.id, q.advocate_from_row(row))
 
 
-def _send(program: Program, plugin: Messages, claim: _Claim) -> _Tried:
+def _send(
+    program: Program, plugin: Messages, disabled: Mapping[tuple[str, str], str], claim: _Claim
+) -> _Tried:
     queued = claim.message
     channels = program.registries.channels
     channel = channels.get(queued.channel)
     try:
-        advocate = _advocate(program, queued.advocate)
-        if advocate is None:  # erased since it was queued
-            raise _Suppressed(f"advocate {queued.advocate!r} is gone")
-        why_not = allowed(advocate, queued.channel, queued.category)
-        if why_not is not None:
-            raise _Suppressed(why_not)
         if channel is None:  # unregistered since it was queued: try again later
             raise RetryLater(f"no channel {queued.channel!r}")
-        if not channel.address(advocate):
+        found = _advocate(program, queued.advocate)
+        if found is None:  # erased since it was queued
+            raise _Suppressed(f"advocate {queued.advocate!r} is gone")
+        row_id, advocate = found
+        direct = getattr(channel, "to_advocate", True)
+        if direct:
+            why_not = allowed(advocate, queued.channel, queued.category)
+            if why_not is not None:
+                raise _Suppressed(why_not)
+        address = channel.address(advocate)
+        if not address:
             raise _Suppressed(f"no {queued.channel} address for {advocate.external_id!r}")
+        gone = disabled.get((queued.channel, address))
+        if gone is not None:
+            raise DeliveryFailed(
+                f"{queued.channel} destination {address!r} is disabled ({gone}); "
+                "program.enable_destination() to send to it again"
+            )
+        if direct:
+            _pace(program, plugin, claim, row_id, advocate)
         message = plugin.compose(program, queued, advocate)
         result = channel.send(program, message)
         if result is not None and not isinstance(result, Mapping):
@@ -276,8 +346,16 @@ def _send(program: Program, plugin: Messages, claim: _Claim) -> _Tried:
         return _Tried(claim, result=dict(result or {}))
     except TemplateError as error:  # the template is broken: fix it, then retry_message
         return _Tried(claim, error=DeliveryFailed(str(error)))
+    except OptedOut as error:  # the provider knows better than our records: keep it
+        plugin.set_consent(
+            program,
+            queued.advocate,
+            queued.channel,
+            Consent(granted=False, basis="withdrawn", source=error.source, at=program.clock()),
+        )
+        return _Tried(claim, error=_Suppressed(f"opted out: {error.reason}"))
     except Exception as error:
-        if not isinstance(error, RetryLater | GiveUp | _Suppressed):
+        if not isinstance(error, RetryLater | GiveUp | _Suppressed | _Deferred):
             plugin_name = channels.plugin_of(queued.channel)
             log.warning(
                 "channel %r of plugin %r raised on %s",
@@ -288,6 +366,58 @@ def _send(program: Program, plugin: Messages, claim: _Claim) -> _Tried:
             )
             error = PluginError(plugin_name, "send", error)
         return _Tried(claim, error=error)
+
+
+def _pace(
+    program: Program, plugin: Messages, claim: _Claim, row_id: int, advocate: Advocate
+) -> None:
+    """Raise _Deferred if quiet hours or a frequency cap hold the message back; else, with
+    caps, count it as sent from now on (its ``sent_at`` set under the advocate's lock)."""
+    queued, now = claim.message, program.clock()
+    channel, category = queued.channel, queued.category.value
+    quiet = plugin.quiet_hours
+    if quiet is not None and quiet.applies(channel, category):
+        until = quiet.until(now, advocate.timezone)
+        if until is not None:
+            raise _Deferred(f"quiet hours in {advocate.timezone} until {until:%H:%M} UTC", until)
+    caps = [cap for cap in plugin.caps if cap.applies(channel, category)]
+    if not caps:
+        return
+
+    def reserve() -> None:
+        o, a = outbox_t, q.advocates_t
+        with database.transaction(program.engine) as conn:
+            # one sender at a time per advocate: two workers cannot both take the last slot
+            conn.execute(sa.select(a.c.id).where(a.c.id == row_id).with_for_update()).first()
+            for cap in caps:
+                since = now - cap.per
+                counted = conn.execute(
+                    sa.select(o.c.sent_at)
+                    .where(
+                        o.c.advocate_id == row_id,
+                        o.c.program == program.name,
+                        o.c.channel == channel,
+                        o.c.category.in_(sorted(cap.categories)),
+                        o.c.state.in_((MessageState.SENT.value, MessageState.SENDING.value)),
+                        o.c.sent_at > since,
+                        o.c.key != queued.key,
+                    )
+                    .order_by(o.c.sent_at)
+                ).all()
+                if len(counted) >= cap.limit:
+                    frees = utc(counted[len(counted) - cap.limit].sent_at) + cap.per
+                    raise _Deferred(
+                        f"at most {cap.limit} {channel} per {span(cap.per)}: "
+                        f"{len(counted)} already",
+                        frees,  # type: ignore[arg-type]
+                    )
+            conn.execute(
+                o.update()
+                .where(o.c.program == program.name, o.c.key == queued.key)
+                .values(sent_at=now)
+            )
+
+    database.retrying(reserve)
 
 
 def _settle(
@@ -315,6 +445,10 @@ def _settle(
         row.update(state=MessageState.SUPPRESSED.value, error=short(error.reason))
         row["attempts"] -= 1  # nothing was tried
         outcome = "suppressed"
+    elif isinstance(error, _Deferred):
+        row.update(state=MessageState.QUEUED.value, next=error.until, error=short(error.reason))
+        row["attempts"] -= 1  # nothing was tried
+        outcome = "deferred"
     else:
         row["attempts"], wait, reason = settings.after_failure(message.attempts, error)
         if wait is None:
@@ -330,6 +464,17 @@ def _settle(
             outcome = "retried"
     with database.transaction(program.engine) as conn:
         moved = conn.execute(_settle_statement(program.name, now, lease=True), row).rowcount
+        if moved and isinstance(error, DestinationGone):
+            conn.execute(
+                dialect_insert(conn, destinations_t).on_conflict_do_nothing(),
+                {
+                    "program": program.name,
+                    "channel": message.channel,
+                    "destination": error.destination[:255],
+                    "reason": short(error.reason),
+                    "disabled_at": now,
+                },
+            )
     if not moved:  # claimed again since, after the lease lapsed
         return DeliveryReport(claimed=1, lost=1), []
     return DeliveryReport(claimed=1, **{outcome: 1}), dead

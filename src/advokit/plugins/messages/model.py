@@ -11,7 +11,7 @@ import attrs
 
 from advokit import Advocate
 
-__all__ = ["Category", "Message", "MessageState", "QueuedMessage", "Rendered"]
+__all__ = ["Category", "Inbound", "Message", "MessageState", "QueuedMessage", "Rendered"]
 
 
 class Category(enum.StrEnum):
@@ -91,3 +91,13 @@ class QueuedMessage:
     sent_at: datetime | None = None
     result: Mapping[str, Any] | None = None  # what the channel answered (a provider id)
     error: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Inbound:
+    """What ``program.receive_sms(sender, body)`` made of a reply."""
+
+    sender: str
+    advocates: tuple[str, ...]  # the advocates with that number (none: a stranger)
+    keyword: str  # the reply, normalised: "STOP"
+    action: str | None  # "opted_out", "opted_in", or None: nothing changed

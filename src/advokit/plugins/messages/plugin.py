@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,16 @@ from advokit.plugins.messages.delivery import (
     deliver_pending,
     queued_messages,
 )
-from advokit.plugins.messages.model import Category, Message, MessageState, QueuedMessage, Rendered
-from advokit.plugins.messages.tables import outbox_t
+from advokit.plugins.messages.model import (
+    Category,
+    Inbound,
+    Message,
+    MessageState,
+    QueuedMessage,
+    Rendered,
+)
+from advokit.plugins.messages.pacing import Cap, QuietHours
+from advokit.plugins.messages.tables import destinations_t, outbox_t
 from advokit.plugins.messages.templates import BUILT_IN, Templates
 
 __all__ = ["MIGRATIONS", "Messages"]
@@ -46,6 +55,10 @@ class Messages:
         unsubscribe_mailto: the mailbox of ``List-Unsubscribe``'s mailto.
         default_locale: the locale templates fall back to.
         delivery: retries, backoff, lease and batch of ``deliver_pending``.
+        quiet_hours: when messages wait, in each advocate's time zone
+            (:class:`~advokit.plugins.messages.QuietHours`).
+        caps: at most so many messages per advocate per channel per period
+            (:class:`~advokit.plugins.messages.Cap`).
     """
 
     plugin_name = "messages"
@@ -60,6 +73,8 @@ class Messages:
         unsubscribe_mailto: str | None = None,
         default_locale: str = "en",
         delivery: Delivery | None = None,
+        quiet_hours: QuietHours | None = None,
+        caps: Sequence[Cap] = (),
     ) -> None:
         if not isinstance(secret, str) or len(secret) < 16:
             raise ConfigurationError("Messages.secret", "***", "a secret of at least 16 characters")
@@ -81,6 +96,10 @@ class Messages:
             )
         if delivery is not None and not isinstance(delivery, Delivery):
             raise ConfigurationError("Messages.delivery", delivery, "a Delivery or None")
+        if quiet_hours is not None and not isinstance(quiet_hours, QuietHours):
+            raise ConfigurationError("Messages.quiet_hours", quiet_hours, "a QuietHours or None")
+        if isinstance(caps, Cap) or not all(isinstance(cap, Cap) for cap in caps):
+            raise ConfigurationError("Messages.caps", caps, "a list of Cap")
         self.own_templates = None if templates is None else Path(templates)
         if self.own_templates is not None and not self.own_templates.is_dir():
             raise ConfigurationError("Messages.templates", str(templates), "a folder of templates")
@@ -88,6 +107,8 @@ class Messages:
         self.unsubscribe_url = unsubscribe_url
         self.unsubscribe_mailto = unsubscribe_mailto
         self.delivery = delivery or Delivery()
+        self.quiet_hours = quiet_hours
+        self.caps = tuple(caps)
         self._secret = secret
         self._templates: Templates | None = None
         self._threads = KeptThreads(self.delivery.concurrency, "advokit-send")
@@ -111,6 +132,9 @@ class Messages:
         register(self.unsubscribe, name="unsubscribe")
         register(self.unsubscribe_token, name="unsubscribe_token")
         register(self.set_consent, name="set_consent")
+        register(self.receive_sms, name="receive_sms")
+        register(self.disabled_destinations, name="disabled_destinations")
+        register(self.enable_destination, name="enable_destination")
 
     @hookimpl
     def advokit_register_workers(self, register: Register) -> None:
@@ -345,6 +369,81 @@ class Messages:
             return attrs.evolve(current, consent=consents)
 
         return database.retrying(attempt)
+
+    def receive_sms(self, program: Any, sender: str, body: str, *, channel: str = "sms") -> Inbound:
+        """``program.receive_sms(sender, body)``: an SMS an advocate sent (the provider's
+        inbound webhook). A stop word (STOP, UNSUBSCRIBE, CANCEL, END, QUIT, STOPALL,
+        OPTOUT, REVOKE) withdraws their consent on ``channel``; a start word (START,
+        UNSTOP, YES) grants it, as they asked in so many words. Anything else changes
+        nothing."""
+        if not isinstance(sender, str) or not _E164.fullmatch(sender):
+            raise InvalidValue("sender", sender, "an E.164 phone number such as '+442071838750'")
+        if not isinstance(body, str):
+            raise InvalidValue("body", body, "the message's text")
+        word = " ".join(body.split()).upper().strip(".!")
+        granted = True if word in START_WORDS else False if word in STOP_WORDS else None
+        a = q.advocates_t
+        with database.transaction(program.engine, write=False) as conn:
+            found = (
+                conn.execute(
+                    sa.select(a.c.external_id)
+                    .where(a.c.program == program.name, a.c.phone == sender)
+                    .order_by(a.c.id)
+                )
+                .scalars()
+                .all()
+            )
+        if granted is not None:
+            consent = Consent(
+                granted=granted,
+                basis="consent" if granted else "withdrawn",
+                source=f"sms_reply:{word}",
+                at=program.clock(),
+            )
+            for advocate in found:  # a shared number: everyone on it said so
+                self.set_consent(program, advocate, channel, consent)
+        action = None if granted is None else "opted_in" if granted else "opted_out"
+        return Inbound(sender=sender, advocates=tuple(found), keyword=word, action=action)
+
+    def disabled_destinations(self, program: Any) -> dict[tuple[str, str], str]:
+        """``program.disabled_destinations()``: ``(channel, destination) -> why``, for the
+        destinations a provider said are gone (nothing is sent to them)."""
+        d = destinations_t
+        with database.transaction(program.engine, write=False) as conn:
+            rows = conn.execute(
+                sa.select(d.c.channel, d.c.destination, d.c.reason)
+                .where(d.c.program == program.name)
+                .order_by(d.c.channel, d.c.destination)
+            ).all()
+        return {(row.channel, row.destination): row.reason for row in rows}
+
+    def enable_destination(self, program: Any, channel: str, destination: str) -> bool:
+        """``program.enable_destination(channel, destination)``: send to it again (the
+        webhook was replaced); False if it was not disabled. Its dead letters stay dead:
+        ``retry_message`` them."""
+        d = destinations_t
+
+        def attempt() -> bool:
+            with database.transaction(program.engine) as conn:
+                return bool(
+                    conn.execute(
+                        d.delete().where(
+                            d.c.program == program.name,
+                            d.c.channel == channel,
+                            d.c.destination == destination,
+                        )
+                    ).rowcount
+                )
+
+        return database.retrying(attempt)
+
+
+#: Replies that opt out, and back in, as carriers and Twilio read them.
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+)
+START_WORDS = frozenset({"START", "UNSTOP", "YES"})
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 def _advocate_context(advocate: Advocate) -> dict[str, Any]:

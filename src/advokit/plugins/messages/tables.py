@@ -1,4 +1,4 @@
-"""The messages plugin's table: the outbox."""
+"""The messages plugin's tables: the outbox, and the destinations disabled."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 from advokit.core.store.types import BigIntegerPK, UTCDateTime
 
-__all__ = ["outbox_t"]
+__all__ = ["destinations_t", "outbox_t"]
 
 outbox_t = sa.Table(
     "messages_outbox",
@@ -43,4 +43,16 @@ outbox_t = sa.Table(
         sqlite_where=sa.text("state IN ('queued', 'sending')"),
         postgresql_where=sa.text("state IN ('queued', 'sending')"),
     ),
+)
+
+#: Destinations a provider said are gone for good (a Slack webhook's 410): nothing
+#: is sent to them until program.enable_destination().
+destinations_t = sa.Table(
+    "messages_destinations",
+    SQLModel.metadata,
+    sa.Column("program", sa.String(100), primary_key=True),
+    sa.Column("channel", sa.String(63), primary_key=True),
+    sa.Column("destination", sa.String(255), primary_key=True),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("disabled_at", UTCDateTime(), nullable=False),
 )

@@ -17,6 +17,10 @@ in order: the program's own, then those plugins register
 (``advokit_register_template_dirs``), then advokit's built-in ones: a file in
 an earlier folder overrides the same file in a later one.
 
+A folder may also hold ``samples/{kind}.json``: a JSON object of the context a
+message of that kind is given, which ``advokit templates check`` renders the
+kind's templates with (see :meth:`Templates.sample`).
+
 Templates may be edited by staff, so they render in jinja2's immutable sandbox
 (no attribute of Python's internals, no mutation), with undefined variables an
 error rather than an empty string, and with the sizes of ``*`` and ``**``
@@ -26,6 +30,7 @@ subject, text and SMS are rendered verbatim.
 
 from __future__ import annotations
 
+import json
 import operator
 import re
 import time
@@ -36,7 +41,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from advokit.core.errors import AdvokitError, ConfigurationError
+from advokit.core.errors import AdvokitError, ConfigurationError, InvalidValue
 from advokit.plugins.messages.model import Rendered
 
 __all__ = ["BUILT_IN", "PARTS", "TemplateError", "Templates", "locale_chain"]
@@ -50,7 +55,15 @@ _BIGGEST = 100_000  # the longest string or list, or the largest power, a templa
 
 class TemplateError(AdvokitError):
     """A template is missing, does not render (an undefined variable), or tried
-    something the sandbox forbids; the message names the template."""
+    something the sandbox forbids; the message names the template.
+
+    Attributes:
+        template: the template's name (``en/thank_you.txt``), when one is to blame.
+    """
+
+    def __init__(self, message: str, *, template: str | None = None) -> None:
+        super().__init__(message)
+        self.template = template
 
 
 _WIDTH = re.compile(r"\d{5,}")  # a width or precision of 10000 or more in a format
@@ -213,6 +226,66 @@ class Templates:
                 return name
         return None
 
+    def kinds(self) -> list[tuple[str, str]]:
+        """Every (locale, kind) a locale folder has a template for, sorted.
+
+        Only folders named like a locale count, so that a folder of shared
+        macros or ``samples/`` is not taken for one.
+        """
+        found = set()
+        for name in self._names:
+            locale, _, file = name.partition("/")
+            kind, _, part = file.rpartition(".")
+            if part in PARTS and kind and "/" not in kind and _LOCALE.fullmatch(locale):
+                found.add((locale, kind))
+        return sorted(found)
+
+    def path(self, name: str) -> Path | None:
+        """The file the template ``name`` (``en/thank_you.txt``) is read from: the
+        first folder's that has it."""
+        for folder in self.folders:
+            if (folder / name).is_file():
+                return folder / name
+        return None
+
+    def sample_file(self, kind: str) -> Path | None:
+        """The file of ``kind``'s sample context: the first folder's
+        ``samples/{kind}.json`` (None: no folder has one).
+
+        The first rather than the one ``kind``'s templates are in, so that a
+        program can give its own data to a kind it takes from a plugin.
+
+        Raises:
+            InvalidValue: ``kind`` is not a plain name (it would name another file).
+        """
+        if not kind or kind.startswith(".") or "/" in kind or "\\" in kind:
+            raise InvalidValue("kind", kind, "the name of a message kind, such as 'thank_you'")
+        for folder in self.folders:
+            file = folder / "samples" / f"{kind}.json"
+            if file.is_file():
+                return file
+        return None
+
+    def sample(self, kind: str) -> dict[str, Any] | None:
+        """The sample context of ``kind``, read from :meth:`sample_file` (None: none).
+
+        Raises:
+            InvalidValue: ``kind`` is not a plain name.
+            TemplateError: the file is not a JSON object.
+        """
+        file = self.sample_file(kind)
+        if file is None:
+            return None
+        try:
+            sample = json.loads(file.read_text(encoding="utf-8"))
+        except ValueError as error:  # UnicodeDecodeError too
+            raise TemplateError(f"sample data {str(file)!r} is not valid JSON: {error}") from None
+        if not isinstance(sample, dict):
+            raise TemplateError(
+                f"sample data {str(file)!r} is a JSON {type(sample).__name__}: expected an object"
+            )
+        return sample
+
     def render(self, kind: str, locale: str | None, context: Mapping[str, Any]) -> Rendered:
         """Every part ``kind`` has a template for, rendered with ``context``."""
         parts: dict[str, str] = {}
@@ -234,14 +307,21 @@ class Templates:
             text = _written(environment.get_template(name), context)
         except (SecurityError, OverflowError) as error:  # OverflowError: range(10**9)
             raise TemplateError(
-                f"template {name!r} tried what the sandbox forbids: {error}"
+                f"template {name!r} tried what the sandbox forbids: {error}",
+                template=name,
             ) from error
         except (RecursionError, MemoryError) as error:  # a macro calling itself...
-            raise TemplateError(f"template {name!r} does not end: {error!r}") from None
+            raise TemplateError(
+                f"template {name!r} does not end: {error!r}", template=name
+            ) from None
         except jinja2.UndefinedError as error:
-            raise TemplateError(f"template {name!r} uses an undefined variable: {error}") from error
+            raise TemplateError(
+                f"template {name!r} uses an undefined variable: {error}", template=name
+            ) from error
         except (jinja2.TemplateError, ArithmeticError, ValueError, TypeError) as error:
-            raise TemplateError(f"template {name!r} does not render: {error}") from error
+            raise TemplateError(
+                f"template {name!r} does not render: {error}", template=name
+            ) from error
         if part == "subject":
             text = " ".join(text.split())  # one line, whatever the template's layout
         return text.strip() if part != "html" else text
