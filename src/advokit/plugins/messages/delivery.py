@@ -223,7 +223,7 @@ def deliver_pending(
 def _send_and_settle(
     program: Program,
     plugin: Messages,
-    disabled: Mapping[tuple[str, str], str],
+    disabled: dict[tuple[str, str], str],
     observer_errors: list[BaseException],
     claim: _Claim,
 ) -> DeliveryReport:
@@ -311,7 +311,7 @@ def _advocate(program: Program, external_id: str) -> tuple[int, Advocate] | None
 
 
 def _send(
-    program: Program, plugin: Messages, disabled: Mapping[tuple[str, str], str], claim: _Claim
+    program: Program, plugin: Messages, disabled: dict[tuple[str, str], str], claim: _Claim
 ) -> _Tried:
     queued = claim.message
     channels = program.registries.channels
@@ -355,6 +355,8 @@ def _send(
         )
         return _Tried(claim, error=_Suppressed(f"opted out: {error.reason}"))
     except Exception as error:
+        if isinstance(error, DestinationGone):  # the rest of the round knows at once
+            disabled[(queued.channel, error.destination)] = short(error.reason)
         if not isinstance(error, RetryLater | GiveUp | _Suppressed | _Deferred):
             plugin_name = channels.plugin_of(queued.channel)
             log.warning(
