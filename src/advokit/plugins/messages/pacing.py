@@ -94,7 +94,8 @@ class QuietHours:
         if not quiet:
             return None
         day = local.date() if clock < self.end else local.date() + timedelta(days=1)
-        # a wall-clock time skipped by a DST change reads as the instant after it
+        # an end the clocks skip (spring forward) reads with the offset before the
+        # change: the wait ends a little late, never inside the quiet hours
         return datetime.combine(day, self.end, tzinfo=zone).astimezone(UTC)
 
 
