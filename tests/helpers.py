@@ -14,6 +14,7 @@ import queue
 import signal
 import traceback
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -619,3 +620,53 @@ def deliver_pending_worker(
         report["claimed"] = program.deliver_pending().claimed
 
     _in_process(build, drain, barrier, results, worker)
+
+
+# --------------------------------------------------------------------------- journeys
+
+
+def build_journeys_program(database_url: str, *, days_later: int = 0) -> Program:
+    """A purchase starts a journey: a day later a thank-you, 10 points and a tag."""
+    from datetime import UTC, datetime
+
+    from advokit import ManualClock
+    from advokit.plugins.channels import Webhook
+    from advokit.plugins.journeys import AddTag, Award, Journey, Journeys, Send, Wait
+    from advokit.plugins.messages import Messages
+
+    journey = Journey(
+        "thanks_later",
+        trigger="purchase.completed",
+        steps=[Wait(days=1), Send("thank_you", channel="crm"), Award(10), AddTag("thanked")],
+    )
+    clock = ManualClock(datetime(2026, 6, 1, 12, tzinfo=UTC) + timedelta(days=days_later))
+    plugins = [
+        Messages(secret=MESSAGES_SECRET),
+        Webhook(url="http://127.0.0.1:9/unused", secret=MESSAGES_SECRET, name="crm"),
+        Journeys(journey),
+    ]
+    return Program(
+        name=PROGRAM,
+        database_url=database_url,
+        plugins=plugins,
+        clock=clock,
+        load_entrypoints=False,
+    )
+
+
+def tick_journeys(database_url: str, barrier: Any, results: Any, worker: int, calls: int) -> None:
+    """Process target: two days on, tick ``calls`` times, a few resumes per transaction."""
+
+    def tick(program: Program, report: dict[str, Any]) -> None:
+        report["outcomes"], report["errors"] = [], []
+        for _ in range(calls):
+            try:
+                ticked = program.tick(batch_size=7)
+                report["outcomes"].extend(
+                    (o.status.value, o.advocate, o.replayed) for o in ticked.outcomes
+                )
+            except Exception as error:  # reported, not raised: the parent asserts
+                report["errors"].append(f"{type(error).__name__}: {error}")
+
+    build = functools.partial(build_journeys_program, database_url, days_later=2)
+    _in_process(build, tick, barrier, results, worker)

@@ -163,6 +163,7 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         badges,
         challenges,
         fraud,
+        journeys,
         leaderboards,
         messages,
         referrals,
@@ -172,6 +173,7 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
     from advokit.plugins.badges.plugin import MIGRATIONS as BADGES
     from advokit.plugins.challenges.plugin import MIGRATIONS as CHALLENGES
     from advokit.plugins.fraud.plugin import MIGRATIONS as FRAUD
+    from advokit.plugins.journeys.plugin import MIGRATIONS as JOURNEYS
     from advokit.plugins.leaderboards.plugin import MIGRATIONS as LEADERBOARDS
     from advokit.plugins.messages.plugin import MIGRATIONS as MESSAGES
     from advokit.plugins.referrals.plugin import MIGRATIONS as REFERRALS
@@ -184,6 +186,7 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         challenges.progress_t,
         challenges.enrolments_t,
         fraud.fingerprints_t,
+        journeys.runs_t,
         leaderboards.scores_t,
         leaderboards.cursor_t,
         leaderboards.taken_off_t,
@@ -202,7 +205,8 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         tiers.changes_t,
     ]
     migrate.upgrade(
-        engine, [BADGES, CHALLENGES, FRAUD, LEADERBOARDS, MESSAGES, REFERRALS, REWARDS, TIERS]
+        engine,
+        [BADGES, CHALLENGES, FRAUD, JOURNEYS, LEADERBOARDS, MESSAGES, REFERRALS, REWARDS, TIERS],
     )
     differences = schema_differences(engine, plugin_tables)
     # the objects plugins add to core tables: leaderboards' index for its expiry scan,

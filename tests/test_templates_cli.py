@@ -43,6 +43,9 @@ def build():
 
 #: What ``check`` prints for advokit's built-in templates, in order.
 BUILT_IN_LINES = [
+    "detractor_alert   en  ok",
+    "nps_survey        en  ok",
+    "referral_invite   en  ok",
     "review_request    en  ok",
     "reward_delivered  en  ok",
     "thank_you         en  ok",
@@ -141,7 +144,7 @@ def lines_of(result: Result) -> dict[str, str]:
 def test_check_passes_on_the_built_in_templates_and_sends_nothing(shop, invoke):
     result = invoke("--program", shop, "templates", "check")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [*BUILT_IN_LINES, "4 checked, 0 failed"]
+    assert result.stdout.splitlines() == [*BUILT_IN_LINES, "7 checked, 0 failed"]
     with sys.modules[shop.partition(":")[0]].build() as program:
         assert program.messages() == []
 
@@ -149,7 +152,7 @@ def test_check_passes_on_the_built_in_templates_and_sends_nothing(shop, invoke):
 def test_check_needs_no_database(program_of, invoke):
     result = invoke("--program", program_of(), "templates", "check")  # never migrated
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith("4 checked, 0 failed\n")
+    assert result.stdout.endswith("7 checked, 0 failed\n")
 
 
 def test_check_fails_naming_the_undefined_variable_and_the_file(program_of, invoke, workdir):
@@ -157,9 +160,9 @@ def test_check_fails_naming_the_undefined_variable_and_the_file(program_of, invo
     result = invoke("--program", program, "templates", "check")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert lines[-1] == "5 checked, 1 failed"
+    assert lines[-1] == "8 checked, 1 failed"
     outcome = lines_of(result)
-    assert sum(value == "ok" for value in outcome.values()) == 4
+    assert sum(value == "ok" for value in outcome.values()) == 7
     welcome = outcome["welcome en"]
     folder = workdir / f"{program.partition(':')[0]}_templates"
     assert "'en/welcome.txt' uses an undefined variable" in welcome
@@ -175,7 +178,7 @@ def test_check_reports_what_the_sandbox_refuses(program_of, invoke):
     evil = lines_of(result)["evil en"]
     assert evil.startswith("error: template 'en/evil.subject' tried what the sandbox forbids")
     assert "__class__" in evil
-    assert result.stdout.endswith("5 checked, 1 failed\n")
+    assert result.stdout.endswith("8 checked, 1 failed\n")
 
 
 def test_a_broken_override_of_a_built_in_fails_every_locale_that_uses_it(program_of, invoke):
@@ -188,7 +191,7 @@ def test_a_broken_override_of_a_built_in_fails_every_locale_that_uses_it(program
         assert "'en/thank_you.html' uses an undefined variable" in outcome[f"thank_you {locale}"]
         assert "nmae" in outcome[f"thank_you {locale}"]
     assert outcome["review_request en"] == "ok"
-    assert result.stdout.endswith("4 checked, 2 failed\n")
+    assert result.stdout.endswith("7 checked, 2 failed\n")
 
 
 def test_the_programs_sample_file_is_used(program_of, invoke):
@@ -428,6 +431,9 @@ def test_kinds_are_the_locale_folders_templates(tmp_path):
     assert set(kinds) == {
         ("en", "welcome"),
         ("pt-BR", "welcome"),
+        ("en", "detractor_alert"),
+        ("en", "nps_survey"),
+        ("en", "referral_invite"),
         ("en", "review_request"),
         ("en", "reward_delivered"),
         ("en", "thank_you"),
