@@ -107,11 +107,16 @@ def advokit_register_channels(register: Register) -> None:
         Once per program, while it is built.
 
     Args:
-        register: ``register(channel, name="email")``. Delivery through
-            channels is built on this registry by the outreach plugins.
+        register: ``register(channel, name="email")``: an object with
+            ``address(advocate)`` and ``send(program, message)``, and
+            optionally ``to_advocate = False`` for a channel that reaches the
+            business rather than the advocate (see
+            :class:`advokit.plugins.messages.Channel`).
 
     Returns:
-        None. Calling semantics: every implementation is called.
+        None. Calling semantics: every implementation is called. The messages
+        plugin delivers through the registered channels after commit;
+        journeys and rules name them in ``SendMessage(channel=...)``.
 
     .. versionadded:: 0.1
     """
