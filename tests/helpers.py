@@ -613,7 +613,10 @@ def deliver_pending_worker(
 
     def build() -> Program:
         return build_messages_program(
-            database_url, int(os.environ["ADVOKIT_TEST_SMTP_PORT"]), batch_size=calls
+            database_url,
+            int(os.environ["ADVOKIT_TEST_SMTP_PORT"]),
+            batch_size=calls,
+            concurrency=int(os.environ.get("ADVOKIT_TEST_SEND_CONCURRENCY", "1")),
         )
 
     def drain(program: Program, report: dict[str, Any]) -> None:

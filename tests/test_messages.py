@@ -517,6 +517,28 @@ def test_two_workers_deliver_every_message_once(database_url, smtp, monkeypatch)
     program.close()
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_deliver_10000_messages_with_no_duplicate(
+    postgres_url, smtp, monkeypatch
+):
+    from helpers import deliver_pending_worker, run_processes
+
+    count = 10_000
+    program = _enrolled(postgres_url, smtp.port, count)
+    monkeypatch.setenv("ADVOKIT_TEST_SMTP_PORT", str(smtp.port))
+    monkeypatch.setenv("ADVOKIT_TEST_SEND_CONCURRENCY", "4")
+    reports = run_processes(deliver_pending_worker, postgres_url, processes=2, calls=100)
+    assert sum(r["claimed"] for r in reports) == count
+    assert all(r["claimed"] > 0 for r in reports)  # both did part of the work
+    ids = smtp.message_ids()
+    assert len(ids) == len(set(ids)) == count
+    recipients = [to[0] for _, to, _ in smtp.received]
+    assert len(set(recipients)) == count
+    assert len(program.messages(states=["sent"])) == count
+    program.close()
+
+
 # --------------------------------------------------------------------------- found in review
 
 
