@@ -236,6 +236,35 @@ def test_a_webhook_reaches_the_business_whatever_the_advocates_consent(
     assert program.deliver_pending().sent == 1
 
 
+def test_a_webhooks_secret_url_is_never_stored_nor_shown(make_program, templates, server):
+    secret_path = "/hooks/catch/123/S3CRET-PATH"
+    server.expect_oneshot_request(secret_path).respond_with_data("gone", status=410)
+    url = server.url_for(secret_path) + "?token=T0P-SECRET"
+    gone = Webhook(url=url, secret=HOOK_SECRET, name="zap")
+    unreachable = Webhook(
+        url="http://127.0.0.1:9/hooks/S3CRET-PATH?token=T0P-SECRET", secret=HOOK_SECRET, name="crm"
+    )
+    program = build(
+        make_program,
+        templates,
+        gone,
+        ("zap", "detractor_alert", "transactional"),
+    )
+    review(program, score=1, comment="x")
+    program.deliver_pending()
+    (message,) = program.messages("ann")
+    stored = [message.error, *program.disabled_destinations().values()]
+    assert "answered 410" in message.error
+    other = build(make_program, templates, unreachable, ("crm", "detractor_alert", "marketing"))
+    review(other, score=1, comment="x")
+    other.deliver_pending()
+    stored.append(only(other).error)
+    assert "unreachable" in stored[-1]
+    for text in [*stored, repr(gone), repr(unreachable)]:
+        assert "S3CRET" not in text
+        assert "T0P-SECRET" not in text
+
+
 def test_webhook_settings_are_checked():
     with pytest.raises(ConfigurationError, match=r"Webhook\.url"):
         Webhook(url="ftp://x", secret=HOOK_SECRET)
@@ -451,6 +480,23 @@ def test_an_sms_goes_through_twilios_api_with_the_opt_out_hint(make_program, tem
         "Body": "Hi Ann Lee, thanks for your review! Reply STOP to opt out.",
     }
     assert only(program).result == {"sid": "SM1", "segments": 1, "encoding": "GSM-7"}
+
+
+def test_a_text_that_only_mentions_stop_still_gets_the_opt_out_hint(
+    make_program, templates, server
+):
+    url = _twilio(server, [(201, {"sid": "SM3"})])
+    (templates / "en" / "visit.sms").write_text("Stop by this week for a free coffee!\n")
+    program = build(
+        make_program,
+        templates,
+        sms_channel(url),
+        ("sms", "visit", "marketing"),
+        consent=granted("sms"),
+    )
+    review(program)
+    assert program.deliver_pending().sent == 1
+    assert _form(server.log[0][0])["Body"].endswith("coffee! Reply STOP to opt out.")
 
 
 def test_a_transactional_sms_has_no_opt_out_hint(make_program, templates, server):

@@ -230,6 +230,39 @@ def test_an_answer_after_the_timeout_changes_nothing(make_program, advokit_clock
     assert "survey.answered" not in state.answers
 
 
+def test_an_answer_after_the_time_limit_but_before_the_tick_is_too_late(
+    make_program, advokit_clock
+):
+    journey = Journey(
+        "survey",
+        trigger="purchase.completed",
+        steps=[
+            WaitFor("survey.answered", within=timedelta(days=1), timeout=[Send("thank_you")]),
+            Award(5),
+        ],
+    )
+    program = build(make_program, journey)
+    purchase(program)
+    advokit_clock.advance(days=5)
+    answer(program, "ann", 10)  # the tick has not run since the day passed
+    program.tick()
+    assert program.balance("ann") == 0
+    assert kinds(program, "ann") == ["thank_you"]
+
+
+def test_an_advocate_id_with_spaces_and_accents_is_resumed(make_program, advokit_clock):
+    journey = Journey("later", trigger="purchase.completed", steps=[Wait(days=1), Award(1)])
+    program = build(make_program, journey)
+    program.enroll(Advocate(external_id="José García"))
+    program.record(
+        Action(kind="purchase.completed", advocate="José García", key="o-1", data={"order_id": "1"})
+    )
+    purchase(program, "ann")
+    advokit_clock.advance(days=1)
+    assert program.tick().applied == 2
+    assert program.balance("José García") == program.balance("ann") == 1
+
+
 def test_an_answer_moves_the_run_and_the_timeout_then_finds_nothing(make_program, advokit_clock):
     journey = Journey(
         "survey",
@@ -373,6 +406,12 @@ def test_a_journey_changed_under_a_waiting_run_ends_it_quietly(make_program, adv
     changed.tick()
     assert changed.balance("ann") == 2
     assert "no wait at '2' any more" in caplog.text
+    (state,) = changed.journeys("ann")
+    assert state.status == "done"  # ended, not stuck: the next purchase starts a run
+    purchase(changed, n=1)
+    advokit_clock.advance(days=1)
+    changed.tick()
+    assert changed.balance("ann") == 7
 
 
 # --------------------------------------------------------------------------- review gating
@@ -453,6 +492,45 @@ def test_a_condition_on_the_score_before_a_review_request_is_refused():
         )
 
 
+@pytest.mark.parametrize(
+    "steps",
+    [
+        # promoters' answers are ignored: they time out, and the timeout asks them
+        [
+            WaitFor(
+                "survey.answered",
+                within=timedelta(days=14),
+                where=lambda action: action.data["score"] < 9,
+                timeout=[review_request()],
+            )
+        ],
+        # the survey is awaited inside an arm; the branch after it gates
+        [
+            Branch(lambda run: "all", all=[WaitFor("survey.answered", within=timedelta(days=3))]),
+            Branch(nps_category, promoter=[review_request()], passive=[], detractor=[]),
+        ],
+        # a condition inside an arm, the review request after the branch
+        [
+            Branch(
+                lambda run: "all",
+                all=[
+                    WaitFor(
+                        "survey.answered",
+                        within=timedelta(days=3),
+                        where=lambda action: action.data["score"] >= 9,
+                    )
+                ],
+            ),
+            review_request(),
+        ],
+    ],
+    ids=["timeout-asks", "sentiment-in-an-arm", "where-in-an-arm"],
+)
+def test_gating_is_refused_however_the_steps_are_nested(steps):
+    with pytest.raises(ReviewGating):
+        Journey("sly", trigger="purchase.completed", steps=steps)
+
+
 def test_an_incentive_by_a_reviews_sentiment_is_refused():
     with pytest.raises(ReviewGating, match="incentive"):
         Journey(
@@ -510,6 +588,10 @@ def test_journeys_are_checked_when_composed():
         Branch(nps_category, timeout=[Award(1)])
     with pytest.raises(ConfigurationError, match="at least one arm"):
         Branch(nps_category)
+    with pytest.raises(AdvokitError, match=r"Award\.reason='bonus'"):
+        Award(5, reason="bonus")
+    with pytest.raises(ConfigurationError, match="restarts it endlessly"):
+        Journey("loop", trigger="points.changed", steps=[Award(1)])
     with pytest.raises(ConfigurationError, match="Journey.name"):
         Journeys(
             Journey("same", trigger="a.b", steps=[Award(1)]),

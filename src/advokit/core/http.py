@@ -18,7 +18,7 @@ from typing import Any
 from advokit.core.errors import ConfigurationError
 from advokit.core.retries import RetryLater
 
-__all__ = ["HttpClient", "check_url", "retry_after"]
+__all__ = ["HttpClient", "check_url", "origin", "retry_after"]
 
 
 class HttpClient:
@@ -48,7 +48,7 @@ class HttpClient:
                 self._forget(parts)
                 if reused and not fresh and _stale(error):
                     continue  # the server closed the kept connection: once more, anew
-                raise RetryLater(f"{url} unreachable: {error!r}") from None
+                raise RetryLater(f"{origin(url)} unreachable: {error!r}") from None
             if response.will_close:
                 self._forget(parts)
             return response.status, response.headers, raw
@@ -75,11 +75,19 @@ class HttpClient:
             connection.close()
 
 
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``: what an error may say of it. A webhook's
+    path and query often hold its secret (``/services/T0/B0/XXXX``): never stored."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+
+
 def check_url(field: str, url: Any) -> None:
     """Refuse (ConfigurationError naming ``field``) anything but an http(s) URL."""
     parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(field, url, "an http:// or https:// URL")
+        shown = origin(url) + "/..." if isinstance(url, str) else url  # may hold a secret
+        raise ConfigurationError(field, shown, "an http:// or https:// URL")
 
 
 def _stale(error: BaseException) -> bool:

@@ -22,6 +22,7 @@ message's key in its metadata, ``advokit_message``, for a reader to tell).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
 from datetime import timedelta
@@ -63,6 +64,9 @@ TRANSIENT = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
 REFUSED_WAIT = timedelta(minutes=10)
+#: slack-sdk logs each request at DEBUG, the webhook's secret URL with it: quieter here
+_QUIET = logging.getLogger("advokit.channels.slack")
+_QUIET.setLevel(logging.WARNING)
 
 
 def slack_text(text: str) -> str:
@@ -144,7 +148,7 @@ class SlackWebhook:
         self.timeout = _timeout("SlackWebhook", timeout)
         self._local = threading.local()
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # never the URL: it is the secret
         return f"SlackWebhook(name={self.name!r}, destination={self.destination!r})"
 
     @hookimpl
@@ -160,7 +164,9 @@ class SlackWebhook:
         if client is None:
             webhook = _import_slack().webhook
             # no retry handlers: a retry is the outbox's, with its backoff and its count
-            client = webhook.WebhookClient(self._url, timeout=self.timeout, retry_handlers=[])
+            client = webhook.WebhookClient(
+                self._url, timeout=self.timeout, retry_handlers=[], logger=_QUIET
+            )
             self._local.client = client
         try:
             response = client.send(text=text)
@@ -229,7 +235,11 @@ class SlackBot:
         client = getattr(self._local, "client", None)
         if client is None:
             client = slack.WebClient(
-                token=self._token, base_url=self.base_url, timeout=self.timeout, retry_handlers=[]
+                token=self._token,
+                base_url=self.base_url,
+                timeout=self.timeout,
+                retry_handlers=[],
+                logger=_QUIET,
             )
             self._local.client = client
         try:

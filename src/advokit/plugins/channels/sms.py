@@ -6,7 +6,7 @@ segments are counted as carriers bill them (GSM-7, or UCS-2 as soon as one
 character is outside GSM-7: :mod:`advokit.plugins.channels.segments`), and a
 text longer than ``max_segments`` is dead-lettered rather than sent as an
 expensive surprise. Marketing texts end with how to opt out ("Reply STOP to
-opt out.") unless the template says STOP already.
+opt out.") unless the template says so already ("reply/text/send STOP").
 
 Twilio's answers: error 21610 (the number replied STOP) records the
 advocate's SMS consent as withdrawn and suppresses the message
@@ -21,6 +21,8 @@ body to ``program.receive_sms(sender, body)``, which records STOP and START.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from collections.abc import Mapping
 from datetime import timedelta
@@ -42,6 +44,11 @@ __all__ = ["OPTED_OUT", "TwilioSMS", "sms_text"]
 OPTED_OUT = 21610
 REFUSED_WAIT = timedelta(minutes=10)
 _TWILIO_API = "https://api.twilio.com"
+#: an opt-out instruction already in the text: "Reply STOP", "text STOP to..."
+_SAYS_STOP = re.compile(r"\b(reply|text|send)\s+stop\b", re.IGNORECASE)
+#: Twilio's client logs each request (numbers, texts) at INFO: quieter here
+_QUIET = logging.getLogger("advokit.channels.twilio")
+_QUIET.setLevel(logging.WARNING)
 
 
 def sms_text(message: Message, opt_out_hint: str | None) -> str:
@@ -52,7 +59,7 @@ def sms_text(message: Message, opt_out_hint: str | None) -> str:
         raise DeliveryFailed(
             f"message {message.kind!r} has no SMS template ({message.kind}.sms): an SMS needs one"
         )
-    if message.category is Category.MARKETING and opt_out_hint and "STOP" not in text.upper():
+    if message.category is Category.MARKETING and opt_out_hint and not _SAYS_STOP.search(text):
         text = f"{text} {opt_out_hint}"
     return text
 
@@ -207,7 +214,7 @@ class TwilioSMS:
                         url = origin + url[len(_TWILIO_API) :]
                     return super().request(method, url, *args, **kwargs)
 
-            http = _Rebased(timeout=self.timeout, max_retries=0)
+            http = _Rebased(timeout=self.timeout, max_retries=0, logger=_QUIET)
             client = Client(self.account_sid, self._auth_token, http_client=http)
             self._local.client = client
         return client

@@ -36,7 +36,7 @@ from typing import Any
 
 from advokit import Advocate, hookimpl
 from advokit.core.errors import ConfigurationError
-from advokit.core.http import HttpClient, check_url, retry_after
+from advokit.core.http import HttpClient, check_url, origin, retry_after
 from advokit.core.registry import Register
 from advokit.core.retries import RetryLater
 from advokit.core.signing import signed_headers
@@ -79,7 +79,7 @@ class Webhook:
         self._client = HttpClient(float(timeout))
 
     def __repr__(self) -> str:
-        return f"Webhook({self.url!r}, name={self.name!r})"
+        return f"Webhook({origin(self.url) + '/...'!r}, name={self.name!r})"
 
     @hookimpl
     def advokit_register_channels(self, register: Register) -> None:
@@ -102,7 +102,8 @@ class Webhook:
         if 200 <= status < 300:
             return {"status": status}
         text = " ".join(raw[:300].decode("utf-8", "replace").split())
-        said = f"{self.url} answered {status}: {text}"
+        # the destination by name and host: the URL's path may be its secret
+        said = f"webhook {self.name!r} ({origin(self.url)}) answered {status}: {text}"
         if status in _GONE:
             raise DestinationGone(said, destination=self.name)
         if status in (401, 403):

@@ -14,6 +14,7 @@ the run; the other finds it moved and does nothing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -190,8 +191,11 @@ class Journeys:
                 or state.waiting_for != action.kind
             ):
                 continue
+            if state.wake_at is not None and ctx.now >= state.wake_at:
+                continue  # too late: the tick runs the timeout steps
             path = self._path(journey, state)
             if path is None:
+                effects.append(self._ended(ctx, state, action.advocate))
                 continue
             step = journey.step_at(path)
             assert isinstance(step, WaitFor)
@@ -217,7 +221,7 @@ class Journeys:
             return None  # moved on meanwhile (answered, or resumed by another tick)
         path = self._path(journey, state)
         if path is None:
-            return None
+            return [self._ended(ctx, state, action.advocate)]
         step = journey.step_at(path)
         if isinstance(step, WaitFor):  # no answer in time: the timeout steps, then the end
             after = (*path, "timeout", 0) if step.timeout else None
@@ -267,6 +271,13 @@ class Journeys:
         effects.append(SaveRun(advocate=advocate, state=attrs.evolve(state, **moved)))
         return effects
 
+    def _ended(self, ctx: EvaluationContext, state: JourneyState, advocate: str) -> SaveRun:
+        """The run ended where it was: its journey has no such wait any more."""
+        done = attrs.evolve(
+            state, status=_DONE, position=None, waiting_for=None, wake_at=None, updated_at=ctx.now
+        )
+        return SaveRun(advocate=advocate, state=done)
+
     def _path(self, journey: Journey, state: JourneyState) -> tuple[int | str, ...] | None:
         """The step the run waits at, if the journey still has it there."""
         try:
@@ -278,7 +289,7 @@ class Journeys:
             isinstance(step, WaitFor) and step.kind != state.waiting_for
         ):
             log.warning(
-                "journey %r changed: no wait at %r any more; the run of %s ends",
+                "journey %r changed: no wait at %r any more; the run started by %s ends",
                 journey.name,
                 state.position,
                 state.trigger.get("key"),
@@ -338,8 +349,9 @@ class Journeys:
             Action(
                 kind=RESUME,
                 advocate=row.external_id,
-                # the run and the step: a second tick replays it
-                key=f"journey:{row.journey}:{row.run}:{row.position}:{row.external_id}",
+                # the run and the step: a second tick replays it (the advocate's id
+                # digested: it may hold spaces or accents, which keys may not)
+                key=f"journey:{row.journey}:{row.run}:{row.position}:{_digest(row.external_id)}",
                 occurred_at=utc(row.wake_at),
                 data={"journey": row.journey, "run": row.run, "position": row.position},
             )
@@ -354,6 +366,10 @@ class Journeys:
             row_id = q.advocate_row_id(conn, program.name, advocate)
             found = _load(conn, [row_id]).get(row_id, {})
         return [found[name] for name in sorted(found)]
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
 def _load(conn: Any, ids: Sequence[int]) -> dict[int, dict[str, JourneyState]]:

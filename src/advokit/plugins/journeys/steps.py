@@ -40,6 +40,7 @@ import attrs
 from advokit import Action, Advocate, AwardPoints, Effect, SendMessage, Tag
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError
+from advokit.core.model import KIND_PATTERN
 
 __all__ = [
     "SENTIMENT_KINDS",
@@ -161,7 +162,11 @@ class Award:
 
     points: int = attrs.field(validator=v.integer(minimum=1))
     account: str = attrs.field(default="points", kw_only=True, validator=v.text())
-    reason: str = attrs.field(default="journey.award", kw_only=True, validator=v.text())
+    reason: str = attrs.field(
+        default="journey.award",
+        kw_only=True,
+        validator=v.matches(KIND_PATTERN, "a dotted lower-case name such as 'journey.award'"),
+    )
 
     def effects(self, run: Run) -> list[Effect]:
         return [
@@ -364,6 +369,14 @@ class Journey:
                 )
         if when is not None and not callable(when):
             raise ConfigurationError("Journey.when", when, "a function (advocate, action) -> bool")
+        awards = any(isinstance(step, Award) for step in walk(steps))
+        if trigger == "points.changed" and awards and reentry:
+            raise ConfigurationError(
+                f"Journey {name!r}.trigger",
+                trigger,
+                "another trigger: its Award changes points again and restarts it endlessly "
+                "(or reentry=False)",
+            )
         self.__attrs_init__(  # type: ignore[attr-defined]
             name, trigger, steps, when, bool(reentry), frozenset(sentiment_kinds)
         )
@@ -455,14 +468,24 @@ def _check_reviews(journey: Journey) -> None:
     _check_steps(journey, journey.steps, sentiment, rule)
 
 
-def _check_steps(journey: Journey, steps: Sequence[Step], sentiment: str | None, rule: str) -> None:
+def _check_steps(
+    journey: Journey,
+    steps: Sequence[Step],
+    sentiment: str | None,
+    rule: str,
+    following: Sequence[Step] = (),
+) -> str | None:
+    """Check ``steps`` (then ``following``, what runs after them); return whether the
+    path depends on satisfaction once they are done (the sentiment kind, or None)."""
     for index, step in enumerate(steps):
-        rest = steps[index + 1 :]
+        after = (*steps[index + 1 :], *following)
         if isinstance(step, WaitFor):
-            _check_steps(journey, step.timeout, sentiment, rule)
+            _check_steps(journey, step.timeout, sentiment, rule)  # the journey ends after
             if step.kind in journey.sentiment_kinds:
-                rewards = _about_reviews(step.kind) and _rewards(rest)
-                if step.where is not None and (_asks(rest) or rewards):
+                # a condition on the answer decides who goes on and who times out
+                reachable = (*after, *step.timeout)
+                rewards = _about_reviews(step.kind) and _rewards(reachable)
+                if step.where is not None and (_asks(reachable) or rewards):
                     raise ReviewGating(
                         f"Journey {journey.name!r} WaitFor({step.kind!r}).where",
                         step.where,
@@ -472,24 +495,34 @@ def _check_steps(journey: Journey, steps: Sequence[Step], sentiment: str | None,
                 sentiment = step.kind
         elif isinstance(step, Branch):
             arms = step.paths()
-            for arm in arms.values():
-                _check_steps(journey, arm, sentiment, rule)
-            if sentiment is None:
-                continue
-            asking = sorted(name for name, arm in arms.items() if _asks(arm))
-            if asking and len(asking) < len(arms):
-                raise ReviewGating(
-                    f"Journey {journey.name!r} Branch",
-                    asking,
-                    "a review request in every arm of a branch on satisfaction, or before it "
-                    f"(only {', '.join(asking)} would be asked: review gating). {rule}",
-                )
-            rewarding = sorted(name for name, arm in arms.items() if _rewards(arm))
-            incentive_on_review = _about_reviews(sentiment) or bool(asking)
-            if rewarding and len(rewarding) < len(arms) and incentive_on_review:
-                raise ReviewGating(
-                    f"Journey {journey.name!r} Branch",
-                    rewarding,
-                    "the same incentive in every arm of a branch on a review's sentiment, "
-                    f"or none (only {', '.join(rewarding)} would be rewarded). {rule}",
-                )
+            found = [_check_steps(journey, arm, sentiment, rule, after) for arm in arms.values()]
+            if sentiment is not None:
+                _check_branch(journey, step, arms, sentiment, rule)
+            sentiment = sentiment or next((kind for kind in found if kind), None)
+    return sentiment
+
+
+def _check_branch(
+    journey: Journey,
+    step: Branch,
+    arms: Mapping[str, Sequence[Step]],
+    sentiment: str,
+    rule: str,
+) -> None:
+    asking = sorted(name for name, arm in arms.items() if _asks(arm))
+    if asking and len(asking) < len(arms):
+        raise ReviewGating(
+            f"Journey {journey.name!r} Branch",
+            asking,
+            "a review request in every arm of a branch on satisfaction, or before it "
+            f"(only {', '.join(asking)} would be asked: review gating). {rule}",
+        )
+    rewarding = sorted(name for name, arm in arms.items() if _rewards(arm))
+    incentive_on_review = _about_reviews(sentiment) or bool(asking)
+    if rewarding and len(rewarding) < len(arms) and incentive_on_review:
+        raise ReviewGating(
+            f"Journey {journey.name!r} Branch",
+            rewarding,
+            "the same incentive in every arm of a branch on a review's sentiment, "
+            f"or none (only {', '.join(rewarding)} would be rewarded). {rule}",
+        )

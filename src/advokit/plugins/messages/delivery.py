@@ -62,6 +62,7 @@ __all__ = [
 
 log = logging.getLogger("advokit.messages")
 
+_DESTINATION = 255  # the longest destination kept (messages_destinations.destination)
 #: literally the partial index's condition (SQLite uses it only for this text)
 _OPEN = sa.text("state IN ('queued', 'sending')")
 
@@ -316,6 +317,7 @@ def _send(
     queued = claim.message
     channels = program.registries.channels
     channel = channels.get(queued.channel)
+    in_channel = False  # whether an error comes from the channel's own code
     try:
         if channel is None:  # unregistered since it was queued: try again later
             raise RetryLater(f"no channel {queued.channel!r}")
@@ -328,10 +330,12 @@ def _send(
             why_not = allowed(advocate, queued.channel, queued.category)
             if why_not is not None:
                 raise _Suppressed(why_not)
+        in_channel = True
         address = channel.address(advocate)
+        in_channel = False
         if not address:
             raise _Suppressed(f"no {queued.channel} address for {advocate.external_id!r}")
-        gone = disabled.get((queued.channel, address))
+        gone = disabled.get((queued.channel, str(address)[:_DESTINATION]))
         if gone is not None:
             raise DeliveryFailed(
                 f"{queued.channel} destination {address!r} is disabled ({gone}); "
@@ -340,6 +344,7 @@ def _send(
         if direct:
             _pace(program, plugin, claim, row_id, advocate)
         message = plugin.compose(program, queued, advocate)
+        in_channel = True
         result = channel.send(program, message)
         if result is not None and not isinstance(result, Mapping):
             raise TypeError(f"send() returned {type(result).__name__}, not a mapping or None")
@@ -347,17 +352,22 @@ def _send(
     except TemplateError as error:  # the template is broken: fix it, then retry_message
         return _Tried(claim, error=DeliveryFailed(str(error)))
     except OptedOut as error:  # the provider knows better than our records: keep it
-        plugin.set_consent(
-            program,
-            queued.advocate,
-            queued.channel,
-            Consent(granted=False, basis="withdrawn", source=error.source, at=program.clock()),
-        )
+        try:
+            plugin.set_consent(
+                program,
+                queued.advocate,
+                queued.channel,
+                Consent(granted=False, basis="withdrawn", source=error.source, at=program.clock()),
+            )
+        except Exception:  # erased meanwhile, say: the message is not sent either way
+            log.warning("could not record the opt-out of %s", queued.advocate, exc_info=True)
         return _Tried(claim, error=_Suppressed(f"opted out: {error.reason}"))
     except Exception as error:
         if isinstance(error, DestinationGone):  # the rest of the round knows at once
-            disabled[(queued.channel, error.destination)] = short(error.reason)
-        if not isinstance(error, RetryLater | GiveUp | _Suppressed | _Deferred):
+            disabled[(queued.channel, error.destination[:_DESTINATION])] = short(error.reason)
+        if isinstance(error, RetryLater | GiveUp | _Suppressed | _Deferred):
+            return _Tried(claim, error=error)
+        if in_channel:  # a bug in the channel: name its plugin
             plugin_name = channels.plugin_of(queued.channel)
             log.warning(
                 "channel %r of plugin %r raised on %s",
@@ -367,6 +377,8 @@ def _send(
                 exc_info=True,
             )
             error = PluginError(plugin_name, "send", error)
+        else:  # the database, a clock: tried again with backoff
+            log.warning("delivering %s failed", queued.key, exc_info=True)
         return _Tried(claim, error=error)
 
 
@@ -390,7 +402,9 @@ def _pace(
         o, a = outbox_t, q.advocates_t
         with database.transaction(program.engine) as conn:
             # one sender at a time per advocate: two workers cannot both take the last slot
-            conn.execute(sa.select(a.c.id).where(a.c.id == row_id).with_for_update()).first()
+            # FOR NO KEY UPDATE on PostgreSQL: recording actions for them goes on meanwhile
+            lock = sa.select(a.c.id).where(a.c.id == row_id).with_for_update(key_share=True)
+            conn.execute(lock).first()
             for cap in caps:
                 since = now - cap.per
                 counted = conn.execute(
@@ -472,7 +486,7 @@ def _settle(
                 {
                     "program": program.name,
                     "channel": message.channel,
-                    "destination": error.destination[:255],
+                    "destination": error.destination[:_DESTINATION],
                     "reason": short(error.reason),
                     "disabled_at": now,
                 },

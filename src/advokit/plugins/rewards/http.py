@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from advokit.core.errors import ConfigurationError
-from advokit.core.http import HttpClient, check_url, retry_after
+from advokit.core.http import HttpClient, check_url, origin, retry_after
 from advokit.core.model import derived_key
 from advokit.core.signing import signed_headers
 from advokit.plugins.rewards.fulfilment import ByKind, FulfilmentFailed, RetryLater, check_kinds
@@ -124,7 +124,7 @@ def check_answer(url: str, status: int, headers: Any, raw: bytes) -> None:
     if 200 <= status < 300:
         return
     text = " ".join(raw[:300].decode("utf-8", "replace").split())
-    said = f"{url} answered {status}: {text}".strip()
+    said = f"{origin(url)} answered {status}: {text}".strip()
     if status == 401:
         raise RetryLater(f"{said} (check the secret)", after=UNAUTHORIZED_WAIT, counts=False)
     if status in RETRYABLE or status >= 500:
