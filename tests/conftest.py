@@ -1,9 +1,10 @@
-"""Fixtures shared by advokit's tests: fresh, empty databases."""
+"""Fixtures shared by advokit's tests: fresh, empty databases; an empty working directory."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
@@ -60,3 +61,13 @@ def postgres_url() -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest) -> str:
     """A fresh database on each supported backend: SQLite (file, WAL) and PostgreSQL."""
     return str(request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url"))
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty current directory; sys.path is restored afterwards."""
+    directory = tmp_path / "work"
+    directory.mkdir()
+    monkeypatch.chdir(directory)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    return directory

@@ -673,3 +673,30 @@ def tick_journeys(database_url: str, barrier: Any, results: Any, worker: int, ca
 
     build = functools.partial(build_journeys_program, database_url, days_later=2)
     _in_process(build, tick, barrier, results, worker)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+class Thanks:
+    """``review.posted`` -> a marketing thank-you on email; ``purchase.completed`` ->
+    a transactional reward note."""
+
+    plugin_name = "thanks"
+    advokit_evaluates = frozenset({"review.posted", "purchase.completed"})
+
+    @hookimpl
+    def advokit_evaluate(self, ctx: Any, action: Action) -> list[Any]:
+        from advokit import SendMessage
+
+        if action.kind == "purchase.completed":
+            return [
+                SendMessage(
+                    advocate=action.advocate,
+                    channel="email",
+                    template="reward_delivered",
+                    category="transactional",
+                    context={"code": "BAKE-42", "description": "a free coffee"},
+                )
+            ]
+        return [SendMessage(advocate=action.advocate, channel="email", template="thank_you")]

@@ -81,16 +81,6 @@ def _isolated_env() -> dict[str, str | None]:
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty current directory; sys.path is restored afterwards."""
-    directory = tmp_path / "work"
-    directory.mkdir()
-    monkeypatch.chdir(directory)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    return directory
-
-
-@pytest.fixture
 def invoke(workdir: Path) -> Callable[..., Result]:
     runner = CliRunner(env=_isolated_env())
 

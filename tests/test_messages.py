@@ -28,33 +28,12 @@ from advokit.plugins.messages import (
     locale_chain,
 )
 from advokit.plugins.messages.templates import BUILT_IN
+from helpers import Thanks
 from smtp_server import SmtpServer
 
 S = MessageState
 SECRET = "a-secret-of-32-characters-for-tests"
 ANN = "ann"
-
-
-class Thanks:
-    """``review.posted`` -> a marketing thank-you on email; ``purchase.completed`` ->
-    a transactional reward note."""
-
-    plugin_name = "thanks"
-    advokit_evaluates = frozenset({"review.posted", "purchase.completed"})
-
-    @hookimpl
-    def advokit_evaluate(self, ctx, action):
-        if action.kind == "purchase.completed":
-            return [
-                SendMessage(
-                    advocate=action.advocate,
-                    channel="email",
-                    template="reward_delivered",
-                    category="transactional",
-                    context={"code": "BAKE-42", "description": "a free coffee"},
-                )
-            ]
-        return [SendMessage(advocate=action.advocate, channel="email", template="thank_you")]
 
 
 class DeadLetters:

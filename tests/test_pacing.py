@@ -7,36 +7,15 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from advokit import Action, Advocate, Consent, SendMessage, hookimpl
+from advokit import Action, Advocate, Consent
 from advokit.core.errors import ConfigurationError
 from advokit.plugins.channels import Email
 from advokit.plugins.messages import Cap, Delivery, Messages, MessageState, QuietHours
+from helpers import Thanks
 from smtp_server import SmtpServer
 
 S = MessageState
 SECRET = "a-secret-of-32-characters-for-tests"
-
-
-class Sends:
-    """``review.posted`` -> a marketing thank-you; ``purchase.completed`` -> a
-    transactional reward note."""
-
-    plugin_name = "sends"
-    advokit_evaluates = frozenset({"review.posted", "purchase.completed"})
-
-    @hookimpl
-    def advokit_evaluate(self, ctx, action):
-        if action.kind == "purchase.completed":
-            return [
-                SendMessage(
-                    advocate=action.advocate,
-                    channel="email",
-                    template="reward_delivered",
-                    category="transactional",
-                    context={"code": "C-1", "description": "a coffee"},
-                )
-            ]
-        return [SendMessage(advocate=action.advocate, channel="email", template="thank_you")]
 
 
 @pytest.fixture
@@ -52,7 +31,7 @@ def build(make_program, smtp, *, timezone="UTC", database_url=None, batch_size=1
         plugins=[
             Messages(secret=SECRET, delivery=delivery, **pacing),
             Email(host="127.0.0.1", port=smtp.port, sender="hello@bakery.example", security="none"),
-            Sends(),
+            Thanks(),
         ],
         **options,
     )

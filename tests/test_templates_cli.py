@@ -54,16 +54,6 @@ BUILT_IN_LINES = [
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty current directory; sys.path is restored afterwards."""
-    directory = tmp_path / "work"
-    directory.mkdir()
-    monkeypatch.chdir(directory)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    return directory
-
-
-@pytest.fixture
 def invoke(workdir: Path) -> Callable[..., Result]:
     # no installed third-party plugins, no program from the environment
     env: dict[str, str | None] = {name: None for name in os.environ if name.startswith("ADVOKIT_")}
