@@ -412,6 +412,11 @@ def test_html_is_escaped_and_text_is_verbatim(make_program, smtp):
         "{{ lipsum(n=100000) }}",
         "{% set n = 2 ** 64 %}{{ " + " * ".join(["n"] * 70) + " }}",
         "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+        # doubled in memory, never written out: stopped at each ~ and +
+        "{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(40) %}"
+        "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+        "{% set ns = namespace(s=[1, 2]) %}{% for i in range(40) %}"
+        "{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s|length }}",
         "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
     ],
 )

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from advokit.core.errors import AdvokitError, ConfigurationError, InvalidValue
@@ -82,11 +83,29 @@ def _checked_format(text: Any) -> None:
         raise SecurityError(f"the format {text[:40]!r} asks for more than a message needs")
 
 
+class _BoundedConcat(CodeGenerator):
+    """Templates compiled so that each ``~`` is checked: ``{% set s = s ~ s %}``
+    thirty times would otherwise build a gigabyte before anything is written."""
+
+    def visit_Concat(self, node: Any, frame: Any) -> None:
+        self.write("environment.bounded(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, with what can grow big kept to sizes a message needs:
-    ``*``, ``**`` and ``%``, and the filters that take a width or repeat text."""
+    ``*``, ``**``, ``%``, ``+`` and ``~``, and the filters that take a width or
+    repeat text."""
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+    code_generator_class = _BoundedConcat
+
+    @staticmethod
+    def bounded(value: Any) -> Any:
+        if isinstance(value, str | list | tuple) and len(value) > _BIGGEST:
+            raise SecurityError(f"a value of {len(value):,} is larger than a message needs")
+        return value
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -137,6 +156,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return wrapped
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "+":  # s + s, doubled again and again
+            return self.bounded(operator.add(left, right))
         if operator_ == "%":
             _checked_format(left)  # '%0300000d' % 1
             return operator.mod(left, right)
