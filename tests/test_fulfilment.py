@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from advokit import Advocate, ConfigurationError, InvalidValue, PluginError, hookimpl
+from advokit.core.http import retry_after
 from advokit.core.signing import BadSignature, sign, signed_headers, verify
 from advokit.plugins.points import Points, adjustment
 from advokit.plugins.rewards import (
@@ -24,7 +25,6 @@ from advokit.plugins.rewards import (
     StoreCredit,
 )
 from advokit.plugins.rewards.fulfilment import Tried, call, claim_due, settle
-from advokit.plugins.rewards.http import retry_after
 from helpers import (
     ADVOCATE,
     GIFT,

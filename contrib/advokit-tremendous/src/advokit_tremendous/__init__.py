@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import urllib.parse
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from advokit import hookimpl
 from advokit.core.errors import ConfigurationError
+from advokit.core.http import HttpClient, check_url
 from advokit.plugins.rewards import FulfilmentFailed, IssuedReward
 from advokit.plugins.rewards.fulfilment import ByKind, check_kinds
-from advokit.plugins.rewards.http import HttpClient, check_answer
+from advokit.plugins.rewards.http import check_answer
 
 __all__ = ["Tremendous", "from_environment", "plugin"]
 
@@ -81,9 +81,7 @@ class Tremendous(ByKind):
             raise ConfigurationError("Tremendous.products", products, "a list of product ids")
         if not products and not campaign_id:
             raise ConfigurationError("Tremendous.products", products, "products or a campaign_id")
-        parts = urllib.parse.urlsplit(base_url) if isinstance(base_url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigurationError("Tremendous.base_url", base_url, "an http(s):// URL")
+        check_url("Tremendous.base_url", base_url)
         self.products = tuple(products)
         self.campaign_id = campaign_id
         self.funding_source_id = funding_source_id

@@ -14,7 +14,7 @@ from advokit.core.signing import signed_headers
 from advokit.plugins.rewards.fulfilment import ByKind, FulfilmentFailed, RetryLater, check_kinds
 from advokit.plugins.rewards.model import IssuedReward
 
-__all__ = ["HttpClient", "HttpFulfiller", "check_answer", "request_body", "retry_after"]
+__all__ = ["HttpFulfiller", "check_answer", "request_body"]
 
 #: Answers worth trying again: timeout, conflict (still in progress), too early, too many.
 RETRYABLE = frozenset({408, 409, 425, 429})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 from advokit.core import validation as v
@@ -45,9 +45,9 @@ def fulfil_pending(
     """Claim, call and settle due rewards until none is due (or ``limit`` were claimed,
     for each): fulfilments, then the reverse operations of reversed rewards.
 
-    ``threads`` calls the fulfillers when ``settings.concurrency`` > 1; kept
-    from one call to the next, its threads keep their HTTP connections open.
-    Without it, a pool is made for this call.
+    ``threads`` (the plugin's kept pool, None when ``settings.concurrency`` is 1)
+    calls the fulfillers; kept from one call to the next, its threads keep
+    their HTTP connections open.
     """
     if limit is not None and not (v.is_int(limit) and limit >= 1):
         raise ConfigurationError("limit", limit, "None or a whole number of at least 1")
@@ -58,34 +58,21 @@ def fulfil_pending(
         ("reverse", None, claim_reversals, settle_reversals),
     ]
     report = FulfilmentReport()
-    concurrent = settings.concurrency > 1
-    own = concurrent and threads is None
-    pool = ThreadPoolExecutor(settings.concurrency) if own else threads if concurrent else None
-    try:
-        for operation, kinds, claim, settle_tries in jobs:
-            taken = 0  # each job its own limit: a busy queue must not starve reversals
-            while (kinds is None or kinds) and (limit is None or taken < limit):
-                size = (
-                    settings.batch_size
-                    if limit is None
-                    else min(settings.batch_size, limit - taken)
-                )
-                claimed, dead = database.retrying(
-                    functools.partial(claim, program, settings, kinds, size)
-                )
-                observe(program, dead)
-                report += FulfilmentReport(failed=len(dead))
-                taken += len(claimed)
-                if not claimed:
-                    if dead:
-                        continue
-                    break
-                one = functools.partial(call, program, fulfillers, operation)
-                tried = list(pool.map(one, claimed)) if pool else [one(c) for c in claimed]
-                report += database.retrying(
-                    functools.partial(settle_tries, program, settings, tried)
-                )
-    finally:
-        if own and pool is not None:
-            pool.shutdown()
+    for operation, kinds, claim, settle_tries in jobs:
+        taken = 0  # each job its own limit: a busy queue must not starve reversals
+        while (kinds is None or kinds) and (limit is None or taken < limit):
+            size = settings.batch_size if limit is None else min(settings.batch_size, limit - taken)
+            claimed, dead = database.retrying(
+                functools.partial(claim, program, settings, kinds, size)
+            )
+            observe(program, dead)
+            report += FulfilmentReport(failed=len(dead))
+            taken += len(claimed)
+            if not claimed:
+                if dead:
+                    continue
+                break
+            one = functools.partial(call, program, fulfillers, operation)
+            tried = list(threads.map(one, claimed)) if threads else [one(c) for c in claimed]
+            report += database.retrying(functools.partial(settle_tries, program, settings, tried))
     return report
