@@ -628,20 +628,27 @@ def deliver_pending_worker(
 # --------------------------------------------------------------------------- journeys
 
 
-def build_journeys_program(database_url: str, *, days_later: int = 0) -> Program:
+def thanks_later() -> Any:
     """A purchase starts a journey: a day later a thank-you, 10 points and a tag."""
-    from datetime import UTC, datetime
+    from advokit.plugins.journeys import AddTag, Award, Journey, Send, Wait
 
-    from advokit import ManualClock
-    from advokit.plugins.channels import Webhook
-    from advokit.plugins.journeys import AddTag, Award, Journey, Journeys, Send, Wait
-    from advokit.plugins.messages import Messages
-
-    journey = Journey(
+    return Journey(
         "thanks_later",
         trigger="purchase.completed",
         steps=[Wait(days=1), Send("thank_you", channel="crm"), Award(10), AddTag("thanked")],
     )
+
+
+def build_journeys_program(database_url: str, *, days_later: int = 0) -> Program:
+    """The :func:`thanks_later` journey, ``days_later`` days after 2026-06-01 12:00."""
+    from datetime import UTC, datetime
+
+    from advokit import ManualClock
+    from advokit.plugins.channels import Webhook
+    from advokit.plugins.journeys import Journeys
+    from advokit.plugins.messages import Messages
+
+    journey = thanks_later()
     clock = ManualClock(datetime(2026, 6, 1, 12, tzinfo=UTC) + timedelta(days=days_later))
     plugins = [
         Messages(secret=MESSAGES_SECRET),

@@ -32,6 +32,7 @@ from helpers import (
     build_journeys_program,
     count_rows,
     run_processes,
+    thanks_later,
     tick_journeys,
 )
 from smtp_server import SmtpServer
@@ -97,9 +98,7 @@ def slack():
     server.stop()
 
 
-def test_the_nps_journey_runs_end_to_end_with_time_moved_by_the_clock(
-    tmp_path, slack, advokit_clock
-):
+def test_the_nps_journey_runs_end_to_end_with_time_moved_by_the_clock(tmp_path, slack):
     example = load_example("nps_journey")
     with SmtpServer() as smtp:
         clock = example.ManualClock(example.START)
@@ -164,12 +163,7 @@ def test_the_survey_waits_three_days(make_program, advokit_clock):
 
 
 def test_a_step_runs_once_however_often_the_tick_runs(make_program, advokit_clock):
-    journey = Journey(
-        "thanks_later",
-        trigger="purchase.completed",
-        steps=[Wait(days=1), Send("thank_you", channel="crm"), Award(10), AddTag("thanked")],
-    )
-    program = build(make_program, journey)
+    program = build(make_program, thanks_later())
     purchase(program)
     advokit_clock.advance(days=1)
     first = program.tick()
@@ -357,11 +351,9 @@ def test_when_decides_who_starts(make_program):
     assert "big_spender" in program.tags("bob")
 
 
-def test_the_steps_commit_with_the_trigger_in_one_batch(make_program):
+def test_steps_share_the_triggers_batch_and_see_its_earlier_runs(make_program):
     journey = Journey(
-        "thanks",
-        trigger="purchase.completed",
-        steps=[Send("thank_you", channel="crm"), Award(2), Do(lambda run: [])],
+        "thanks", trigger="purchase.completed", steps=[Send("thank_you", channel="crm"), Award(2)]
     )
     program = build(make_program, journey)
     outcomes = program.record_many(
@@ -381,6 +373,24 @@ def test_the_steps_commit_with_the_trigger_in_one_batch(make_program):
     )
     assert replay.replayed
     assert program.balance("bob") == 2
+
+
+def test_a_failing_step_takes_the_trigger_and_every_step_back(make_program):
+    def broken(run):
+        raise RuntimeError("the coupon service is down")
+
+    journey = Journey(
+        "thanks",
+        trigger="purchase.completed",
+        steps=[Send("thank_you", channel="crm"), Award(2), Do(broken)],
+    )
+    program = build(make_program, journey)
+    with pytest.raises(AdvokitError, match="coupon service is down"):
+        purchase(program)
+    assert program.balance("ann") == 0
+    assert program.messages("ann") == []
+    assert program.journeys("ann") == []
+    assert program.history("ann") == []
 
 
 def test_a_journey_naming_a_channel_or_kind_the_program_lacks_fails_when_built(make_program):
@@ -592,6 +602,12 @@ def test_journeys_are_checked_when_composed():
         Award(5, reason="bonus")
     with pytest.raises(ConfigurationError, match="restarts it endlessly"):
         Journey("loop", trigger="points.changed", steps=[Award(1)])
+    with pytest.raises(ConfigurationError, match="restarts it endlessly"):
+        Journey("loop", trigger="points.changed", steps=[Do(lambda run: [])])
+    with pytest.raises(AdvokitError, match=r"Award\.account='Store Credit'"):
+        Award(5, account="Store Credit")
+    with pytest.raises(AdvokitError, match=r"WaitFor\.kind='survey'"):
+        WaitFor("survey", within=timedelta(days=1))
     with pytest.raises(ConfigurationError, match="Journey.name"):
         Journeys(
             Journey("same", trigger="a.b", steps=[Award(1)]),

@@ -153,3 +153,16 @@ def test_effects_json_is_the_stored_encoding(effects):
     text = codec.effects_json(effects)
     assert text == json.dumps([codec.encode_effect(e) for e in effects])
     assert tuple(codec.decode_effect(e) for e in json.loads(text)) == tuple(effects)
+
+
+def test_a_derived_key_is_always_a_valid_key():
+    from advokit.core.model import derived_key
+
+    assert derived_key("order-1", "reversal") == "order-1>reversal"
+    for suffix in ("jane doé", "x" * 300, "tab\there"):
+        key = derived_key("tier.reviewed:2026-01-01", suffix)
+        assert key.startswith("derived:")
+        # usable as an action's key, and the same every time
+        Action(kind="purchase.completed", advocate="a", key=key, data={"order_id": "1"})
+        assert key == derived_key("tier.reviewed:2026-01-01", suffix)
+    assert derived_key("r", "jane doé") != derived_key("r", "jane doe")

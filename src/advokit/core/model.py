@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -291,14 +292,18 @@ class Action:
 def derived_key(root: str, suffix: str) -> str:
     """The key of an action derived from the action keyed ``root``.
 
-    ``root>suffix`` while it fits the 255 characters of a key, else a digest
-    of it: the same root and suffix always give the same key, so a derived
-    action replays with the action that caused it.
+    ``root>suffix`` while that is a valid key (at most 255 printable ASCII
+    characters, no space), else a digest of it (an advocate's id with a space
+    or an accent in the suffix): the same root and suffix always give the same
+    key, so a derived action replays with the action that caused it.
     """
     key = f"{root}>{suffix}"
-    if len(key) <= 255:
+    if _VALID_KEY.fullmatch(key):
         return key
     return "derived:" + hashlib.blake2b(key.encode(), digest_size=24).hexdigest()
+
+
+_VALID_KEY = re.compile(KEY_PATTERN)
 
 
 # --------------------------------------------------------------------------- rewards

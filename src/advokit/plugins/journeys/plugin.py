@@ -14,7 +14,6 @@ the run; the other finds it moved and does nothing.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -27,6 +26,7 @@ import sqlalchemy as sa
 from advokit import Action, ActionKind, Effect, hookimpl
 from advokit.core.context import EvaluationContext, Transaction
 from advokit.core.errors import ConfigurationError, one_of
+from advokit.core.model import derived_key
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
@@ -193,11 +193,11 @@ class Journeys:
                 continue
             if state.wake_at is not None and ctx.now >= state.wake_at:
                 continue  # too late: the tick runs the timeout steps
-            path = self._path(journey, state)
-            if path is None:
-                effects.append(self._ended(ctx, state, action.advocate))
+            found = self._waiting_at(journey, state)
+            if found is None:  # the journey changed: the run ends
+                effects += self._go(ctx, journey, None, state, action.advocate)
                 continue
-            step = journey.step_at(path)
+            path, step = found
             assert isinstance(step, WaitFor)
             if step.where is not None and not step.where(action):
                 continue
@@ -219,10 +219,10 @@ class Journeys:
             or state.position != action.data["position"]
         ):
             return None  # moved on meanwhile (answered, or resumed by another tick)
-        path = self._path(journey, state)
-        if path is None:
-            return [self._ended(ctx, state, action.advocate)]
-        step = journey.step_at(path)
+        found = self._waiting_at(journey, state)
+        if found is None:  # the journey changed: the run ends
+            return self._go(ctx, journey, None, state, action.advocate)
+        path, step = found
         if isinstance(step, WaitFor):  # no answer in time: the timeout steps, then the end
             after = (*path, "timeout", 0) if step.timeout else None
             return self._go(ctx, journey, after, state, action.advocate)
@@ -262,7 +262,7 @@ class Journeys:
             if isinstance(step, Branch):
                 name = step.decide(run)
                 arm = name if isinstance(name, str) and name in step.arms else "otherwise"
-                path = (*path, arm, 0) if step.paths()[arm] else journey.after(path)
+                path = (*path, arm, 0) if step.paths[arm] else journey.after(path)
                 continue
             effects += step.effects(run)
             path = journey.after(path)
@@ -271,15 +271,10 @@ class Journeys:
         effects.append(SaveRun(advocate=advocate, state=attrs.evolve(state, **moved)))
         return effects
 
-    def _ended(self, ctx: EvaluationContext, state: JourneyState, advocate: str) -> SaveRun:
-        """The run ended where it was: its journey has no such wait any more."""
-        done = attrs.evolve(
-            state, status=_DONE, position=None, waiting_for=None, wake_at=None, updated_at=ctx.now
-        )
-        return SaveRun(advocate=advocate, state=done)
-
-    def _path(self, journey: Journey, state: JourneyState) -> tuple[int | str, ...] | None:
-        """The step the run waits at, if the journey still has it there."""
+    def _waiting_at(
+        self, journey: Journey, state: JourneyState
+    ) -> tuple[tuple[int | str, ...], Wait | WaitFor] | None:
+        """The place and step the run waits at, if the journey still has it there."""
         try:
             path = decode(state.position or "")
             step = journey.step_at(path)
@@ -295,7 +290,7 @@ class Journeys:
                 state.trigger.get("key"),
             )
             return None
-        return path
+        return path, step
 
     # -- state
 
@@ -349,9 +344,8 @@ class Journeys:
             Action(
                 kind=RESUME,
                 advocate=row.external_id,
-                # the run and the step: a second tick replays it (the advocate's id
-                # digested: it may hold spaces or accents, which keys may not)
-                key=f"journey:{row.journey}:{row.run}:{row.position}:{_digest(row.external_id)}",
+                # the run and the step: a second tick replays it
+                key=derived_key(f"journey:{row.journey}:{row.run}:{row.position}", row.external_id),
                 occurred_at=utc(row.wake_at),
                 data={"journey": row.journey, "run": row.run, "position": row.position},
             )
@@ -366,10 +360,6 @@ class Journeys:
             row_id = q.advocate_row_id(conn, program.name, advocate)
             found = _load(conn, [row_id]).get(row_id, {})
         return [found[name] for name in sorted(found)]
-
-
-def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
 def _load(conn: Any, ids: Sequence[int]) -> dict[int, dict[str, JourneyState]]:
@@ -394,12 +384,4 @@ def _load(conn: Any, ids: Sequence[int]) -> dict[int, dict[str, JourneyState]]:
 
 
 def _awaited(steps: Sequence[Any]) -> set[str]:
-    kinds: set[str] = set()
-    for step in steps:
-        if isinstance(step, WaitFor):
-            kinds.add(step.kind)
-            kinds |= _awaited(step.timeout)
-        elif isinstance(step, Branch):
-            for arm in step.paths().values():
-                kinds |= _awaited(arm)
-    return kinds
+    return {step.kind for step in walk(steps) if isinstance(step, WaitFor)}

@@ -39,8 +39,9 @@ import attrs
 
 from advokit import Action, Advocate, AwardPoints, Effect, SendMessage, Tag
 from advokit.core import validation as v
+from advokit.core.engine import POINTS_CHANGED
 from advokit.core.errors import ConfigurationError
-from advokit.core.model import KIND_PATTERN
+from advokit.core.model import ACCOUNT_PATTERN, KIND_PATTERN
 
 __all__ = [
     "SENTIMENT_KINDS",
@@ -61,7 +62,7 @@ __all__ = [
 #: Actions that say how satisfied an advocate is: a path that depends on one must
 #: not decide who is asked for a review, nor who is rewarded.
 SENTIMENT_KINDS = frozenset({"survey.answered", "review.posted"})
-_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+_NAME = re.compile(ACCOUNT_PATTERN)  # journeys, arms, templates: "post_purchase"
 _REVIEW = re.compile(r"review|testimonial")
 
 
@@ -126,7 +127,7 @@ class Send:
     """
 
     template: str = attrs.field(
-        validator=v.matches(r"[a-z][a-z0-9_]{0,62}", "a template name such as 'review_request'")
+        validator=v.matches(ACCOUNT_PATTERN, "a template name such as 'review_request'")
     )
     channel: str = attrs.field(default="email", kw_only=True, validator=v.text())
     category: str = attrs.field(
@@ -161,7 +162,11 @@ class Award:
     """Award points (an incentive: never by a review's sentiment)."""
 
     points: int = attrs.field(validator=v.integer(minimum=1))
-    account: str = attrs.field(default="points", kw_only=True, validator=v.text())
+    account: str = attrs.field(
+        default="points",
+        kw_only=True,
+        validator=v.matches(ACCOUNT_PATTERN, "an account name such as 'points'"),
+    )
     reason: str = attrs.field(
         default="journey.award",
         kw_only=True,
@@ -236,7 +241,7 @@ class WaitFor:
     """
 
     kind: str = attrs.field(
-        validator=v.matches(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*", "an action kind")
+        validator=v.matches(KIND_PATTERN, "an action kind such as 'survey.answered'")
     )
     within: timedelta = attrs.field(converter=_duration)
     where: Callable[[Action], bool] | None = attrs.field(default=None)
@@ -264,6 +269,8 @@ class Branch:
     decide: Callable[[Run], str | None]
     arms: Mapping[str, tuple[Step, ...]]
     otherwise: tuple[Step, ...]
+    #: every arm, ``otherwise`` included under that name
+    paths: Mapping[str, tuple[Step, ...]]
 
     def __init__(
         self,
@@ -279,13 +286,10 @@ class Branch:
         for name in arms:
             if not _NAME.fullmatch(name) or name == "timeout":
                 raise ConfigurationError("Branch arm", name, "a lower-case name, not 'timeout'")
+        named = {name: tuple(steps) for name, steps in arms.items()}
         self.__attrs_init__(  # type: ignore[attr-defined]
-            decide, {name: tuple(steps) for name, steps in arms.items()}, tuple(otherwise)
+            decide, named, tuple(otherwise), {**named, "otherwise": tuple(otherwise)}
         )
-
-    def paths(self) -> dict[str, tuple[Step, ...]]:
-        """Every arm, ``otherwise`` included (under that name)."""
-        return {**self.arms, "otherwise": self.otherwise}
 
 
 Step: TypeAlias = Send | Award | AddTag | Do | Wait | WaitFor | Branch
@@ -306,7 +310,7 @@ def walk(steps: Sequence[Step]) -> Iterator[Step]:
     for step in steps:
         yield step
         if isinstance(step, Branch):
-            for arm in step.paths().values():
+            for arm in step.paths.values():
                 yield from walk(arm)
         elif isinstance(step, WaitFor):
             yield from walk(step.timeout)
@@ -369,13 +373,13 @@ class Journey:
                 )
         if when is not None and not callable(when):
             raise ConfigurationError("Journey.when", when, "a function (advocate, action) -> bool")
-        awards = any(isinstance(step, Award) for step in walk(steps))
-        if trigger == "points.changed" and awards and reentry:
+        awards = any(isinstance(step, Award | Do) for step in walk(steps))
+        if trigger == POINTS_CHANGED and awards and reentry:
             raise ConfigurationError(
                 f"Journey {name!r}.trigger",
                 trigger,
-                "another trigger: its Award changes points again and restarts it endlessly "
-                "(or reentry=False)",
+                "another trigger: an Award (or a Do) changes points again and restarts it "
+                "endlessly (or reentry=False)",
             )
         self.__attrs_init__(  # type: ignore[attr-defined]
             name, trigger, steps, when, bool(reentry), frozenset(sentiment_kinds)
@@ -395,8 +399,8 @@ class Journey:
             step = steps[index]
             if depth + 1 < len(path):
                 arm = path[depth + 1]
-                if isinstance(step, Branch) and isinstance(arm, str) and arm in step.paths():
-                    steps = step.paths()[arm]
+                if isinstance(step, Branch) and isinstance(arm, str) and arm in step.paths:
+                    steps = step.paths[arm]
                 elif isinstance(step, WaitFor) and arm == "timeout":
                     steps = step.timeout
                 else:
@@ -425,7 +429,7 @@ class Journey:
             return step.timeout
         assert isinstance(step, Branch)
         assert isinstance(arm, str)
-        return step.paths()[arm]
+        return step.paths[arm]
 
 
 def encode(path: tuple[int | str, ...]) -> str:
@@ -494,7 +498,7 @@ def _check_steps(
                     )
                 sentiment = step.kind
         elif isinstance(step, Branch):
-            arms = step.paths()
+            arms = step.paths
             found = [_check_steps(journey, arm, sentiment, rule, after) for arm in arms.values()]
             if sentiment is not None:
                 _check_branch(journey, step, arms, sentiment, rule)
