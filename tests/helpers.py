@@ -571,21 +571,36 @@ class KillBefore:
         return self.email.send(program, message)
 
 
+class Thanks:
+    """``review.posted`` -> a marketing thank-you on email; ``purchase.completed`` ->
+    a transactional reward note."""
+
+    plugin_name = "thanks"
+    advokit_evaluates = frozenset({"review.posted", "purchase.completed"})
+
+    @hookimpl
+    def advokit_evaluate(self, ctx: Any, action: Action) -> list[Any]:
+        from advokit import SendMessage
+
+        if action.kind == "purchase.completed":
+            return [
+                SendMessage(
+                    advocate=action.advocate,
+                    channel="email",
+                    template="reward_delivered",
+                    category="transactional",
+                    context={"code": "BAKE-42", "description": "a free coffee"},
+                )
+            ]
+        return [SendMessage(advocate=action.advocate, channel="email", template="thank_you")]
+
+
 def build_messages_program(
     database_url: str, smtp_port: int, *, kill_before: int | None = None, **delivery: Any
 ) -> Program:
     """Thank-you emails (``review.posted`` -> a marketing message) to a local SMTP server."""
-    from advokit import SendMessage
     from advokit.plugins.channels import Email
     from advokit.plugins.messages import Delivery, Messages
-
-    class Thanks:
-        plugin_name = "thanks"
-        advokit_evaluates = frozenset({"review.posted"})
-
-        @hookimpl
-        def advokit_evaluate(self, ctx: Any, action: Action) -> list[Any]:
-            return [SendMessage(advocate=action.advocate, channel="email", template="thank_you")]
 
     email = Email(
         host="127.0.0.1", port=smtp_port, sender="Bakery <hello@bakery.example>", security="none"
@@ -680,30 +695,3 @@ def tick_journeys(database_url: str, barrier: Any, results: Any, worker: int, ca
 
     build = functools.partial(build_journeys_program, database_url, days_later=2)
     _in_process(build, tick, barrier, results, worker)
-
-
-# --------------------------------------------------------------------------- messages
-
-
-class Thanks:
-    """``review.posted`` -> a marketing thank-you on email; ``purchase.completed`` ->
-    a transactional reward note."""
-
-    plugin_name = "thanks"
-    advokit_evaluates = frozenset({"review.posted", "purchase.completed"})
-
-    @hookimpl
-    def advokit_evaluate(self, ctx: Any, action: Action) -> list[Any]:
-        from advokit import SendMessage
-
-        if action.kind == "purchase.completed":
-            return [
-                SendMessage(
-                    advocate=action.advocate,
-                    channel="email",
-                    template="reward_delivered",
-                    category="transactional",
-                    context={"code": "BAKE-42", "description": "a free coffee"},
-                )
-            ]
-        return [SendMessage(advocate=action.advocate, channel="email", template="thank_you")]

@@ -79,3 +79,4 @@ def test_bench_delivery_runs_every_part():
     for name in ("SMTP only", "naive", "deliver_pending, 1 worker", "deliver_pending, 2 workers"):
         assert f"  {name}" in out
     assert "=== summary (medians over the rounds) ===" in out
+    assert "the server accepted 240 emails (expected 240)" in out

@@ -362,9 +362,7 @@ def test_a_slack_bot_writes_to_the_advocate_by_their_member_id(make_program, tem
     assert message.result == {"channel": "D024BE91L", "ts": "1.5"}
 
 
-def test_a_slack_bot_needs_consent_and_a_member_id_to_reach_an_advocate(
-    make_program, templates, server
-):
+def test_a_slack_bot_needs_a_member_id_to_reach_an_advocate(make_program, templates, server):
     url = _slack_api(server, [])
     channel = SlackBot("xoxb-test-token", base_url=url, name="community")
     without_id = build(
@@ -624,7 +622,7 @@ def test_other_replies_and_strangers_change_nothing(make_program, templates, ser
     assert program.receive_sms(ANN_PHONE, "HELP").action is None
     assert "sms" not in program.advocate("ann").consent
     stranger = program.receive_sms("+14155550199", "STOP")
-    assert (stranger.advocates, stranger.action) == ((), "opted_out")
+    assert (stranger.advocates, stranger.keyword, stranger.action) == ((), "STOP", None)
     with pytest.raises(InvalidValue, match="sender"):
         program.receive_sms("0800 123", "STOP")
 

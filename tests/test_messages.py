@@ -252,6 +252,25 @@ def test_a_refused_mailbox_is_dead_lettered_and_later_messages_flow(make_program
     assert len(smtp.received) == 2
 
 
+def test_a_message_whose_workers_keep_dying_is_dead_lettered(make_program, smtp, advokit_clock):
+    from advokit.plugins.messages.delivery import _claim
+
+    dead = DeadLetters()
+    program = make(make_program, smtp, dead, max_attempts=2, lease=timedelta(minutes=5))
+    review(program)
+    settings = Delivery(max_attempts=2, lease=timedelta(minutes=5))
+    for _ in range(2):  # two workers claim it and die holding it
+        claimed, _ = _claim(program, settings, 10)
+        assert len(claimed) == 1
+        advokit_clock.advance(minutes=6)
+    assert program.deliver_pending() == DeliveryReport(failed=1)
+    assert smtp.received == []  # not sent a third time
+    (message,) = program.messages(ANN)
+    assert (message.state, message.attempts) == (S.FAILED, 2)
+    assert message.error.startswith("gave up after 2 attempts: the worker died")
+    assert dead.seen == [(message.key, S.FAILED, message.error)]
+
+
 def test_a_busy_mailbox_is_tried_again_later(make_program, smtp, advokit_clock):
     program = make(make_program, smtp, first_retry=timedelta(seconds=10))
     smtp.refuse["ann@example.com"] = "451 4.3.0 try again later"

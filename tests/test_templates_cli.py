@@ -21,6 +21,7 @@ from advokit.plugins.messages.templates import BUILT_IN
 
 PROGRAM_MODULE = """
 from advokit import Program
+from advokit.plugins.channels import Email, Webhook
 from advokit.plugins.messages import Messages
 from advokit.plugins.points import Points, PointsRule
 
@@ -37,6 +38,10 @@ def build():
                 templates=TEMPLATES,
                 unsubscribe_url="https://shop.example/unsubscribe/{{token}}",
             )
+        )
+        plugins.append(Email(host="127.0.0.1", port=9, sender="a@shop.example", security="none"))
+        plugins.append(
+            Webhook(url="http://127.0.0.1:9/", secret="a-secret-of-32-characters", name="crm")
         )
     return Program(name="shop", database_url=URL, plugins=plugins, load_entrypoints=False)
 """
@@ -332,6 +337,26 @@ def test_preview_takes_the_context_and_category(shop, invoke):
     assert "Leave a review: https://g.page/r/shop" in result.stdout
     assert "Unsubscribe" not in result.stdout  # transactional: no unsubscribe link
     assert "--- SMS" not in result.stdout  # review_request has no SMS part
+
+
+def test_preview_links_the_unsubscribe_of_the_channel_it_goes_on(shop, invoke):
+    from advokit.plugins.messages import read_token
+
+    def token(*channel):
+        result = invoke(
+            "--program", shop, "templates", "preview", "thank_you", "--advocate", "ann", *channel
+        )
+        assert result.exit_code == 0, result.output
+        (link,) = [w for w in result.stdout.split() if w.startswith("https://shop.example/")]
+        return read_token("a-secret-of-32-characters-for-tests", "shop", link.rpartition("/")[2])
+
+    assert token() == ("ann", "email")
+    assert token("--channel", "crm") == ("ann", "crm")
+    result = invoke(
+        "--program", shop, "templates", "preview", "thank_you", "--advocate", "ann",
+        "--channel", "pigeon",
+    )  # fmt: skip
+    assert "channel='pigeon' is not valid: expected one of crm, email" in single_error_line(result)
 
 
 def test_preview_json(shop, invoke):

@@ -51,6 +51,9 @@ __all__ = [
 KIND_PATTERN = r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+"
 #: Idempotency keys: printable ASCII without spaces, like Stripe's.
 KEY_PATTERN = r"[\x21-\x7e]{1,255}"
+#: Phone numbers, as advocates' and inbound SMS's: E.164.
+E164_PATTERN = r"\+[1-9]\d{6,14}"
+E164_ACCEPTED = "an E.164 phone number such as '+442071838750'"
 #: Ledger accounts: ``points``, ``store_credit_cents``.
 ACCOUNT_PATTERN = r"[a-z][a-z0-9_]{0,62}"
 #: The account effects use unless they name another.
@@ -156,9 +159,7 @@ class Advocate:
     )
     phone: str | None = attrs.field(
         default=None,
-        validator=v.matches(
-            r"\+[1-9]\d{6,14}", "an E.164 phone number such as '+442071838750'", optional=True
-        ),
+        validator=v.matches(E164_PATTERN, E164_ACCEPTED, optional=True),
     )
     slack_id: str | None = attrs.field(
         default=None,

@@ -132,6 +132,21 @@ def is_zone(name: str) -> bool:
     return True
 
 
+def seconds(field: str, value: Any) -> float:
+    """``value`` as a positive number of seconds (a timeout); ConfigurationError if not."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
+        raise ConfigurationError(field, value, "a positive number of seconds")
+    return float(value)
+
+
+def secret(field: str, value: Any) -> str:
+    """``value`` if it can key an HMAC (a string of 16 characters or more); else a
+    ConfigurationError that does not repeat it."""
+    if not isinstance(value, str) or len(value) < 16:
+        raise ConfigurationError(field, "***", "a secret of at least 16 characters")
+    return value
+
+
 def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

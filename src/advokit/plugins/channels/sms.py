@@ -34,7 +34,7 @@ from advokit.core.errors import ConfigurationError
 from advokit.core.http import check_url
 from advokit.core.registry import Register
 from advokit.core.retries import RetryLater
-from advokit.plugins.channels.segments import Segments, count_segments
+from advokit.plugins.channels.segments import count_segments
 from advokit.plugins.messages.delivery import DeliveryFailed, OptedOut
 from advokit.plugins.messages.model import Category, Message
 
@@ -129,8 +129,7 @@ class TwilioSMS:
         if not v.is_int(max_segments) or not 1 <= max_segments <= 10:
             raise ConfigurationError("TwilioSMS.max_segments", max_segments, "1 to 10")
         check_url("TwilioSMS.api_url", api_url)
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise ConfigurationError("TwilioSMS.timeout", timeout, "a positive number of seconds")
+        v.seconds("TwilioSMS.timeout", timeout)
         self.account_sid = account_sid
         self._auth_token = auth_token
         self.sender = sender
@@ -153,10 +152,6 @@ class TwilioSMS:
 
     def address(self, advocate: Advocate) -> str | None:
         return advocate.phone
-
-    def segments(self, message: Message) -> Segments:
-        """The segments ``message``'s text takes, as it would be sent."""
-        return count_segments(sms_text(message, self.opt_out_hint))
 
     def send(self, program: Any, message: Message) -> Mapping[str, Any]:
         from twilio.base.exceptions import TwilioRestException

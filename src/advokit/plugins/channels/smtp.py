@@ -27,10 +27,11 @@ from email.header import decode_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, getaddresses, parseaddr
+from email.utils import format_datetime, parseaddr
 from typing import Any
 
 from advokit import Advocate, hookimpl
+from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError
 from advokit.core.registry import Register
 from advokit.core.retries import RetryLater
@@ -124,15 +125,15 @@ class Email:
                 raise ConfigurationError(f"Email.{field}", value, "an email address")
         if (username is None) != (password is None):
             raise ConfigurationError("Email.username", username, "a username with a password")
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise ConfigurationError("Email.timeout", timeout, "a positive number of seconds")
+        v.seconds("Email.timeout", timeout)
         self.host, self.port, self.sender = host, port, sender
         self.security, self.username, self.reply_to = security, username, reply_to
         self.timeout = float(timeout)
         self.plugin_name = name
         self.name = name
         self._password = password
-        self._domain = parseaddr(sender)[1].rpartition("@")[2]
+        self._envelope_sender = parseaddr(sender)[1]  # MAIL FROM: the bare address
+        self._domain = self._envelope_sender.rpartition("@")[2]
         self._local = threading.local()
 
     def __repr__(self) -> str:
@@ -182,8 +183,6 @@ class Email:
                 headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         for field, value in headers.items():
             check_header(field, value)
-        for _, addr in getaddresses([advocate.name or ""]):
-            check_header("To", addr)
         for field, value in headers.items():
             email[field] = value
         email.set_content(rendered.text)
@@ -199,9 +198,8 @@ class Email:
         except Exception as error:  # a value the email package refuses: never, as it is
             raise DeliveryFailed(f"the email cannot be built: {error}") from None
         recipient = message.advocate.email or ""
-        sender = parseaddr(self.sender)[1]
         try:
-            refused = self._send(email, sender, recipient)
+            refused = self._send(email, self._envelope_sender, recipient)
         except smtplib.SMTPAuthenticationError as error:
             raise RetryLater(
                 f"the SMTP server refused the login: {_said(error)} (check the password)",

@@ -35,7 +35,7 @@ from datetime import timedelta
 from typing import Any
 
 from advokit import Advocate, hookimpl
-from advokit.core.errors import ConfigurationError
+from advokit.core import validation as v
 from advokit.core.http import HttpClient, check_url, origin, retry_after
 from advokit.core.registry import Register
 from advokit.core.retries import RetryLater
@@ -68,10 +68,8 @@ class Webhook:
 
     def __init__(self, *, url: str, secret: str, name: str = "webhook", timeout: float = 10.0):
         check_url("Webhook.url", url)
-        if not isinstance(secret, str) or len(secret) < 16:
-            raise ConfigurationError("Webhook.secret", "***", "a secret of at least 16 characters")
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise ConfigurationError("Webhook.timeout", timeout, "a positive number of seconds")
+        v.secret("Webhook.secret", secret)
+        v.seconds("Webhook.timeout", timeout)
         self.url = url
         self.name = name
         self.plugin_name = name

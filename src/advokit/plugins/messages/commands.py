@@ -4,7 +4,8 @@
 
     advokit templates check [--kind KIND ...] [--locale LOCALE ...]
     advokit templates preview KIND --advocate ID [--context JSON]
-                              [--category marketing|transactional] [--json]
+                              [--category marketing|transactional] [--channel NAME]
+                              [--json]
 
 Registered by the messages plugin (``advokit_register_commands``). ``check``
 renders every kind in every locale folder against sample data
@@ -22,16 +23,15 @@ import attrs
 import click
 import jinja2
 
+from advokit import Advocate
 from advokit.cli import CLIError, current_program
 from advokit.core.errors import one_of
 from advokit.plugins.messages.model import Category, Rendered
-from advokit.plugins.messages.plugin import Messages
+from advokit.plugins.messages.plugin import Messages, advocate_context, template_context
 from advokit.plugins.messages.templates import TemplateError, Templates
 
 __all__ = ["templates_group"]
 
-#: Who ``check`` renders messages for: what templates see of an advocate.
-_SAMPLE_ADVOCATE = {"external_id": "sample", "name": "Ann Example", "attributes": {}}
 _SAMPLE_TOKEN = "sample-token"
 _HEADINGS = (("subject", "Subject"), ("text", "Text"), ("html", "HTML"), ("sms", "SMS"))
 
@@ -118,7 +118,8 @@ def _sample_context(
     An ``advocate`` object in the sample updates the sample advocate (its
     ``attributes``, say), since templates cannot be given one otherwise.
     """
-    advocate = {**_SAMPLE_ADVOCATE, "locale": locale}
+    who = Advocate(external_id="sample", name="Ann Example", locale=locale or "en")
+    advocate = advocate_context(who)
     given = sample.get("advocate")
     if isinstance(given, dict):
         advocate.update(given)
@@ -129,7 +130,7 @@ def _sample_context(
         if url is None
         else url.format(token=_SAMPLE_TOKEN)
     )
-    return {**sample, "advocate": advocate, "program": program.name, "unsubscribe_url": url}
+    return template_context(program.name, advocate, sample, url)
 
 
 @templates_group.command("preview")
@@ -143,9 +144,15 @@ def _sample_context(
     show_default=True,
     help="Marketing messages carry the unsubscribe link.",
 )
+@click.option("--channel", default="email", show_default=True, help="The channel it goes on.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def preview_command(
-    kind: str, advocate: str, context_json: str | None, category: str, as_json: bool
+    kind: str,
+    advocate: str,
+    context_json: str | None,
+    category: str,
+    channel: str,
+    as_json: bool,
 ) -> None:
     """Show the message of KIND as ADVOCATE would get it, without sending it.
 
@@ -163,7 +170,9 @@ def preview_command(
         if not isinstance(context, dict):
             raise CLIError(f"--context={context_json!r} is not valid: expected a JSON object")
     program = current_program()
-    rendered: Rendered = program.preview(kind, advocate, context=context, category=category)
+    rendered: Rendered = program.preview(
+        kind, advocate, context=context, category=category, channel=channel
+    )
     segments = None if rendered.sms is None else count_segments(rendered.sms)
     if as_json:
         shown = {

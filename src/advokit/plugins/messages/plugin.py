@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,10 @@ import attrs
 import sqlalchemy as sa
 
 from advokit import Advocate, Consent, SendMessage, Transaction, hookimpl
+from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, InvalidValue, UnknownAdvocate, one_of
-from advokit.core.model import derived_key
+from advokit.core.http import check_url
+from advokit.core.model import E164_ACCEPTED, E164_PATTERN, derived_key
 from advokit.core.registry import Register
 from advokit.core.retries import KeptThreads
 from advokit.core.store import database
@@ -76,18 +78,16 @@ class Messages:
         quiet_hours: QuietHours | None = None,
         caps: Sequence[Cap] = (),
     ) -> None:
-        if not isinstance(secret, str) or len(secret) < 16:
-            raise ConfigurationError("Messages.secret", "***", "a secret of at least 16 characters")
-        if unsubscribe_url is not None and (
-            not isinstance(unsubscribe_url, str)
-            or not unsubscribe_url.startswith(("https://", "http://"))
-            or unsubscribe_url.count("{token}") != 1
-        ):
-            raise ConfigurationError(
-                "Messages.unsubscribe_url",
-                unsubscribe_url,
-                "an http(s) URL with one {token}, such as 'https://shop.example/unsubscribe/{token}'",
-            )
+        v.secret("Messages.secret", secret)
+        if unsubscribe_url is not None:
+            check_url("Messages.unsubscribe_url", unsubscribe_url)
+            if unsubscribe_url.count("{token}") != 1:
+                raise ConfigurationError(
+                    "Messages.unsubscribe_url",
+                    unsubscribe_url,
+                    "an http(s) URL with one {token}, such as "
+                    "'https://shop.example/unsubscribe/{token}'",
+                )
         if unsubscribe_mailto is not None and (
             not isinstance(unsubscribe_mailto, str) or "@" not in unsubscribe_mailto
         ):
@@ -202,12 +202,7 @@ class Messages:
             url = None if self.unsubscribe_url is None else self.unsubscribe_url.format(token=token)
             if self.unsubscribe_mailto is not None:
                 mailto = f"mailto:{self.unsubscribe_mailto}?subject=unsubscribe%20{token}"
-        context = {
-            **queued.context,
-            "advocate": _advocate_context(advocate),
-            "program": program.name,
-            "unsubscribe_url": url,
-        }
+        context = template_context(program.name, advocate_context(advocate), queued.context, url)
         rendered = self.templates(program).render(queued.kind, advocate.locale, context)
         return Message(
             key=queued.key,
@@ -231,13 +226,17 @@ class Messages:
         *,
         context: dict[str, Any] | None = None,
         category: str = "marketing",
+        channel: str = "email",
     ) -> Rendered:
-        """``program.preview(kind, advocate)``: the message as ``advocate`` would get it."""
+        """``program.preview(kind, advocate)``: the message as ``advocate`` would get it
+        on ``channel`` (its unsubscribe link is the channel's)."""
+        if channel not in program.registries.channels:
+            raise InvalidValue("channel", channel, one_of(program.registries.channels))
         found = program.advocate(advocate)
         queued = QueuedMessage(
             key="preview",
             advocate=found.external_id,
-            channel="preview",
+            channel=channel,
             kind=kind,
             category=Category(category),
             state=MessageState.QUEUED,
@@ -377,7 +376,7 @@ class Messages:
         UNSTOP, YES) grants it, as they asked in so many words. Anything else changes
         nothing."""
         if not isinstance(sender, str) or not _E164.fullmatch(sender):
-            raise InvalidValue("sender", sender, "an E.164 phone number such as '+442071838750'")
+            raise InvalidValue("sender", sender, E164_ACCEPTED)
         if not isinstance(body, str):
             raise InvalidValue("body", body, "the message's text")
         word = " ".join(body.split()).upper().strip(".!")
@@ -402,7 +401,7 @@ class Messages:
             )
             for advocate in found:  # a shared number: everyone on it said so
                 self.set_consent(program, advocate, channel, consent)
-        action = None if granted is None else "opted_in" if granted else "opted_out"
+        action = None if granted is None or not found else "opted_in" if granted else "opted_out"
         return Inbound(sender=sender, advocates=tuple(found), keyword=word, action=action)
 
     def disabled_destinations(self, program: Any) -> dict[tuple[str, str], str]:
@@ -443,10 +442,21 @@ STOP_WORDS = frozenset(
     {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
 )
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_E164 = re.compile(E164_PATTERN)
 
 
-def _advocate_context(advocate: Advocate) -> dict[str, Any]:
+def template_context(
+    program: str,
+    advocate: Mapping[str, Any],
+    data: Mapping[str, Any],
+    unsubscribe_url: str | None,
+) -> dict[str, Any]:
+    """What a message's templates render with: its data, and the keys every message
+    has (they win over the data's)."""
+    return {**data, "advocate": advocate, "program": program, "unsubscribe_url": unsubscribe_url}
+
+
+def advocate_context(advocate: Advocate) -> dict[str, Any]:
     """What templates see of the advocate: who they are, not how to reach them."""
     return {
         "external_id": advocate.external_id,

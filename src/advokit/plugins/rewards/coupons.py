@@ -110,10 +110,7 @@ class CouponPool(ByKind):
                     "a pattern with no other {field}, making codes of at most 64 printable "
                     "characters without spaces",
                 )
-            if not isinstance(secret, str) or len(secret) < 16:
-                raise ConfigurationError(
-                    "CouponPool.secret", "***", "a secret of at least 16 characters"
-                )
+            v.secret("CouponPool.secret", secret)
         if not isinstance(wait, timedelta) or wait <= timedelta(0):
             raise ConfigurationError("CouponPool.wait", wait, "a positive timedelta")
         self.name = name

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
-from advokit.core.errors import ConfigurationError
+from advokit.core import validation as v
 from advokit.core.http import HttpClient, check_url, origin, retry_after
 from advokit.core.model import derived_key
 from advokit.core.signing import signed_headers
@@ -67,12 +67,8 @@ class HttpFulfiller(ByKind):
         if reverse_url is not None:
             check_url("HttpFulfiller.reverse_url", reverse_url)
             self.reverse = self._reverse  # only then has it a reverse operation
-        if not isinstance(secret, str) or len(secret) < 16:
-            raise ConfigurationError(
-                "HttpFulfiller.secret", "***", "a secret of at least 16 characters"
-            )
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise ConfigurationError("HttpFulfiller.timeout", timeout, "a positive number")
+        v.secret("HttpFulfiller.secret", secret)
+        v.seconds("HttpFulfiller.timeout", timeout)
         self.url = url
         self.reverse_url = reverse_url
         self.kinds = check_kinds("HttpFulfiller", kinds)
