@@ -139,7 +139,7 @@ def test_plugins_hides_builtins_unless_all(invoke: Callable[..., Result]) -> Non
     everything = invoke("plugins", "--all")
     assert everything.exit_code == 0, everything.output
     plugins = json.loads(everything.stdout)
-    assert [p["name"] for p in plugins] == ["kinds", "points"]
+    assert [p["name"] for p in plugins] == ["kinds", "points", "scoring"]
     assert all(set(p) == {"name", "version", "hooks"} for p in plugins)
     assert all(p["version"] for p in plugins)
     assert plugins[0]["hooks"] == ["advokit_register_action_kinds"]
@@ -163,7 +163,7 @@ def test_plugins_hook_filter(invoke: Callable[..., Result], hook: str, names: li
 def test_plugins_hides_disabled_plugins(invoke: Callable[..., Result]) -> None:
     result = invoke("plugins", "--all", env={"ADVOKIT_DISABLE_PLUGINS": "points"})
     assert result.exit_code == 0, result.output
-    assert [p["name"] for p in json.loads(result.stdout)] == ["kinds"]
+    assert [p["name"] for p in json.loads(result.stdout)] == ["kinds", "scoring"]
 
 
 def test_plugins_of_a_program(

@@ -164,13 +164,36 @@ def advokit_register_workers(register: Register) -> None:
 
 @hookspec
 def advokit_register_scorers(register: Register) -> None:
-    """Offer scoring and metric strategies (NPS, K-factor...) by name.
+    """Offer metrics (NPS, K-factor...) by name, for ``program.score(name, ...)``.
 
     When called:
         Once per program, while it is built.
 
     Args:
-        register: ``register(scorer, name="nps")``.
+        register: ``register(scorer, name="nps")`` with a callable
+            ``scorer(program, *, segment, window, by, **options)`` returning an
+            :class:`advokit.plugins.scoring.Score`; subclass
+            :class:`advokit.plugins.scoring.Scorer`, which validates the
+            arguments and hands ``compute`` a scope.
+
+    Returns:
+        None. Calling semantics: every implementation is called.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def advokit_register_segments(register: Register) -> None:
+    """Offer named groups of advocates, usable in every metric (``segment="vip"``).
+
+    When called:
+        Once per program, while it is built.
+
+    Args:
+        register: ``register(segment)`` with an
+            :class:`advokit.plugins.scoring.Segment`: a name and a SQL
+            condition on the advocates table.
 
     Returns:
         None. Calling semantics: every implementation is called.

@@ -40,7 +40,7 @@ import click
 if TYPE_CHECKING:
     from advokit.core.program import Program
 
-__all__ = ["CLIError", "cli", "current_program", "load_program", "main"]
+__all__ = ["CLIError", "cli", "current_program", "instant_option", "load_program", "main"]
 
 PROGRAM_ENV = "ADVOKIT_PROGRAM"
 _EXPECTED = (
@@ -331,7 +331,7 @@ def _heads(program: Program, migrate: Any) -> set[str]:
 # --------------------------------------------------------------------------- record
 
 
-def _instant(option: str, value: str | None) -> datetime | None:
+def instant_option(option: str, value: str | None) -> datetime | None:
     """An ISO 8601 option value with a UTC offset, as an aware datetime."""
     if value is None:
         return None
@@ -374,7 +374,7 @@ def record_command(
         raise CLIError(f"--data is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise CLIError(f"--data={data_json!r} is not valid: expected a JSON object")
-    when = _instant("--occurred-at", occurred_at)
+    when = instant_option("--occurred-at", occurred_at)
     program = current_program(ctx)
     from advokit import Action
 
@@ -405,7 +405,7 @@ def tick_command(ctx: click.Context, now: str | None) -> None:
     expiry notices...) are recorded. Safe to run as often as you like, from
     cron for instance: what was done is not done again.
     """
-    when = _instant("--now", now)
+    when = instant_option("--now", now)
     program = current_program(ctx)
     with _one_line_errors():
         report = program.tick(when)

@@ -108,6 +108,7 @@ _REGISTRATIONS = (
     ("advokit_register_channels", "channels"),
     ("advokit_register_fulfillers", "fulfillers"),
     ("advokit_register_scorers", "scorers"),
+    ("advokit_register_segments", "segments"),
     ("advokit_register_workers", "workers"),
     ("advokit_register_queries", "queries"),
     ("advokit_register_template_dirs", "template_dirs"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -207,6 +207,9 @@ class ActionKind:
     )
     description: str = ""
     derived: bool = False
+    validate: Callable[[Mapping[str, Any]], None] | None = attrs.field(
+        default=None, hash=False, eq=False
+    )
 
     def check(self, data: Mapping[str, Any]) -> None:
         """Raise :class:`~advokit.core.errors.InvalidValue` if ``data`` does not fit."""
@@ -217,6 +220,8 @@ class ActionKind:
         for field, expected in self.optional.items():
             if data.get(field) is not None:
                 _check_type(self.name, field, data[field], expected)
+        if self.validate is not None:
+            self.validate(data)
 
 
 def _check_type(kind: str, field: str, value: Any, expected: type | tuple[type, ...]) -> None:

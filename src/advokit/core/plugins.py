@@ -56,6 +56,7 @@ __all__ = [
 DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("kinds", "advokit.plugins.kinds"),
     ("points", "advokit.plugins.points:Points"),
+    ("scoring", "advokit.plugins.scoring:Scoring"),
 )
 
 

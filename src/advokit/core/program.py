@@ -481,6 +481,32 @@ class Program:
             standings.append(Standing(rank=rank, advocate=external_id, name=name, value=value))
         return standings
 
+    def score(
+        self,
+        name: str,
+        *,
+        segment: Any = None,
+        window: Any = None,
+        by: str | None = None,
+        **options: Any,
+    ) -> Any:
+        """Compute the metric ``name`` (``nps``, ``k_factor``...): see ``docs/metrics.md``.
+
+        Args:
+            name: a scorer registered through ``advokit_register_scorers``.
+            segment: a registered segment's name or a ``Segment`` (None: everyone).
+            window: ``(start, end)``, a ``Window`` or a ``timedelta`` up to now
+                (None: all time).
+            by: ``day``, ``week``, ``month`` or ``year``: one figure per period too.
+            options: the scorer's own (``survey="nps"``).
+
+        Returns:
+            An :class:`advokit.plugins.scoring.Score`: the value, its inputs and
+            counts, and its confidence interval where one applies.
+        """
+        scorer = self.registries.scorers[name]
+        return scorer(self, segment=segment, window=window, by=by, **options)
+
     def tags(self, advocate: str | Advocate) -> frozenset[str]:
         """The advocate's segment labels."""
         with database.transaction(self.engine, write=False) as conn:

@@ -130,6 +130,18 @@ def _check_worker(obj: Any) -> None:
         raise ConfigurationError("worker", obj, "a callable job(program) -> int")
 
 
+def _check_scorer(obj: Any) -> None:
+    if not callable(obj):
+        raise ConfigurationError(
+            "scorer", obj, "a callable scorer(program, *, segment, window, by, **options)"
+        )
+
+
+def _check_segment(obj: Any) -> None:
+    if not callable(getattr(obj, "where", None)) or not isinstance(getattr(obj, "name", None), str):
+        raise ConfigurationError("segment", obj, "an advokit.plugins.scoring.Segment")
+
+
 def _check_query(obj: Any) -> None:
     if not callable(obj):
         raise ConfigurationError("query", obj, "a callable query(program, ...)")
@@ -161,7 +173,8 @@ class Registries:
         self.channels: Registry[Any] = Registry("channel")
         self.fulfillers: Registry[Any] = Registry("fulfiller", check=_check_fulfiller)
         self.workers: Registry[Any] = Registry("worker", check=_check_worker)
-        self.scorers: Registry[Any] = Registry("scorer")
+        self.scorers: Registry[Any] = Registry("scorer", check=_check_scorer)
+        self.segments: Registry[Any] = Registry("segment", check=_check_segment)
         self.queries: Registry[Any] = Registry("query", name_of=_query_name, check=_check_query)
         self.commands: Registry[Any] = Registry("command", name_of=_command_name)
         self.template_dirs: Registry[Path] = Registry(

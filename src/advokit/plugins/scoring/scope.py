@@ -1,0 +1,236 @@
+"""What a scorer is asked: the program, a window, a segment, a period; and the
+SQL pieces every scorer builds its one aggregate from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+import sqlalchemy as sa
+
+from advokit.core.errors import InvalidValue, UnknownName, one_of
+from advokit.core.store import queries as q
+from advokit.plugins.scoring.model import PERIODS, Score, Window, period_index, trend
+from advokit.plugins.scoring.segments import Segment
+
+if TYPE_CHECKING:
+    from advokit.core.program import Program
+    from advokit.plugins.scoring.settings import ScoringSettings
+
+__all__ = ["Scope", "Scorer", "by_period"]
+
+APPLIED = "applied"
+
+
+@attrs.frozen
+class Scope:
+    """One question to a scorer.
+
+    Attributes:
+        program: the program asked.
+        settings: the scoring settings (weights, costs, types...).
+        window: the actions looked at: ``occurred_at`` in ``[start, end)``.
+        segment: the advocates looked at (None: all).
+        by: ``day``, ``week``, ``month`` or ``year`` (UTC), or None.
+        options: the scorer's own options, defaults filled in.
+        now: the program clock's now, once per question.
+    """
+
+    program: Program
+    settings: ScoringSettings
+    window: Window
+    segment: Segment | None
+    by: str | None
+    options: Mapping[str, Any]
+    now: datetime
+
+    @property
+    def name(self) -> str:
+        return self.program.name
+
+    @property
+    def dialect(self) -> str:
+        return self.program.engine.dialect.name
+
+    def inputs(self, **extra: Any) -> dict[str, Any]:
+        """What was asked, for :attr:`Score.inputs`."""
+        out: dict[str, Any] = {
+            "window": self.window,
+            "segment": self.segment.name if self.segment else None,
+            "by": self.by,
+        }
+        return {**out, **self.options, **extra}
+
+    # -- SQL pieces
+
+    def members(self, column: Any) -> list[Any]:
+        """Conditions keeping ``column`` (an advocate row id) inside the segment."""
+        if self.segment is None:
+            return []
+        a = q.advocates_t
+        return [
+            column.in_(sa.select(a.c.id).where(a.c.program == self.name, self.segment.where(self)))
+        ]
+
+    def advocates(self) -> list[Any]:
+        """Conditions on ``q.advocates_t`` for the population: program and segment."""
+        a = q.advocates_t
+        return [a.c.program == self.name, *([self.segment.where(self)] if self.segment else [])]
+
+    def during(self, column: Any) -> list[Any]:
+        """Conditions keeping the instant ``column`` inside the window."""
+        clauses = []
+        if self.window.start is not None:
+            clauses.append(column >= self.window.start)
+        if self.window.end is not None:
+            clauses.append(column < self.window.end)
+        return clauses
+
+    def actions(self, kinds: str | Iterable[str], *, windowed: bool = True) -> list[Any]:
+        """Conditions on ``q.actions_t``: this program's applied actions of ``kinds``,
+        in the window and the segment."""
+        t = q.actions_t
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+        kind = t.c.kind == kinds[0] if len(kinds) == 1 else t.c.kind.in_(kinds)
+        clauses = [t.c.program == self.name, kind, t.c.status == APPLIED]
+        if windowed:
+            clauses += self.during(t.c.occurred_at)
+        return clauses + self.members(t.c.advocate_id)
+
+    def period(self, column: Any) -> Any:
+        """The first day of ``column``'s period as ``YYYY-MM-DD`` text, in SQL
+        (a constant without ``by``)."""
+        return period_of(column, self.by, self.dialect)
+
+    def rows(self, statement: Any) -> Sequence[Any]:
+        with self.program.engine.connect() as conn:
+            return conn.execute(statement).all()
+
+    def table_exists(self, table: sa.Table) -> bool:
+        """Whether a plugin's table is there (the plugin is part of the program)."""
+        return sa.inspect(self.program.engine).has_table(table.name)
+
+
+def period_of(column: Any, by: str | None, dialect: str) -> Any:
+    if by is None:
+        return sa.literal(None, sa.String)
+    if dialect == "sqlite":
+        # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text
+        if by == "day":
+            return sa.func.substr(column, 1, 10)
+        if by == "month":
+            return sa.func.substr(column, 1, 7) + "-01"
+        if by == "year":
+            return sa.func.substr(column, 1, 4) + "-01-01"
+        return sa.func.date(column, "-6 days", "weekday 1")  # the Monday on or before
+    return sa.func.to_char(
+        sa.func.date_trunc(by, sa.func.timezone("UTC", column)), sa.literal("YYYY-MM-DD")
+    )
+
+
+def _check_by(by: Any) -> str | None:
+    if by is not None and by not in PERIODS:
+        raise InvalidValue("by", by, f"{', '.join(PERIODS)} or None")
+    return by  # type: ignore[no-any-return]
+
+
+class Scorer:
+    """A metric: subclasses set the class attributes and write :meth:`compute`.
+
+    ``program.score(name, segment=, window=, by=, **options)`` validates the
+    common arguments and the options (names in :attr:`options`, with their
+    defaults; :meth:`check` checks values) and calls :meth:`compute` with a
+    :class:`Scope`. A scorer computes with SQL aggregates: one query over the
+    rows, never a Python loop over them.
+    """
+
+    name: ClassVar[str]
+    #: what the figure means, one line (``advokit score --list``)
+    description: ClassVar[str] = ""
+    #: the options :meth:`compute` reads, and their defaults
+    options: ClassVar[Mapping[str, Any]] = {}
+    #: whether ``by=`` is supported
+    periodic: ClassVar[bool] = True
+
+    def __init__(self, settings: ScoringSettings | None = None) -> None:
+        from advokit.plugins.scoring.settings import ScoringSettings
+
+        self.settings = settings if settings is not None else ScoringSettings()
+
+    def __call__(
+        self,
+        program: Program,
+        *,
+        segment: str | Segment | None = None,
+        window: Any = None,
+        by: str | None = None,
+        **options: Any,
+    ) -> Score:
+        unknown = set(options) - set(self.options)
+        if unknown:
+            raise InvalidValue(
+                f"score({self.name!r}) option",
+                sorted(unknown)[0],
+                one_of(self.options) if self.options else "no options",
+            )
+        if by is not None and not self.periodic:
+            raise InvalidValue("by", by, f"None: {self.name!r} is not computed per period")
+        now = program.clock()
+        scope = Scope(
+            program=program,
+            settings=self.settings,
+            window=Window.coerce(window, now),
+            segment=_segment(program, segment),
+            by=_check_by(by),
+            options={**self.options, **options},
+            now=now,
+        )
+        self.check(scope.options)
+        return self.compute(scope)
+
+    def check(self, options: Mapping[str, Any]) -> None:
+        """Raise InvalidValue for an option value that is not acceptable."""
+
+    def compute(self, scope: Scope) -> Score:
+        raise NotImplementedError
+
+
+def _segment(program: Program, segment: str | Segment | None) -> Segment | None:
+    if segment is None or isinstance(segment, Segment):
+        return segment
+    if not isinstance(segment, str):
+        raise InvalidValue("segment", segment, "a segment name, a Segment or None")
+    segments = program.registries.segments
+    if segment not in segments:
+        raise UnknownName("segment", segment, segments)
+    return segments[segment]  # type: ignore[no-any-return]
+
+
+def by_period(
+    scope: Scope,
+    rows: Iterable[Any],
+    make: Callable[[Any, date | None], Score],
+    total: Callable[[list[Any]], Any],
+) -> Score:
+    """The score of ``rows`` grouped by period (the first column): one
+    :class:`Score` per period and their sum as the whole.
+
+    ``make(row, period)`` builds one score from one aggregated row; ``total``
+    adds the period rows up into one row of the same shape.
+    """
+    rows = list(rows)
+    if scope.by is None:
+        return make(total(rows), None)
+    periods = sorted(
+        (make(row, date.fromisoformat(str(row[0])[:10])) for row in rows if row[0] is not None),
+        key=lambda s: s.period or date.min,
+    )
+    whole = make(total(rows), None)
+    points = [
+        (period_index(s.period, scope.by), s.value)
+        for s in periods
+        if s.value is not None and s.period is not None
+    ]
+    return attrs.evolve(whole, periods=periods, trend=trend(points))
