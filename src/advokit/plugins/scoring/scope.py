@@ -63,6 +63,11 @@ class Scope:
         }
         return {**out, **self.options, **extra}
 
+    def unfiltered(self) -> Scope:
+        """This scope over everyone and all time: what a segment's own condition
+        reads (a condition applying the segment it defines would never end)."""
+        return attrs.evolve(self, segment=None, window=Window())
+
     # -- SQL pieces
 
     def members(self, column: Any) -> list[Any]:

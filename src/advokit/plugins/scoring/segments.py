@@ -177,14 +177,14 @@ CATEGORIES = ("promoter", "passive", "detractor")
 
 def nps_category(category: str, *, survey: str = "nps") -> Condition:
     """Advocates whose latest answer to ``survey`` puts them in ``category``
-    (``promoter`` 9-10, ``passive`` 7-8, ``detractor`` 0-6)."""
+    (``promoter`` 9-10, ``passive`` 7-8, ``detractor`` 0-6), whatever the window."""
     if category not in CATEGORIES:
         raise InvalidValue("nps_category.category", category, "promoter, passive or detractor")
 
     def where(s: Scope) -> Any:
         from advokit.plugins.scoring.features import latest_answers
 
-        latest = latest_answers(s, survey).subquery()
+        latest = latest_answers(s.unfiltered(), survey).subquery()
         score = latest.c.score
         ranges = {
             "promoter": score >= 9,

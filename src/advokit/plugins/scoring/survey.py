@@ -19,7 +19,15 @@ from advokit.plugins.scoring.features import answer_score, latest_answers, surve
 from advokit.plugins.scoring.model import Z95, Interval, Score, wilson
 from advokit.plugins.scoring.scope import Scope, Scorer, by_period
 
-__all__ = ["CSAT", "NPS", "RepeatPurchaseRate", "nps_category_of", "nps_interval"]
+__all__ = [
+    "CSAT",
+    "NPS",
+    "SCORERS",
+    "NPSCategories",
+    "RepeatPurchaseRate",
+    "nps_category_of",
+    "nps_interval",
+]
 
 t = q.actions_t
 
@@ -47,7 +55,8 @@ def nps_interval(promoters: int, detractors: int, n: int) -> Interval | None:
     p, d = promoters / n, detractors / n
     value = (p - d) * 100
     margin = Z95 * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / n) * 100
-    return Interval(max(value - margin, -100.0), min(value + margin, 100.0))
+    # not clipped to -100..100: the margin is the normal approximation's, as reported
+    return Interval(value - margin, value + margin)
 
 
 class NPS(Scorer):
@@ -212,3 +221,6 @@ class NPSCategories(Scorer):
             details={"per": "advocate"},
             missing=() if n else ("no advocate has answered this survey",),
         )
+
+
+SCORERS = (NPS, CSAT, RepeatPurchaseRate, NPSCategories)
