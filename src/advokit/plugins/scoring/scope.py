@@ -130,9 +130,12 @@ def period_of(column: Any, by: str | None, dialect: str) -> Any:
         if by == "year":
             return sa.func.substr(column, 1, 4) + "-01-01"
         return sa.func.date(column, "-6 days", "weekday 1")  # the Monday on or before
-    return sa.func.to_char(
-        sa.func.date_trunc(by, sa.func.timezone("UTC", column)), sa.literal("YYYY-MM-DD")
-    )
+    utc = sa.func.timezone("UTC", column)
+    if by == "week":
+        return sa.func.to_char(sa.func.date_trunc("week", utc), sa.literal("YYYY-MM-DD"))
+    # formatting alone is cheaper than date_trunc, per row of a million
+    formats = {"day": "YYYY-MM-DD", "month": 'YYYY-MM-"01"', "year": 'YYYY-"01-01"'}
+    return sa.func.to_char(utc, sa.literal(formats[by]))
 
 
 def _check_by(by: Any) -> str | None:
