@@ -80,3 +80,16 @@ def test_bench_delivery_runs_every_part():
         assert f"  {name}" in out
     assert "=== summary (medians over the rounds) ===" in out
     assert "the server accepted 240 emails (expected 240)" in out
+
+
+def test_bench_scoring_runs_and_checks_its_figures_against_hand_written_sql():
+    out = run_benchmark(
+        "bench_scoring.py",
+        *("--answers", "3000", "--advocates", "300", "--actions", "6000", "--rounds", "1"),
+    )
+    for backend in ("sqlite", "postgresql"):
+        assert f"=== {backend} ===" in out
+    # the script exits 2 when a scorer's figure differs from the hand-written SQL's
+    assert out.count("NPS by month over 3,000 answers") == 2
+    assert out.count("CAS for 300 advocates over 6,000 actions") == 2
+    assert "scorer / SQL" in out

@@ -178,6 +178,8 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
     from advokit.plugins.messages.plugin import MIGRATIONS as MESSAGES
     from advokit.plugins.referrals.plugin import MIGRATIONS as REFERRALS
     from advokit.plugins.rewards.plugin import MIGRATIONS as REWARDS
+    from advokit.plugins.scoring import tables as scoring
+    from advokit.plugins.scoring.plugin import MIGRATIONS as SCORING
     from advokit.plugins.tiers.plugin import MIGRATIONS as TIERS
 
     plugin_tables = [
@@ -201,12 +203,26 @@ def test_the_built_in_plugins_migrations_build_their_declared_tables(engine: sa.
         rewards.coupons_t,
         rewards.rewards_t,
         rewards.transitions_t,
+        scoring.holdouts_t,
+        scoring.scores_t,
+        scoring.sentiment_t,
         tiers.states_t,
         tiers.changes_t,
     ]
     migrate.upgrade(
         engine,
-        [BADGES, CHALLENGES, FRAUD, JOURNEYS, LEADERBOARDS, MESSAGES, REFERRALS, REWARDS, TIERS],
+        [
+            BADGES,
+            CHALLENGES,
+            FRAUD,
+            JOURNEYS,
+            LEADERBOARDS,
+            MESSAGES,
+            REFERRALS,
+            REWARDS,
+            SCORING,
+            TIERS,
+        ],
     )
     differences = schema_differences(engine, plugin_tables)
     # the objects plugins add to core tables: leaderboards' index for its expiry scan,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,6 @@ from typing import Any
 from advokit import hookimpl
 from advokit.core import validation as v
 from advokit.core.registry import Register
-from advokit.plugins.scoring.scope import Scorer
 from advokit.plugins.scoring.segments import Segment
 from advokit.plugins.scoring.settings import ADVOCACY_KINDS, ScoringSettings
 
@@ -18,10 +19,12 @@ __all__ = ["MIGRATIONS", "Scoring"]
 MIGRATIONS = Path(__file__).parent.parent / "migrations" / "scoring"
 
 
-def _scorer_classes() -> list[type[Scorer]]:
-    from advokit.plugins.scoring import survey
+#: the modules whose ``SCORERS``, ``CONDITIONS`` and ``QUERIES`` the plugin registers
+_MODULES = ("survey", "advocacy", "velocity", "economics", "potential", "network", "sentiment")
 
-    return [survey.NPS, survey.CSAT, survey.RepeatPurchaseRate, survey.NPSCategories]
+
+def _modules() -> list[Any]:
+    return [importlib.import_module(f"advokit.plugins.scoring.{name}") for name in _MODULES]
 
 
 class Scoring:
@@ -53,8 +56,20 @@ class Scoring:
 
     @hookimpl
     def advokit_register_scorers(self, register: Register) -> None:
-        for cls in _scorer_classes():
-            register(cls(self.settings), name=cls.name)
+        for module in _modules():
+            for cls in getattr(module, "SCORERS", ()):
+                register(cls(self.settings), name=cls.name)
+
+    @hookimpl
+    def advokit_register_queries(self, register: Register) -> None:
+        # program.<name>(...): per-advocate scores, holdout assignment, training
+        for module in _modules():
+            for query in getattr(module, "QUERIES", ()):
+                register(functools.partial(query, settings=self.settings), name=query.__name__)
+
+    @hookimpl
+    def advokit_register_migrations(self, register: Register) -> None:
+        register(MIGRATIONS, name="scoring")
 
     @hookimpl
     def advokit_register_segments(self, register: Register) -> None:
