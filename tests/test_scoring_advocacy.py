@@ -657,7 +657,7 @@ def test_bad_options_are_refused(make_program):
     ],
 )
 def test_bad_settings_are_configuration_errors(make, field):
-    with pytest.raises(InvalidValue) as error:
+    with pytest.raises(ConfigurationError) as error:
         make()
     assert error.value.field == field
     assert error.value.accepted

@@ -466,7 +466,7 @@ class CustomerAdvocacyScore(Scorer):
 
     def _one(self, scope: Scope, weights: AdvocacyWeights, advocate: str) -> Score:
         advocate_id = types.row_id(scope.program, advocate)
-        cas, missing = per_advocate(scope, weights, advocate_id)
+        cas, missing = per_advocate(types.one_advocate(scope, advocate_id), weights, advocate_id)
         rows = scope.rows(sa.select(cas))
         if not rows:
             return self._empty(

@@ -18,6 +18,7 @@ segment asked about. Formulas: ``docs/metrics-advocacy.md``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import sqlalchemy as sa
 
-from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, InvalidValue, UnknownName
 from advokit.core.store import queries as q
 from advokit.plugins.referrals.tables import referrals_t
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TYPES",
+    "ONE_ADVOCATE",
     "QUERIES",
     "SCORERS",
     "AdvocateType",
@@ -49,6 +50,7 @@ __all__ = [
     "attribute_between",
     "converted_referrals",
     "latest_nps",
+    "one_advocate",
     "performed_at_least",
     "population",
     "reference_time",
@@ -59,10 +61,13 @@ __all__ = [
     "types_of",
 ]
 
-_NAME = v.matches(r"[a-z0-9][a-z0-9_.-]{0,62}", "1 to 63 lower-case letters, digits, '.', '_', '-'")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 
 a = q.advocates_t
 t = q.actions_t
+
+#: a scope option: the row id of the one advocate a rule is evaluated for
+ONE_ADVOCATE = "_advocate_id"
 
 
 # -- what every advocacy metric shares: the population and "now"
@@ -108,8 +113,9 @@ def row_id(program: Program, advocate: Any) -> int:
         return q.advocate_row_id(conn, program.name, advocate)
 
 
-def _count(condition: Any) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+def one_advocate(scope: Scope, advocate_id: int) -> Scope:
+    """The scope asked about one advocate: rules read that advocate's rows only."""
+    return attrs.evolve(scope, options={**scope.options, ONE_ADVOCATE: advocate_id})
 
 
 def _up_to_end(scope: Scope, column: Any) -> list[Any]:
@@ -125,25 +131,28 @@ def _at_least(field: str, value: Any, low: float = 1) -> None:
 
 # -- the building blocks of rules
 #
-# Each is a subquery correlated to the advocate (``a.c.id``): with the actions'
-# index on (advocate_id, kind, occurred_at) it reads that advocate's rows only,
-# whether the rule is asked of one advocate or of a population.
+# Each is ``a.c.id IN (one GROUP BY over the actions)``: the database hashes the
+# set once for a population. Asked about one advocate (``advocate_types_of``,
+# ``score("cas", advocate=...)``), the scope's :data:`ONE_ADVOCATE` option
+# narrows each GROUP BY to that advocate's rows (an index range).
 
 
-def _of_advocate(scope: Scope, kinds: Sequence[str]) -> list[Any]:
-    """Conditions on ``q.actions_t``: the advocate's applied actions of ``kinds``
-    up to the window's end."""
+def _narrowed(scope: Scope, column: Any) -> list[Any]:
+    one = scope.options.get(ONE_ADVOCATE)
+    return [column == one] if one is not None else []
+
+
+def _actions_of(scope: Scope, kinds: Sequence[str]) -> list[Any]:
+    """Conditions on ``q.actions_t``: this program's applied actions of ``kinds``
+    up to the window's end (of the one advocate, if so asked)."""
     kind = t.c.kind == kinds[0] if len(kinds) == 1 else t.c.kind.in_(kinds)
     return [
-        t.c.advocate_id == a.c.id,
+        t.c.program == scope.name,
         kind,
         t.c.status == "applied",
         *_up_to_end(scope, t.c.occurred_at),
+        *_narrowed(scope, t.c.advocate_id),
     ]
-
-
-def _per_advocate(select: Any) -> Any:
-    return select.correlate(a).scalar_subquery()
 
 
 def performed_at_least(kinds: str | Iterable[str], count: int) -> Condition:
@@ -154,8 +163,13 @@ def performed_at_least(kinds: str | Iterable[str], count: int) -> Condition:
     _at_least("performed_at_least.count", count)
 
     def where(s: Scope) -> Any:
-        counted = sa.select(sa.func.count()).where(*_of_advocate(s, kinds))
-        return _per_advocate(counted) >= count
+        counted = (
+            sa.select(t.c.advocate_id)
+            .where(*_actions_of(s, kinds))
+            .group_by(t.c.advocate_id)
+            .having(sa.func.count() >= count)
+        )
+        return a.c.id.in_(counted)
 
     return Condition(where, f"performed_at_least({', '.join(kinds)!r}, {count})")
 
@@ -173,13 +187,23 @@ def latest_nps(at_least: int, *, survey: str = "nps") -> Condition:
     _at_least("latest_nps.at_least", at_least, 0)
 
     def where(s: Scope) -> Any:
-        latest = (
-            sa.select(answer_score())
-            .where(*_of_advocate(s, ["survey.answered"]), survey_name() == survey)
-            .order_by(t.c.occurred_at.desc(), t.c.id.desc())
-            .limit(1)
+        ranked = (
+            sa.select(
+                t.c.advocate_id,
+                answer_score().label("score"),
+                sa.func.row_number()
+                .over(
+                    partition_by=t.c.advocate_id, order_by=(t.c.occurred_at.desc(), t.c.id.desc())
+                )
+                .label("rank"),
+            )
+            .where(*_actions_of(s, ["survey.answered"]), survey_name() == survey)
+            .subquery()
         )
-        return _per_advocate(latest) >= at_least
+        latest = sa.select(ranked.c.advocate_id).where(
+            ranked.c.rank == 1, ranked.c.score >= at_least
+        )
+        return a.c.id.in_(latest)
 
     return Condition(where, f"latest_nps({at_least})")
 
@@ -202,8 +226,13 @@ def share_reach(at_least: int) -> Condition:
 
     def where(s: Scope) -> Any:
         reach = sa.func.coalesce(sa.func.sum(t.c.data["reach"].as_integer()), 0)
-        summed = sa.select(reach).where(*_of_advocate(s, ["share.posted"]))
-        return _per_advocate(summed) >= at_least
+        summed = (
+            sa.select(t.c.advocate_id)
+            .where(*_actions_of(s, ["share.posted"]))
+            .group_by(t.c.advocate_id)
+            .having(reach >= at_least)
+        )
+        return a.c.id.in_(summed)
 
     return Condition(where, f"share_reach({at_least})")
 
@@ -217,18 +246,31 @@ def converted_referrals(at_least: int) -> Condition:
         if not s.table_exists(referrals_t):
             return sa.false()
         r = referrals_t
-        converted = sa.select(sa.func.count()).where(
-            r.c.referrer_id == a.c.id,
-            r.c.state != "voided",
-            r.c.converted_at.is_not(None),
-            *_up_to_end(s, r.c.converted_at),
+        converted = (
+            sa.select(r.c.referrer_id)
+            .where(
+                r.c.program == s.name,
+                r.c.state != "voided",
+                r.c.converted_at.is_not(None),
+                *_up_to_end(s, r.c.converted_at),
+                *_narrowed(s, r.c.referrer_id),
+            )
+            .group_by(r.c.referrer_id)
+            .having(sa.func.count() >= at_least)
         )
-        return _per_advocate(converted) >= at_least
+        return a.c.id.in_(converted)
 
     return Condition(where, f"converted_referrals({at_least})")
 
 
 # -- types
+
+
+def _name(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise ConfigurationError(
+            "AdvocateType.name", value, "1 to 63 lower-case letters, digits, '.', '_', '-'"
+        )
 
 
 def _rule(instance: Any, attribute: Any, value: Any) -> None:
@@ -248,7 +290,7 @@ class AdvocateType:
         description: the rule in words, for people.
     """
 
-    name: str = attrs.field(validator=_NAME)
+    name: str = attrs.field(validator=_name)
     rule: Condition = attrs.field(validator=_rule)
     description: str = ""
 
@@ -321,21 +363,30 @@ class AdvocateTypes(Scorer):
 
     def compute(self, scope: Scope) -> Score:
         types = types_of(scope.settings)
-        flags = {name: kind.rule.where(scope) for name, kind in types.items()}
-        n, *per_type, typed = scope.rows(
+        # one row per combination of types (at most 2^types), each rule evaluated
+        # once per advocate; the per-type counts are sums of those rows
+        flags = (
             sa.select(
-                sa.func.count(),
-                *(_count(flag) for flag in flags.values()),
-                _count(sa.or_(*flags.values())),
-            ).where(*population(scope))
-        )[0]
+                *(
+                    sa.case((kind.rule.where(scope), 1), else_=0).label(f"type_{i}")
+                    for i, kind in enumerate(types.values())
+                )
+            )
+            .where(*population(scope))
+            .subquery("flags")
+        )
+        columns = list(flags.c)
+        rows = scope.rows(sa.select(*columns, sa.func.count()).group_by(*columns))
+        n = sum(row[-1] for row in rows)
+        per_type = [sum(row[-1] for row in rows if row[i]) for i in range(len(types))]
+        typed = sum(row[-1] for row in rows if any(row[:-1]))
         return Score(
             name=self.name,
             value=typed * 100 / n if n else None,
             n=n,
             unit="%",
             counts={
-                **dict(zip(flags, per_type, strict=True)),
+                **dict(zip(types, per_type, strict=True)),
                 "typed": typed,
                 "untyped": n - typed,
             },
@@ -351,7 +402,7 @@ def advocate_types_of(
 ) -> frozenset[str]:
     """The names of the types ``advocate`` (an external id) is of, up to the window's end."""
     advocate_id = row_id(program, advocate)
-    scope = scope_of(program, settings, window=window)
+    scope = one_advocate(scope_of(program, settings, window=window), advocate_id)
     types = types_of(settings)
     columns = [sa.case((kind.rule.where(scope), 1), else_=0) for kind in types.values()]
     row = scope.rows(sa.select(*columns).where(a.c.id == advocate_id))[0]
