@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from advokit.plugins.scoring import types
 from advokit.plugins.scoring.features import latest_answers
 from advokit.plugins.scoring.model import Contribution, Score
 from advokit.plugins.scoring.scope import Scope, Scorer
+from advokit.plugins.scoring.sql import count_where, days_between
 
 if TYPE_CHECKING:
     from advokit.core.program import Program
@@ -227,20 +228,8 @@ def weights_of(settings: ScoringSettings) -> AdvocacyWeights:
 # -- the per-advocate query
 
 
-def _count(condition: Any) -> Any:
-    return sa.func.sum(sa.case((condition, 1), else_=0))
-
-
 def _float(value: float) -> Any:
     return sa.literal(float(value), sa.Float)
-
-
-def _days_since(at: datetime, column: Any, dialect: str) -> Any:
-    """Days from ``column`` to ``at``, in SQL (NULL when ``column`` is)."""
-    if dialect == "sqlite":  # naive UTC text: julianday reads it
-        return sa.func.julianday(at.strftime("%Y-%m-%d %H:%M:%S.%f")) - sa.func.julianday(column)
-    seconds = sa.extract("epoch", sa.literal(at, UTCDateTime()) - column)
-    return sa.cast(seconds, sa.Float) / _float(86400)
 
 
 def _actions(scope: Scope, kinds: list[str], advocate_id: int | None) -> list[Any]:
@@ -264,7 +253,7 @@ def _activity(scope: Scope, advocate_id: int | None) -> Any:
     return (
         sa.select(
             t.c.advocate_id,
-            *(_count(t.c.kind == kind).label(name) for name, kind in ACTION_COUNTS.items()),
+            *(count_where(t.c.kind == kind).label(name) for name, kind in ACTION_COUNTS.items()),
             sa.func.max(sa.case((t.c.kind.in_(advocacy), t.c.occurred_at))).label("last_at"),
         )
         .where(*_actions(scope, kinds, advocate_id))
@@ -300,8 +289,8 @@ def _referrals(scope: Scope, advocate_id: int | None) -> Any:
     return (
         sa.select(
             r.c.referrer_id,
-            _count(sent).label("sent"),
-            _count(converted).label("converted"),
+            count_where(sent).label("sent"),
+            count_where(converted).label("converted"),
         )
         .where(r.c.program == scope.name, *one)
         .group_by(r.c.referrer_id)
@@ -333,7 +322,8 @@ def _raw(
     for name in ACTION_COUNTS:
         raw[name] = sa.func.coalesce(activity.c[name], 0)
     one = [a.c.id == advocate_id] if advocate_id is not None else []
-    raw["recency"] = _days_since(types.reference_time(scope), activity.c.last_at, scope.dialect)
+    at = sa.literal(types.reference_time(scope), UTCDateTime())
+    raw["recency"] = days_between(activity.c.last_at, at, scope.dialect)
     select = (
         sa.select(
             a.c.id.label("advocate_id"),
@@ -537,16 +527,16 @@ class BrandAdvocacyIndex(Scorer):
         columns = {
             "advocates": sa.func.count(),
             "answered": sa.func.count(nps),
-            "promoters": _count(nps >= 9),
-            "detractors": _count(nps <= 6),
-            "referred": _count(raw.c.raw_referrals_sent > 0),
+            "promoters": count_where(nps >= 9),
+            "detractors": count_where(nps <= 6),
+            "referred": count_where(raw.c.raw_referrals_sent > 0),
             "referrals_sent": sa.func.sum(raw.c.raw_referrals_sent),
             "referrals_converted": sa.func.sum(raw.c.raw_referrals_converted),
-            "reviewed": _count(raw.c.raw_reviews > 0),
-            "shared": _count(raw.c.raw_shares > 0),
-            "ugc": _count(raw.c.raw_ugc > 0),
-            "community": _count(raw.c.raw_community > 0),
-            "active": _count(raw.c.last_at >= sa.literal(since, UTCDateTime())),
+            "reviewed": count_where(raw.c.raw_reviews > 0),
+            "shared": count_where(raw.c.raw_shares > 0),
+            "ugc": count_where(raw.c.raw_ugc > 0),
+            "community": count_where(raw.c.raw_community > 0),
+            "active": count_where(raw.c.last_at >= sa.literal(since, UTCDateTime())),
         }
         row = scope.rows(sa.select(*(c.label(name) for name, c in columns.items())))[0]
         counts = {name: int(row._mapping[name] or 0) for name in columns}

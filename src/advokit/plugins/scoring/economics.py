@@ -35,6 +35,7 @@ from advokit.plugins.scoring.holdout import (
 )
 from advokit.plugins.scoring.model import Interval, Score, wilson
 from advokit.plugins.scoring.scope import APPLIED, Scope, Scorer, by_period
+from advokit.plugins.scoring.sql import count_where
 from advokit.plugins.scoring.tables import holdouts_t
 
 __all__ = [
@@ -171,10 +172,6 @@ def _applied(scope: Scope, kinds: tuple[str, ...]) -> list[Any]:
 
 def _before_end(scope: Scope, column: Any) -> list[Any]:
     return [column < scope.window.end] if scope.window.end is not None else []
-
-
-def _count(condition: Any) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
 def _empty(name: str, scope: Scope, unit: str, *missing: str, label: str | None = None) -> Score:
@@ -386,7 +383,7 @@ class LifetimeValue(Scorer):
             sa.select(t.c.advocate_id, sa.func.sum(_net_cents()).label("revenue"))
             .where(*scope.actions((PURCHASE, REFUND)))
             .group_by(t.c.advocate_id)
-            .having(_count(t.c.kind == PURCHASE) > 0)
+            .having(count_where(t.c.kind == PURCHASE) > 0)
             .subquery()
         )
         in_first = self._membership(scope, compare, per_customer.c.advocate_id)

@@ -51,6 +51,7 @@ from advokit.plugins.scoring.heuristic import (
 from advokit.plugins.scoring.model import Score, Window
 from advokit.plugins.scoring.scope import APPLIED, Scope, Scorer
 from advokit.plugins.scoring.segments import Condition
+from advokit.plugins.scoring.sql import count_where
 from advokit.plugins.scoring.tables import scores_t
 
 if TYPE_CHECKING:
@@ -322,10 +323,6 @@ class Features:
         return {**attrs.asdict(self), "at": self.at.isoformat()}
 
 
-def _count(condition: Any) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
 def _history(
     program: Program, scoring: ScoringSettings, ps: PotentialSettings, at: datetime, end: datetime
 ) -> Any:
@@ -339,7 +336,7 @@ def _history(
     recent, prior = at - RECENT, at - 2 * RECENT
 
     def kind(name: str) -> Any:
-        return _count(sa.and_(before, t.c.kind == name))
+        return count_where(sa.and_(before, t.c.kind == name))
 
     def latest(condition: Any) -> Any:
         return sa.func.max(sa.case((condition, t.c.occurred_at)))
@@ -348,22 +345,22 @@ def _history(
     return (
         sa.select(
             t.c.advocate_id,
-            _count(before).label("actions"),
-            _count(sa.and_(before, answered)).label("answers"),
-            _count(purchase).label("purchases"),
+            count_where(before).label("actions"),
+            count_where(sa.and_(before, answered)).label("answers"),
+            count_where(purchase).label("purchases"),
             sa.func.coalesce(sa.func.sum(total), 0).label("revenue_cents"),
-            _count(sa.and_(purchase, t.c.occurred_at >= recent)).label("recent"),
-            _count(sa.and_(purchase, t.c.occurred_at >= prior, t.c.occurred_at < recent)).label(
-                "prior"
-            ),
+            count_where(sa.and_(purchase, t.c.occurred_at >= recent)).label("recent"),
+            count_where(
+                sa.and_(purchase, t.c.occurred_at >= prior, t.c.occurred_at < recent)
+            ).label("prior"),
             kind("share.posted").label("shares"),
             kind("review.posted").label("reviews"),
             kind("ugc.submitted").label("ugc"),
             sa.func.min(sa.case((before, t.c.occurred_at))).label("first_at"),
             latest(before).label("last_at"),
             latest(purchase).label("last_purchase_at"),
-            _count(sa.and_(before, advocacy)).label("advocated_before"),
-            _count(sa.and_(t.c.occurred_at >= at, advocacy)).label("advocated_after"),
+            count_where(sa.and_(before, advocacy)).label("advocated_before"),
+            count_where(sa.and_(t.c.occurred_at >= at, advocacy)).label("advocated_after"),
         )
         .where(t.c.program == program.name, t.c.status == APPLIED, t.c.occurred_at < end)
         .group_by(t.c.advocate_id)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from advokit.core.errors import InvalidValue, UnknownName, one_of
 from advokit.core.store import queries as q
+from advokit.plugins.scoring import sql
 from advokit.plugins.scoring.model import PERIODS, Score, Window, period_index, trend
 from advokit.plugins.scoring.segments import Segment
 
@@ -107,7 +108,7 @@ class Scope:
     def period(self, column: Any) -> Any:
         """The first day of ``column``'s period as ``YYYY-MM-DD`` text, in SQL
         (a constant without ``by``)."""
-        return period_of(column, self.by, self.dialect)
+        return sql.period_of(column, self.by, self.dialect)
 
     def rows(self, statement: Any) -> Sequence[Any]:
         with self.program.engine.connect() as conn:
@@ -116,26 +117,6 @@ class Scope:
     def table_exists(self, table: sa.Table) -> bool:
         """Whether a plugin's table is there (the plugin is part of the program)."""
         return sa.inspect(self.program.engine).has_table(table.name)
-
-
-def period_of(column: Any, by: str | None, dialect: str) -> Any:
-    if by is None:
-        return sa.literal(None, sa.String)
-    if dialect == "sqlite":
-        # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text
-        if by == "day":
-            return sa.func.substr(column, 1, 10)
-        if by == "month":
-            return sa.func.substr(column, 1, 7) + "-01"
-        if by == "year":
-            return sa.func.substr(column, 1, 4) + "-01-01"
-        return sa.func.date(column, "-6 days", "weekday 1")  # the Monday on or before
-    utc = sa.func.timezone("UTC", column)
-    if by == "week":
-        return sa.func.to_char(sa.func.date_trunc("week", utc), sa.literal("YYYY-MM-DD"))
-    # formatting alone is cheaper than date_trunc, per row of a million
-    formats = {"day": "YYYY-MM-DD", "month": 'YYYY-MM-"01"', "year": 'YYYY-"01-01"'}
-    return sa.func.to_char(utc, sa.literal(formats[by]))
 
 
 def _check_by(by: Any) -> str | None:

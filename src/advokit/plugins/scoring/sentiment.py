@@ -29,6 +29,7 @@ from advokit.plugins.scoring.extras import require
 from advokit.plugins.scoring.model import Z95, Interval, Score
 from advokit.plugins.scoring.scope import APPLIED, Scope, Scorer, by_period
 from advokit.plugins.scoring.segments import Condition, Segment
+from advokit.plugins.scoring.sql import count_where
 from advokit.plugins.scoring.tables import sentiment_t
 
 if TYPE_CHECKING:
@@ -158,10 +159,6 @@ def _store(program: Program, rows: list[Any]) -> int:
         return int(conn.execute(insert).rowcount)
 
 
-def _count(condition: Any) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
 def _mean_interval(total: float, squares: float, n: int) -> Interval | None:
     """The 95% interval of a mean from the sum and the sum of squares (normal
     approximation, kept inside -1..1); None under two values."""
@@ -249,8 +246,8 @@ def _aggregate(scope: Scope, kinds: tuple[str, ...], *, per_advocate: bool) -> A
         sa.func.count(),
         sa.func.sum(value),
         sa.func.sum(value * value),
-        _count(value >= POSITIVE),
-        _count(value <= NEGATIVE),
+        count_where(value >= POSITIVE),
+        count_where(value <= NEGATIVE),
     ).group_by(units.c.period)
 
 

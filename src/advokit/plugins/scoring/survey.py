@@ -18,6 +18,7 @@ from advokit.core.store import queries as q
 from advokit.plugins.scoring.features import answer_score, latest_answers, survey_name
 from advokit.plugins.scoring.model import Z95, Interval, Score, wilson
 from advokit.plugins.scoring.scope import Scope, Scorer, by_period
+from advokit.plugins.scoring.sql import count_where
 
 __all__ = [
     "CSAT",
@@ -30,10 +31,6 @@ __all__ = [
 ]
 
 t = q.actions_t
-
-
-def _sum(condition: Any) -> Any:
-    return sa.func.sum(sa.case((condition, 1), else_=0))
 
 
 def _totals(width: int) -> Callable[[list[Any]], tuple[Any, ...]]:
@@ -74,7 +71,7 @@ class NPS(Scorer):
         period = scope.period(t.c.occurred_at).label("period")
         rows = scope.rows(
             # passives are the rest: each extraction from JSON costs a parse per row
-            sa.select(period, sa.func.count(), _sum(score >= 9), _sum(score <= 6))
+            sa.select(period, sa.func.count(), count_where(score >= 9), count_where(score <= 6))
             .where(*scope.actions("survey.answered"), survey_name() == scope.options["survey"])
             .group_by(period)
         )
@@ -113,7 +110,7 @@ class CSAT(Scorer):
         score = answer_score()
         period = scope.period(t.c.occurred_at).label("period")
         rows = scope.rows(
-            sa.select(period, sa.func.count(), _sum(score >= 4))
+            sa.select(period, sa.func.count(), count_where(score >= 4))
             .where(*scope.actions("survey.answered"), survey_name() == scope.options["survey"])
             .group_by(period)
         )
@@ -151,7 +148,7 @@ class RepeatPurchaseRate(Scorer):
         )
         rows = scope.rows(
             sa.select(
-                per_customer.c.period, sa.func.count(), _sum(per_customer.c.orders >= 2)
+                per_customer.c.period, sa.func.count(), count_where(per_customer.c.orders >= 2)
             ).group_by(per_customer.c.period)
         )
         # the whole window is not the sum of its periods: a customer buying
@@ -201,8 +198,8 @@ class NPSCategories(Scorer):
         n, promoters, detractors = scope.rows(
             sa.select(
                 sa.func.count(),
-                sa.func.coalesce(_sum(s >= 9), 0),
-                sa.func.coalesce(_sum(s <= 6), 0),
+                count_where(s >= 9),
+                count_where(s <= 6),
             ).select_from(latest)
         )[0]
         passives = n - promoters - detractors

@@ -26,6 +26,7 @@ from advokit.core.store.types import UTCDateTime
 from advokit.plugins.scoring.features import answer_score, survey_name
 from advokit.plugins.scoring.model import Z95, Interval, Score, wilson
 from advokit.plugins.scoring.scope import APPLIED, Scope, Scorer, by_period
+from advokit.plugins.scoring.sql import days_after, days_between
 
 __all__ = [
     "POPULATIONS",
@@ -35,8 +36,6 @@ __all__ = [
     "AdvocacyConversion",
     "Amplification",
     "TimeToAdvocacy",
-    "days_after",
-    "days_between",
     "mean_interval",
     "quantiles_by_period",
 ]
@@ -52,34 +51,6 @@ POPULATIONS = ("promoters", "satisfied", "customers")
 QUANTILES = {"p25": 0.25, "median": 0.5, "p75": 0.75, "p90": 0.9}
 #: the longest conversion horizon accepted, in days (ten years)
 MAX_WITHIN_DAYS = 3650
-
-SECONDS_PER_DAY = 86400
-
-
-# --------------------------------------------------------------------------- dialect helpers
-
-
-def days_between(start: Any, end: Any, dialect: str) -> Any:
-    """``end - start`` in days, as a float, in SQL (NULL when either is NULL).
-
-    SQLite stores UTC text, and ``julianday()`` keeps milliseconds: the
-    difference is exact to a millisecond (about 1e-8 days). PostgreSQL's
-    ``extract(epoch ...)`` is exact to the microsecond.
-    """
-    if dialect == "sqlite":
-        return sa.func.julianday(end) - sa.func.julianday(start)
-    return sa.cast(sa.extract("epoch", end - start), sa.Float) / SECONDS_PER_DAY
-
-
-def days_after(column: Any, days: int, dialect: str) -> Any:
-    """The instant ``days`` * 24 hours after ``column``, in SQL, comparable with
-    the stored datetimes of the same dialect (exact, no float rounding)."""
-    if dialect == "sqlite":
-        # 'YYYY-MM-DD HH:MM:SS' shifted, then the stored '.ffffff' put back
-        shifted = sa.func.strftime("%Y-%m-%d %H:%M:%S", column, f"+{days} days", type_=sa.String)
-        return shifted + sa.func.substr(column, 20, type_=sa.String)
-    # seconds, not days: a day interval on timestamptz follows the session's DST
-    return column + sa.func.make_interval(0, 0, 0, 0, 0, 0, float(days * SECONDS_PER_DAY))
 
 
 def quantiles_by_period(
