@@ -27,7 +27,6 @@ from advokit.plugins.scoring import (
     Scoring,
     ScoringSettings,
     Segment,
-    Window,
     at_risk_above,
     potential_above,
     top_potential,
@@ -178,15 +177,7 @@ def at_risk_heuristic(f) -> float:
 
 
 def scope_of(program: Program) -> Scope:
-    return Scope(
-        program=program,
-        settings=ScoringSettings(),
-        window=Window(),
-        segment=None,
-        by=None,
-        options={},
-        now=program.clock(),
-    )
+    return Scope.of(program, ScoringSettings())
 
 
 def members(program: Program, condition) -> set[str]:

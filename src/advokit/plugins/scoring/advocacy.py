@@ -610,7 +610,7 @@ def advocacy_scores(
     (ties by external id); the first ``limit`` only, if given."""
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidValue("advocacy_scores.limit", limit, "a positive integer or None")
-    scope = types.scope_of(program, settings, segment=segment, window=window)
+    scope = Scope.of(program, settings, segment=segment, window=window)
     cas, _ = per_advocate(scope, weights_of(settings))
     statement = sa.select(cas.c.external_id, cas.c.cas).order_by(
         cas.c.cas.desc(), cas.c.external_id

@@ -34,7 +34,7 @@ from advokit.core.errors import ConfigurationError, InvalidValue, UnknownName, o
 from advokit.core.store import database
 from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert
-from advokit.plugins.scoring.model import Z95, Interval, Window, wilson
+from advokit.plugins.scoring.model import Z95, Interval, wilson
 from advokit.plugins.scoring.segments import Condition
 from advokit.plugins.scoring.tables import holdouts_t
 
@@ -195,8 +195,8 @@ def assign_holdout(program: Program, name: str, *, settings: ScoringSettings) ->
     from advokit.plugins.scoring.scope import Scope
 
     holdout = find_holdout(settings, name, "assign_holdout.name")
-    now = program.clock()
-    scope = Scope(program, settings, Window(), None, None, {}, now)
+    scope = Scope.of(program, settings)
+    now = scope.now
     a, h = q.advocates_t, holdouts_t
     assigned = sa.select(h.c.advocate_id).where(
         h.c.program == program.name, h.c.experiment == holdout.name

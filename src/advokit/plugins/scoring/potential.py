@@ -48,7 +48,7 @@ from advokit.plugins.scoring.heuristic import (
     potential_components,
     reliability,
 )
-from advokit.plugins.scoring.model import Score, Window
+from advokit.plugins.scoring.model import Score
 from advokit.plugins.scoring.scope import APPLIED, Scope, Scorer
 from advokit.plugins.scoring.segments import Condition
 from advokit.plugins.scoring.sql import count_where
@@ -940,15 +940,7 @@ def has_top_potential(
     """Whether the advocate's stored potential is in the top ``share`` of the
     program's: what a journey's ``when`` asks (``docs/metrics-potential.md``)."""
     condition = top_potential(share)
-    scope = Scope(
-        program=program,
-        settings=settings,
-        window=Window(),
-        segment=None,
-        by=None,
-        options={},
-        now=program.clock(),
-    )
+    scope = Scope.of(program, settings)
     with program.engine.connect() as conn:
         row_id = _row_id(conn, program, advocate)
         a = q.advocates_t

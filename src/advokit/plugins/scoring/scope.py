@@ -47,6 +47,30 @@ class Scope:
     options: Mapping[str, Any]
     now: datetime
 
+    @classmethod
+    def of(
+        cls,
+        program: Program,
+        settings: ScoringSettings,
+        *,
+        segment: str | Segment | None = None,
+        window: Any = None,
+        by: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Scope:
+        """A scope from what ``program.score`` and the scoring queries accept,
+        checked: a window, a segment's name and a period."""
+        now = program.clock()
+        return cls(
+            program=program,
+            settings=settings,
+            window=Window.coerce(window, now),
+            segment=_segment(program, segment),
+            by=_check_by(by),
+            options=dict(options or {}),
+            now=now,
+        )
+
     @property
     def name(self) -> str:
         return self.program.name
@@ -166,15 +190,13 @@ class Scorer:
             )
         if by is not None and not self.periodic:
             raise InvalidValue("by", by, f"None: {self.name!r} is not computed per period")
-        now = program.clock()
-        scope = Scope(
-            program=program,
-            settings=self.settings,
-            window=Window.coerce(window, now),
-            segment=_segment(program, segment),
-            by=_check_by(by),
+        scope = Scope.of(
+            program,
+            self.settings,
+            segment=segment,
+            window=window,
+            by=by,
             options={**self.options, **options},
-            now=now,
         )
         self.check(scope.options)
         return self.compute(scope)

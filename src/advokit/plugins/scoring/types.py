@@ -30,8 +30,8 @@ from advokit.core.errors import ConfigurationError, InvalidValue, UnknownName
 from advokit.core.store import queries as q
 from advokit.plugins.referrals.tables import referrals_t
 from advokit.plugins.scoring.features import answer_score, survey_name
-from advokit.plugins.scoring.model import Score, Window, wilson
-from advokit.plugins.scoring.scope import Scope, Scorer, _segment
+from advokit.plugins.scoring.model import Score, wilson
+from advokit.plugins.scoring.scope import Scope, Scorer
 from advokit.plugins.scoring.segments import Condition
 
 if TYPE_CHECKING:
@@ -55,7 +55,6 @@ __all__ = [
     "population",
     "reference_time",
     "row_id",
-    "scope_of",
     "share_reach",
     "tenure",
     "types_of",
@@ -87,22 +86,6 @@ def population(scope: Scope) -> list[Any]:
     if scope.window.end is not None:
         clauses.append(a.c.enrolled_at < scope.window.end)
     return clauses
-
-
-def scope_of(
-    program: Program, settings: ScoringSettings, *, segment: Any = None, window: Any = None
-) -> Scope:
-    """A :class:`Scope` for a query (``program.advocacy_scores(...)``), as a scorer gets one."""
-    now = program.clock()
-    return Scope(
-        program=program,
-        settings=settings,
-        window=Window.coerce(window, now),
-        segment=_segment(program, segment),
-        by=None,
-        options={},
-        now=now,
-    )
 
 
 def row_id(program: Program, advocate: Any) -> int:
@@ -402,7 +385,7 @@ def advocate_types_of(
 ) -> frozenset[str]:
     """The names of the types ``advocate`` (an external id) is of, up to the window's end."""
     advocate_id = row_id(program, advocate)
-    scope = one_advocate(scope_of(program, settings, window=window), advocate_id)
+    scope = one_advocate(Scope.of(program, settings, window=window), advocate_id)
     types = types_of(settings)
     columns = [sa.case((kind.rule.where(scope), 1), else_=0) for kind in types.values()]
     row = scope.rows(sa.select(*columns).where(a.c.id == advocate_id))[0]
