@@ -243,12 +243,7 @@ class ReferralFunnel(Scorer):
                 missing=() if attributed else ("no referral attributed in the window",),
             )
 
-        return by_period(scope, rows, make, _sums)
-
-
-def _sums(rows: list[Any]) -> tuple[Any, ...]:
-    """The period rows ``(period, a, b, c, d)`` added up into one."""
-    return (None, *(sum(row[i] or 0 for row in rows) for i in range(1, 5)))
+        return by_period(scope, rows, make, 5)
 
 
 def _rate(successes: int, n: int) -> dict[str, Any]:
@@ -279,7 +274,7 @@ class KFactor(Scorer):
         rows = self._rows(scope) if scope.by is not None else {}
 
         def make(row: Any, day: date | None) -> Score:
-            active, inviters, invitations, converted = whole if day is None else row[1:]
+            active, inviters, invitations, converted = row[1:]
             per_advocate = invitations / active if active else None
             conversion = converted / invitations if invitations else None
             return Score(
@@ -303,7 +298,7 @@ class KFactor(Scorer):
             )
 
         ordered = [(p, *values) for p, values in rows.items()]
-        return by_period(scope, ordered, make, lambda _: (None, *whole))
+        return by_period(scope, ordered, make, 5, (None, *whole))
 
     def _rows(self, scope: Scope) -> dict[Any, tuple[int, int, int, int]]:
         i = invitations_t

@@ -223,25 +223,28 @@ def by_period(
     scope: Scope,
     rows: Iterable[Any],
     make: Callable[[Any, date | None], Score],
-    total: Callable[[list[Any]], Any],
+    width: int,
+    whole: Sequence[Any] | None = None,
 ) -> Score:
-    """The score of ``rows`` grouped by period (the first column): one
-    :class:`Score` per period and their sum as the whole.
+    """The score of ``rows`` grouped by period (the first column of ``width``):
+    one :class:`Score` per period, and the whole window's.
 
-    ``make(row, period)`` builds one score from one aggregated row; ``total``
-    adds the period rows up into one row of the same shape.
+    ``make(row, period)`` builds one score from one aggregated row. The whole
+    window's row is the periods' rows added up, or ``whole`` when the figure does
+    not add up (distinct people, quantiles: the caller queries it with ``by=None``).
     """
     rows = list(rows)
+    if whole is None:
+        whole = (None, *(sum(row[i] or 0 for row in rows) for i in range(1, width)))
     if scope.by is None:
-        return make(total(rows), None)
+        return make(whole, None)
     periods = sorted(
         (make(row, date.fromisoformat(str(row[0])[:10])) for row in rows if row[0] is not None),
         key=lambda s: s.period or date.min,
     )
-    whole = make(total(rows), None)
     points = [
         (period_index(s.period, scope.by), s.value)
         for s in periods
         if s.value is not None and s.period is not None
     ]
-    return attrs.evolve(whole, periods=periods, trend=trend(points))
+    return attrs.evolve(make(whole, None), periods=periods, trend=trend(points))

@@ -199,11 +199,13 @@ class Sentiment(Scorer):
         unscored = _count_unscored(scope, kinds)
         # per advocate, the whole window is not the sum of its periods: an advocate
         # writing in May and June has one mean over the window
-        whole = self.compute(attrs.evolve(scope, by=None)) if per_advocate and scope.by else None
+        whole = None
+        if per_advocate and scope.by:
+            whole = scope.rows(
+                _aggregate(attrs.evolve(scope, by=None), kinds, per_advocate=True)
+            ) or [None]
 
         def make(row: Any, day: date | None) -> Score:
-            if day is None and whole is not None:
-                return attrs.evolve(whole, inputs=scope.inputs())
             _, n, total, squares, positive, negative = row
             neutral = n - positive - negative
             return Score(
@@ -220,10 +222,7 @@ class Sentiment(Scorer):
                 details=_shares(positive, neutral, negative, n),
             )
 
-        def total(rows: list[Any]) -> tuple[Any, ...]:
-            return (None, *(sum(row[i] or 0 for row in rows) for i in range(1, 6)))
-
-        return by_period(scope, rows, make, total)
+        return by_period(scope, rows, make, 6, whole[0] if whole else None)
 
 
 def _aggregate(scope: Scope, kinds: tuple[str, ...], *, per_advocate: bool) -> Any:

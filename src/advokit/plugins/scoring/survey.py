@@ -6,7 +6,7 @@ Formulas and worked examples: ``docs/metrics.md``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -31,11 +31,6 @@ __all__ = [
 ]
 
 t = q.actions_t
-
-
-def _totals(width: int) -> Callable[[list[Any]], tuple[Any, ...]]:
-    """Adds the period rows ``(period, n, a, b...)`` of ``width`` columns up into one."""
-    return lambda rows: (None, *(sum(row[i] or 0 for row in rows) for i in range(1, width)))
 
 
 def _survey(options: Mapping[str, Any], field: str) -> None:
@@ -91,7 +86,7 @@ class NPS(Scorer):
                 missing=() if n else ("no survey.answered actions for this survey",),
             )
 
-        return by_period(scope, rows, make, _totals(4))
+        return by_period(scope, rows, make, 4)
 
 
 class CSAT(Scorer):
@@ -129,7 +124,7 @@ class CSAT(Scorer):
                 missing=() if n else ("no survey.answered actions for this survey",),
             )
 
-        return by_period(scope, rows, make, _totals(3))
+        return by_period(scope, rows, make, 3)
 
 
 class RepeatPurchaseRate(Scorer):
@@ -139,25 +134,12 @@ class RepeatPurchaseRate(Scorer):
     description = "% of customers who purchased in the window that purchased twice or more"
 
     def compute(self, scope: Scope) -> Score:
-        period = scope.period(t.c.occurred_at).label("period")
-        per_customer = (
-            sa.select(period, t.c.advocate_id, sa.func.count().label("orders"))
-            .where(*scope.actions("purchase.completed"))
-            .group_by(period, t.c.advocate_id)
-            .subquery()
-        )
-        rows = scope.rows(
-            sa.select(
-                per_customer.c.period, sa.func.count(), count_where(per_customer.c.orders >= 2)
-            ).group_by(per_customer.c.period)
-        )
+        rows = self._rows(scope)
         # the whole window is not the sum of its periods: a customer buying
         # once in May and once in June repeats in the window
-        whole = self.compute(attrs.evolve(scope, by=None)) if scope.by is not None else None
+        whole = self._rows(attrs.evolve(scope, by=None)) if scope.by is not None else rows
 
         def make(row: Any, day: date | None) -> Score:
-            if day is None and whole is not None:
-                return whole
             _, n, repeat = row
             return Score(
                 name=self.name,
@@ -171,7 +153,22 @@ class RepeatPurchaseRate(Scorer):
                 missing=() if n else ("no purchase.completed actions",),
             )
 
-        return by_period(scope, rows, make, _totals(3))
+        return by_period(scope, rows, make, 3, whole[0] if whole else None)
+
+    def _rows(self, scope: Scope) -> Sequence[Any]:
+        """Per period: the customers who purchased, and those who purchased twice or more."""
+        period = scope.period(t.c.occurred_at).label("period")
+        per_customer = (
+            sa.select(period, t.c.advocate_id, sa.func.count().label("orders"))
+            .where(*scope.actions("purchase.completed"))
+            .group_by(period, t.c.advocate_id)
+            .subquery()
+        )
+        return scope.rows(
+            sa.select(
+                per_customer.c.period, sa.func.count(), count_where(per_customer.c.orders >= 2)
+            ).group_by(per_customer.c.period)
+        )
 
 
 def nps_category_of(score: int | None) -> str | None:

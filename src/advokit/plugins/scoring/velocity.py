@@ -13,7 +13,7 @@ Formulas and worked examples: ``docs/metrics-velocity.md``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -110,11 +110,6 @@ def _choice(field: str, value: Any, accepted: Sequence[str]) -> None:
         raise InvalidValue(field, value, " or ".join(accepted))
 
 
-def _totals(width: int) -> Callable[[list[Any]], tuple[Any, ...]]:
-    """Adds the period rows ``(period, a, b...)`` of ``width`` columns up into one."""
-    return lambda rows: (None, *(sum(row[i] or 0 for row in rows) for i in range(1, width)))
-
-
 def _advocacy(scope: Scope, actions: Any) -> list[Any]:
     """Conditions on an alias of the actions table: this program's applied advocacy."""
     return [
@@ -160,7 +155,7 @@ class TimeToAdvocacy(Scorer):
                 missing=_time_missing(started, advocated, start),
             )
 
-        return by_period(scope, rows, make, lambda _: whole_row)
+        return by_period(scope, rows, make, 3 + len(QUANTILES), whole_row)
 
     def _rows(self, scope: Scope) -> Sequence[Any]:
         """Per cohort period: started, advocated and the quantiles of the days."""
@@ -299,7 +294,7 @@ class AdvocacyConversion(Scorer):
                 missing=() if n else (f"{absent} in the window",),
             )
 
-        return by_period(scope, rows, make, _totals(4))
+        return by_period(scope, rows, make, 4)
 
 
 # --------------------------------------------------------------------------- amplification
@@ -352,7 +347,7 @@ class Amplification(Scorer):
                 missing=_amplification_missing(actions, with_reach),
             )
 
-        return by_period(scope, rows, make, _totals(5))
+        return by_period(scope, rows, make, 5)
 
 
 def mean_interval(total: float, squares: float, n: int) -> Interval | None:
