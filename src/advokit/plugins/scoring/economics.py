@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import attrs
 import sqlalchemy as sa
 
+from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, InvalidValue
 from advokit.core.store import queries as q
 from advokit.plugins.referrals.tables import invitations_t, referrals_t
@@ -112,13 +113,7 @@ def _currency(instance: Any, attribute: Any, value: Any) -> None:
 
 
 def _holdouts(instance: Any, attribute: Any, value: Any) -> None:
-    names = []
-    for holdout in value:
-        if not isinstance(holdout, Holdout):
-            raise ConfigurationError("Economics.holdouts", holdout, "Holdout values")
-        if holdout.name in names:
-            raise ConfigurationError("Economics.holdouts", holdout.name, "each name once")
-        names.append(holdout.name)
+    v.by_name("Economics.holdouts", list(value), Holdout)
 
 
 @attrs.frozen(kw_only=True)
@@ -525,8 +520,7 @@ def _months(scope: Scope) -> float:
         )[0][0]
         if first is None:
             return 0.0
-        start = first if isinstance(first, datetime) else datetime.fromisoformat(str(first))
-        start = start if start.tzinfo is not None else start.replace(tzinfo=UTC)
+        start = first  # min() of a UTCDateTime column: aware already
     return max((end - start).total_seconds(), 0.0) / (MONTH_DAYS * 86400)
 
 
@@ -574,10 +568,6 @@ _OUTCOMES = {
 }
 
 
-def _holdout_option(scorer: Scorer, value: Any, field: str) -> None:
-    find_holdout(scorer.settings, value, field)
-
-
 def holdout_groups(scope: Scope, name: str, outcome: str) -> dict[str, GroupStats]:
     """Per group of holdout ``name``, the outcome of each assigned advocate in
     the segment from their assignment on (and in the window): revenue in
@@ -622,7 +612,7 @@ class Lift(Scorer):
     periodic = False
 
     def check(self, options: Mapping[str, Any]) -> None:
-        _holdout_option(self, options["holdout"], "lift.holdout")
+        find_holdout(self.settings, options["holdout"], "lift.holdout")
         if options["outcome"] not in _OUTCOMES:
             raise InvalidValue(
                 "lift.outcome", options["outcome"], "revenue, conversion or advocacy"
@@ -697,7 +687,7 @@ class ReturnOnInvestment(Scorer):
         if options["method"] not in _METHODS:
             raise InvalidValue("roi.method", options["method"], "naive or holdout")
         if options["method"] == "holdout":
-            _holdout_option(self, options["holdout"], "roi.holdout")
+            find_holdout(self.settings, options["holdout"], "roi.holdout")
 
     def compute(self, scope: Scope) -> Score:
         method = scope.options["method"]

@@ -290,11 +290,11 @@ def deviations(units: Any) -> sa.Select[Any]:
     ).group_by(centred.c.grp)
 
 
-def t_quantile(df: float, level: float = 0.95) -> float:
-    """The two-sided Student t critical value for ``df`` degrees of freedom."""
-    alpha = 1 - level
+def t_quantile(df: float) -> float:
+    """The two-sided 95% Student t critical value for ``df`` degrees of freedom."""
+    alpha = 0.05
     if df >= 200:  # Cornish-Fisher expansion: exact to 1e-9 here
-        z = Z95 if level == 0.95 else _normal_quantile(1 - alpha / 2)
+        z = Z95
         g = (
             (z**3 + z) / 4,
             (5 * z**5 + 16 * z**3 + 3 * z) / 96,
@@ -308,12 +308,6 @@ def t_quantile(df: float, level: float = 0.95) -> float:
         mid = (low + high) / 2
         low, high = (mid, high) if _two_sided_p(mid, df) > alpha else (low, mid)
     return (low + high) / 2
-
-
-def _normal_quantile(p: float) -> float:
-    from statistics import NormalDist
-
-    return NormalDist().inv_cdf(p)
 
 
 def _two_sided_p(t: float, df: float) -> float:

@@ -18,6 +18,7 @@ __all__ = [
     "Interval",
     "Score",
     "Window",
+    "mean_interval",
     "period_index",
     "trend",
     "wilson",
@@ -248,6 +249,19 @@ def trend(points: Sequence[tuple[int, float]]) -> float | None:
     sxx = sum((x - mean_x) ** 2 for x, _ in points)
     sxy = sum((x - mean_x) * (y - mean_y) for x, y in points)
     return sxy / sxx
+
+
+def mean_interval(
+    total: float, squares: float, n: int, *, low: float = -math.inf, high: float = math.inf
+) -> Interval | None:
+    """The normal 95% interval of a mean from its sum and sum of squares, kept
+    inside ``low..high`` (the range the values can take); None under two values."""
+    if n < 2:
+        return None
+    mean = total / n
+    variance = max(squares - total * total / n, 0.0) / (n - 1)
+    half = Z95 * math.sqrt(variance / n)
+    return Interval(max(mean - half, low), min(mean + half, high))
 
 
 def wilson(successes: int, n: int, scale: float = 100.0) -> Interval | None:

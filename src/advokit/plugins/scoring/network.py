@@ -19,9 +19,10 @@ import sqlalchemy as sa
 
 from advokit.core.errors import ConfigurationError, InvalidValue
 from advokit.core.store import queries as q
+from advokit.plugins.referrals.model import ReferralState
 from advokit.plugins.scoring.extras import require
 from advokit.plugins.scoring.model import Score
-from advokit.plugins.scoring.scope import Scorer
+from advokit.plugins.scoring.scope import Scorer, table_exists
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -45,7 +46,6 @@ __all__ = [
 
 #: PageRank's damping factor: the chance credit keeps flowing up the chain at each step
 ALPHA = 0.85
-VOIDED = "voided"
 
 
 class SuperAdvocate(NamedTuple):
@@ -71,7 +71,7 @@ def _networkx() -> Any:
 def _has_referrals(program: Program) -> bool:
     from advokit.plugins.referrals.tables import referrals_t
 
-    return sa.inspect(program.engine).has_table(referrals_t.name)
+    return table_exists(program, referrals_t)
 
 
 def _edges(program: Program, *, converted_only: bool, scope: Scope | None = None) -> sa.Select[Any]:
@@ -81,7 +81,7 @@ def _edges(program: Program, *, converted_only: bool, scope: Scope | None = None
 
     referrer, friend = q.advocates_t.alias("referrer"), q.advocates_t.alias("friend")
     in_segment: Any = sa.true()
-    clauses = [r.c.program == program.name, r.c.state != VOIDED]
+    clauses = [r.c.program == program.name, r.c.state != ReferralState.VOIDED]
     if converted_only:
         clauses.append(r.c.converted_at.is_not(None))
     if scope is not None:
@@ -191,9 +191,13 @@ def influence(graph: nx.DiGraph, alpha: float = ALPHA) -> dict[str, float]:
 
 
 def _super_advocates(
-    graph: nx.DiGraph, limit: int, among: set[str] | None = None
+    graph: nx.DiGraph,
+    limit: int,
+    among: set[str] | None = None,
+    reached: Mapping[str, int] | None = None,
 ) -> list[SuperAdvocate]:
-    ranks, reached = influence(graph), reach(graph)
+    ranks = influence(graph)
+    reached = reach(graph) if reached is None else reached
     found = [
         SuperAdvocate(node, ranks[node], graph.out_degree(node), reached[node])
         for node in graph
@@ -246,7 +250,7 @@ class ReferralNetwork(Scorer):
         reached, depth = reach(graph), depths(graph)
         referred = [node for node in graph if graph.in_degree(node) > 0]
         chained = sum(1 for node in referred if depth.get(node, 0) >= 2)
-        top = _super_advocates(graph, scope.options["top"], members)
+        top = _super_advocates(graph, scope.options["top"], members, reached)
         return Score(
             name=self.name,
             value=sum(reached[node] for node in members) / len(members),

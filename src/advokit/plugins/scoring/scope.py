@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from advokit.core.program import Program
     from advokit.plugins.scoring.settings import ScoringSettings
 
-__all__ = ["Scope", "Scorer", "by_period"]
+__all__ = ["Scope", "Scorer", "by_period", "table_exists"]
 
 APPLIED = "applied"
 
@@ -140,7 +140,12 @@ class Scope:
 
     def table_exists(self, table: sa.Table) -> bool:
         """Whether a plugin's table is there (the plugin is part of the program)."""
-        return sa.inspect(self.program.engine).has_table(table.name)
+        return table_exists(self.program, table)
+
+
+def table_exists(program: Program, table: sa.Table) -> bool:
+    """Whether a plugin's table is in the program's database."""
+    return sa.inspect(program.engine).has_table(table.name)
 
 
 def _check_by(by: Any) -> str | None:

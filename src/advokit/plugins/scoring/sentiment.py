@@ -13,7 +13,6 @@ Formulas and worked examples: ``docs/metrics-network.md``.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -21,16 +20,17 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import sqlalchemy as sa
 
-from advokit.core.errors import InvalidValue, UnknownAdvocate
+from advokit.core.errors import InvalidValue
 from advokit.core.store import database
 from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert
 from advokit.plugins.scoring.extras import require
-from advokit.plugins.scoring.model import Z95, Interval, Score
+from advokit.plugins.scoring.model import Score, mean_interval
 from advokit.plugins.scoring.scope import APPLIED, Scope, Scorer, by_period
 from advokit.plugins.scoring.segments import Condition, Segment
 from advokit.plugins.scoring.sql import count_where
 from advokit.plugins.scoring.tables import sentiment_t
+from advokit.plugins.scoring.types import row_id
 
 if TYPE_CHECKING:
     from advokit.core.program import Program
@@ -75,7 +75,6 @@ def _analyzer() -> Any:
 
 def compound(text: str) -> float:
     """VADER's compound score of ``text``: -1 (most negative) to 1 (most positive)."""
-    require("vaderSentiment.vaderSentiment", "sentiment")
     return float(_analyzer().polarity_scores(str(text))["compound"])
 
 
@@ -154,20 +153,7 @@ def _store(program: Program, rows: list[Any]) -> int:
     with database.transaction(program.engine) as conn:
         # another process may have scored some meanwhile: theirs stand
         insert = dialect_insert(conn, s).values(values).on_conflict_do_nothing()
-        if conn.dialect.name == "postgresql":
-            return len(conn.execute(insert.returning(s.c.action_id)).all())
-        return int(conn.execute(insert).rowcount)
-
-
-def _mean_interval(total: float, squares: float, n: int) -> Interval | None:
-    """The 95% interval of a mean from the sum and the sum of squares (normal
-    approximation, kept inside -1..1); None under two values."""
-    if n < 2:
-        return None
-    mean = total / n
-    variance = max(squares - n * mean * mean, 0.0) / (n - 1)
-    margin = Z95 * math.sqrt(variance / n)
-    return Interval(max(mean - margin, -1.0), min(mean + margin, 1.0))
+        return len(conn.execute(insert.returning(s.c.action_id)).all())
 
 
 def _check_source(field: str, source: Any) -> tuple[str, ...]:
@@ -215,7 +201,7 @@ class Sentiment(Scorer):
                 unit="compound",
                 counts={"positive": positive, "neutral": neutral, "negative": negative},
                 inputs=scope.inputs(),
-                interval=_mean_interval(total, squares, n),
+                interval=mean_interval(total, squares, n, low=-1.0, high=1.0),
                 label="per_advocate" if per_advocate else "per_text",
                 period=day,
                 missing=_missing(n, unscored) if day is None else (),
@@ -291,12 +277,8 @@ def sentiment_of(
     Raises:
         UnknownAdvocate: ``advocate`` is not enrolled in the program.
     """
+    advocate_id = row_id(program, advocate)
     a = q.advocates_t
-    found = sa.select(a.c.id).where(a.c.program == program.name, a.c.external_id == advocate)
-    with program.engine.connect() as conn:
-        advocate_id = conn.execute(found).scalar()
-    if advocate_id is None:
-        raise UnknownAdvocate(advocate, program.name)
     only = Segment("advocate", Condition(lambda _: a.c.id == advocate_id, f"advocate {advocate!r}"))
     return Sentiment(settings)(program, segment=only, window=window, source=source)
 

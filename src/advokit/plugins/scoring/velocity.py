@@ -12,7 +12,6 @@ Formulas and worked examples: ``docs/metrics-velocity.md``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -24,7 +23,7 @@ from advokit.core.errors import InvalidValue
 from advokit.core.store import queries as q
 from advokit.core.store.types import UTCDateTime
 from advokit.plugins.scoring.features import answer_score, survey_name
-from advokit.plugins.scoring.model import Z95, Interval, Score, wilson
+from advokit.plugins.scoring.model import Score, mean_interval, wilson
 from advokit.plugins.scoring.scope import APPLIED, Scope, Scorer, by_period
 from advokit.plugins.scoring.sql import days_after, days_between
 
@@ -36,7 +35,6 @@ __all__ = [
     "AdvocacyConversion",
     "Amplification",
     "TimeToAdvocacy",
-    "mean_interval",
     "quantiles_by_period",
 ]
 
@@ -340,7 +338,7 @@ class Amplification(Scorer):
                 unit="reach",
                 counts={"actions": actions, "with_reach": with_reach},
                 inputs=scope.inputs(),
-                interval=mean_interval(total, squares, n),
+                interval=mean_interval(total, squares, n, low=0.0),
                 label="with_reach" if only else "all_actions",
                 period=day,
                 details={"reach": int(total)} if n else {},
@@ -348,17 +346,6 @@ class Amplification(Scorer):
             )
 
         return by_period(scope, rows, make, 5)
-
-
-def mean_interval(total: float, squares: float, n: int) -> Interval | None:
-    """The normal 95% interval of a mean from its sum and sum of squares (n >= 2),
-    kept at or above 0."""
-    if n < 2:
-        return None
-    mean = total / n
-    variance = max(squares - total * total / n, 0.0) / (n - 1)
-    half = Z95 * math.sqrt(variance / n)
-    return Interval(max(mean - half, 0.0), mean + half)
 
 
 def _amplification_missing(actions: int, with_reach: int) -> tuple[str, ...]:
