@@ -259,6 +259,12 @@ def test_heuristic_scores_are_stored_and_summarised(history):
     assert members(program, top_potential(1)) == set(rows)
     assert members(program, potential_above(0.5)) == {w for w, r in rows.items() if r[1] > 0.5}
     assert program.has_top_potential(sorted(top(rows, 0.1))[0], 0.1)
+    for share in (
+        0.1,
+        0.25,
+        1,
+    ):  # what a journey asks agrees with the segment, advocate by advocate
+        assert {w for w in enrolled if program.has_top_potential(w, share)} == top(rows, share)
 
     at_risk = expected(enrolled, actions, NOW, model="at_risk")
     assert program.score_at_risk() == len(at_risk) > 0
@@ -570,3 +576,30 @@ def test_empty_population(make_program, database_url):
         assert f"score_{name}()" in score.missing[0]
     assert members(program, top_potential(0.1)) == set()
     assert program.potential_features() == []
+
+
+def _mann_whitney(scores: list[float], outcomes: list[bool]) -> float:
+    """P(a random positive outranks a random negative), ties half: the ROC AUC."""
+    positives = [x for x, y in zip(scores, outcomes, strict=True) if y]
+    negatives = [x for x, y in zip(scores, outcomes, strict=True) if not y]
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return wins / (len(positives) * len(negatives))
+
+
+def test_the_heuristic_is_evaluated_on_the_held_out_cutoffs(history):
+    program, enrolled, actions = history
+    report = program.train_potential()
+    assert report.label == "heuristic" and report.test_cutoffs
+    test = [
+        f
+        for cutoff in report.test_cutoffs
+        for f in expected(enrolled, actions, cutoff, until=cutoff + 90 * DAY).values()
+    ]
+    predicted = [potential_heuristic(f) for f in test]
+    outcomes = [f["advocated"] for f in test]
+    assert (report.n_test, report.positives_test) == (len(test), sum(outcomes))
+    assert 0 < sum(outcomes) < len(test)
+    assert report.auc == pytest.approx(_mann_whitney(predicted, outcomes))
+    assert report.coefficients == pytest.approx(
+        {"nps": 0.4, "frequency": 0.3, "recency": 0.15, "engagement": 0.15}
+    )

@@ -744,11 +744,8 @@ def _heuristic(
     notes: list[str],
 ) -> _Fitted:
     """The heuristic, evaluated on the test cutoffs (it learns nothing)."""
+    score = _heuristic_scorer(spec, ps)
     weights = spec.weights(ps)
-
-    def score(features: Sequence[Features]) -> list[float]:
-        return [heuristic_score(f, weights, spec.components) for f in features]
-
     predicted, outcomes = score(test), [_outcome(f, spec.model) for f in test]
     report = PotentialReport(
         model=spec.model,
@@ -805,12 +802,25 @@ def _model(
         intercept=float(regression.intercept_[0]),
         notes=tuple(notes),
     )
-    # the scores come from the same model refit on every cutoff: the latest
-    # outcomes are the most relevant, and every cutoff's outcome is known now
+    return _Fitted(report, _final_model(make, spec, rows))
+
+
+def _heuristic_scorer(
+    spec: _Spec, ps: PotentialSettings
+) -> Callable[[Sequence[Features]], list[float]]:
+    weights = spec.weights(ps)
+    return lambda features: [heuristic_score(f, weights, spec.components) for f in features]
+
+
+def _final_model(
+    make: Callable[[], Any], spec: _Spec, rows: Mapping[datetime, list[Features]]
+) -> Callable[[Sequence[Features]], list[float]]:
+    """The model refit on every cutoff, to score now: the latest outcomes are the
+    most relevant, and every cutoff's outcome is known now."""
     everything = [f for features in rows.values() for f in features]
     outcomes = [_outcome(f, spec.model) for f in everything]
     final = make().fit([f.vector(spec.features) for f in everything], outcomes)
-    return _Fitted(report, lambda features: _predict(final, features, spec.features))
+    return lambda features: _predict(final, features, spec.features)
 
 
 def _predict(pipeline: Any, rows: Sequence[Features], names: Sequence[str]) -> list[float]:
@@ -854,16 +864,35 @@ def _store(
     return len(rows)
 
 
+def _scorer(
+    program: Program, settings: ScoringSettings, model: str, now: datetime
+) -> tuple[str, Callable[[Sequence[Features]], list[float]]]:
+    """How to score now, and its label: the model where :func:`_fit` would train
+    one, else the heuristic. Unlike ``_fit``, nothing is evaluated: the
+    held-out report is ``train_*``'s, and scoring does not pay for it again."""
+    spec, ps = _SPECS[model], _settings(settings)
+    make = _factory(ps, [])
+    cutoffs = _cutoffs_of(program, ps, now) if make is not None else ()
+    train_at = _split(cutoffs, ps)[0] if cutoffs else ()
+    if make is not None and train_at:
+        rows = {
+            c: features_at(program, c, settings=settings, model=model, until=c + ps.horizon)
+            for c in cutoffs
+        }
+        if len({_outcome(f, model) for c in train_at for f in rows[c]}) == 2:
+            return MODEL, _final_model(make, spec, rows)
+    return HEURISTIC, _heuristic_scorer(spec, ps)
+
+
 def _score(program: Program, settings: ScoringSettings, model: str) -> int:
     now = program.clock()
-    fitted = _fit(program, settings, model, now)
+    label, score = _scorer(program, settings, model, now)
     current = features_at(program, now, settings=settings, model=model)
-    scores = fitted.score(current)
     return _store(
         program,
         model,
-        fitted.report.label,
-        [(f.advocate_id, s) for f, s in zip(current, scores, strict=True)],
+        label,
+        [(f.advocate_id, s) for f, s in zip(current, score(current), strict=True)],
         now,
     )
 
@@ -938,16 +967,22 @@ def has_top_potential(
     program: Program, advocate: str | Advocate, share: float = 0.1, *, settings: ScoringSettings
 ) -> bool:
     """Whether the advocate's stored potential is in the top ``share`` of the
-    program's: what a journey's ``when`` asks (``docs/metrics-potential.md``)."""
-    condition = top_potential(share)
-    scope = Scope.of(program, settings)
+    program's, as :func:`top_potential` ranks them: what a journey's ``when``
+    asks (``docs/metrics-potential.md``), once per triggering action, so it
+    counts the scores ranked before theirs rather than ranking every score."""
+    share = _fraction("has_top_potential.share", share, inclusive=True)
+    s = scores_t
+    stored = [s.c.program == program.name, s.c.model == POTENTIAL]
     with program.engine.connect() as conn:
         row_id = _row_id(conn, program, advocate)
-        a = q.advocates_t
-        found = conn.execute(
-            sa.select(a.c.id).where(a.c.id == row_id, condition.where(scope))
-        ).first()
-    return found is not None
+        mine = conn.execute(sa.select(s.c.score).where(*stored, s.c.advocate_id == row_id)).scalar()
+        if mine is None:
+            return False
+        before = sa.or_(s.c.score > mine, sa.and_(s.c.score == mine, s.c.advocate_id < row_id))
+        ahead, total = conn.execute(
+            sa.select(count_where(before), sa.func.count()).where(*stored)
+        ).one()
+    return bool(ahead < total * share - 1e-9)  # rank <= ceil(share * total), as top_potential
 
 
 QUERIES = (
