@@ -411,9 +411,7 @@ class LifetimeValue(Scorer):
         a = q.actions_t.alias("advocacy")
         return sa.exists().where(
             a.c.advocate_id == advocate_id,
-            a.c.program == scope.name,
-            a.c.status == APPLIED,
-            a.c.kind.in_(sorted(scope.settings.advocacy_kinds)),
+            *scope.advocacy(a),
             *_before_end(scope, a.c.occurred_at),
         )
 

@@ -24,12 +24,12 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import sqlalchemy as sa
 
+from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, InvalidValue
 from advokit.core.model import Advocate
 from advokit.core.store import database
@@ -51,7 +51,7 @@ from advokit.plugins.scoring.heuristic import (
 from advokit.plugins.scoring.model import Score
 from advokit.plugins.scoring.scope import APPLIED, Scope, Scorer
 from advokit.plugins.scoring.segments import Condition
-from advokit.plugins.scoring.sql import count_where
+from advokit.plugins.scoring.sql import SECONDS_PER_DAY, count_where
 from advokit.plugins.scoring.tables import scores_t
 
 if TYPE_CHECKING:
@@ -120,7 +120,6 @@ AT_RISK_FEATURES = (
 
 #: "recent" purchases are those of the last 90 days (and "prior" the 90 before)
 RECENT = timedelta(days=90)
-_DAY = 86400.0
 _PURCHASE = "purchase.completed"
 _ANSWERED = "survey.answered"
 _INSTALL = "scikit-learn is not installed (pip install 'advokit[predict]')"
@@ -157,10 +156,6 @@ def _check_cutoffs(instance: Any, attribute: Any, value: Any) -> None:
             raise ConfigurationError("PotentialSettings.cutoffs", cutoff, accepted)
     if any(b <= a for a, b in itertools.pairwise(value)):
         raise ConfigurationError("PotentialSettings.cutoffs", value, accepted)
-
-
-def _frozen(value: Any) -> Any:
-    return MappingProxyType(dict(value)) if isinstance(value, Mapping) else value
 
 
 def _weights(field: str, components: Mapping[str, float]) -> Callable[[Any, Any, Any], None]:
@@ -229,12 +224,12 @@ class PotentialSettings:
     survey: str = attrs.field(default="nps", validator=_survey)
     weights: Mapping[str, float] = attrs.field(
         default=POTENTIAL_WEIGHTS,
-        converter=_frozen,
+        converter=v.frozen_json_mapping,
         validator=_weights("PotentialSettings.weights", POTENTIAL_WEIGHTS),
     )
     at_risk_weights: Mapping[str, float] = attrs.field(
         default=AT_RISK_WEIGHTS,
-        converter=_frozen,
+        converter=v.frozen_json_mapping,
         validator=_weights("PotentialSettings.at_risk_weights", AT_RISK_WEIGHTS),
     )
 
@@ -318,9 +313,6 @@ class Features:
         return [
             float(values[name]) if name in values else float(getattr(self, name)) for name in names
         ]
-
-    def to_json(self) -> dict[str, Any]:
-        return {**attrs.asdict(self), "at": self.at.isoformat()}
 
 
 def _history(
@@ -469,7 +461,7 @@ def _feature_query(
 
 
 def _days(at: datetime, then: datetime | None) -> float | None:
-    return None if then is None else (at - then).total_seconds() / _DAY
+    return None if then is None else (at - then).total_seconds() / SECONDS_PER_DAY
 
 
 def _features(row: Any, at: datetime, until: datetime | None, model: str) -> Features:
@@ -515,18 +507,12 @@ def features_at(
     """
     if model not in (POTENTIAL, AT_RISK):
         raise InvalidValue("model", model, "potential or at_risk")
-    at = _aware("at", at)
-    until = None if until is None else _aware("until", until)
+    at = v.instant("at", at)
+    until = None if until is None else v.instant("until", until)
     statement = _feature_query(program, settings, _settings(settings), at, until, model)
     with program.engine.connect() as conn:
         rows = conn.execute(statement).all()
     return [_features(row, at, until, model) for row in rows]
-
-
-def _aware(field: str, value: Any) -> datetime:
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidValue(field, value, "a timezone-aware datetime")
-    return value
 
 
 def _outcome(f: Features, model: str) -> bool:
@@ -573,7 +559,7 @@ class PotentialReport:
     train_cutoffs: tuple[datetime, ...]
     test_cutoffs: tuple[datetime, ...]
     horizon_days: int
-    coefficients: Mapping[str, float] = attrs.field(converter=_frozen)
+    coefficients: Mapping[str, float] = attrs.field(converter=v.frozen_json_mapping)
     intercept: float | None = None
     notes: tuple[str, ...] = ()
 

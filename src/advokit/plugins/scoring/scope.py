@@ -129,6 +129,15 @@ class Scope:
             clauses += self.during(t.c.occurred_at)
         return clauses + self.members(t.c.advocate_id)
 
+    def advocacy(self, actions: Any) -> list[Any]:
+        """Conditions on ``actions`` (the actions table or an alias of it): this
+        program's applied actions of the settings' advocacy kinds, in any window."""
+        return [
+            actions.c.program == self.name,
+            actions.c.status == APPLIED,
+            actions.c.kind.in_(sorted(self.settings.advocacy_kinds)),
+        ]
+
     def period(self, column: Any) -> Any:
         """The first day of ``column``'s period as ``YYYY-MM-DD`` text, in SQL
         (a constant without ``by``)."""

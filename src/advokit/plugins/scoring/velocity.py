@@ -24,7 +24,7 @@ from advokit.core.store import queries as q
 from advokit.core.store.types import UTCDateTime
 from advokit.plugins.scoring.features import answer_score, survey_name
 from advokit.plugins.scoring.model import Score, mean_interval, wilson
-from advokit.plugins.scoring.scope import APPLIED, Scope, Scorer, by_period
+from advokit.plugins.scoring.scope import Scope, Scorer, by_period
 from advokit.plugins.scoring.sql import days_after, days_between
 
 __all__ = [
@@ -108,15 +108,6 @@ def _choice(field: str, value: Any, accepted: Sequence[str]) -> None:
         raise InvalidValue(field, value, " or ".join(accepted))
 
 
-def _advocacy(scope: Scope, actions: Any) -> list[Any]:
-    """Conditions on an alias of the actions table: this program's applied advocacy."""
-    return [
-        actions.c.program == scope.name,
-        actions.c.status == APPLIED,
-        actions.c.kind.in_(sorted(scope.settings.advocacy_kinds)),
-    ]
-
-
 # --------------------------------------------------------------------------- time to advocacy
 
 
@@ -171,7 +162,7 @@ class TimeToAdvocacy(Scorer):
                     sa.and_(
                         advocacy.c.advocate_id == starts.c.advocate_id,
                         advocacy.c.occurred_at >= starts.c.start_at,
-                        *_advocacy(scope, advocacy),
+                        *scope.advocacy(advocacy),
                     ),
                 )
             )
@@ -258,7 +249,7 @@ class AdvocacyConversion(Scorer):
                 advocacy.c.advocate_id == events.c.advocate_id,
                 advocacy.c.occurred_at > events.c.event_at,
                 advocacy.c.occurred_at <= deadline,
-                *_advocacy(scope, advocacy),
+                *scope.advocacy(advocacy),
             )
             .correlate(events)
         )
