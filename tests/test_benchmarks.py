@@ -93,3 +93,10 @@ def test_bench_scoring_runs_and_checks_its_figures_against_hand_written_sql():
     assert out.count("NPS by month over 3,000 answers") == 2
     assert out.count("CAS for 300 advocates over 6,000 actions") == 2
     assert "scorer / SQL" in out
+
+
+def test_bench_cli_startup_sees_the_third_party_plugin_and_prints_its_verdict():
+    out = run_benchmark("bench_cli_startup.py", "--runs", "2")
+    assert "installed third-party plugins (entry-point group 'advokit'): ['tremendous']" in out
+    assert "advokit --help / import click" in out
+    assert "advokit --help within 2x of import click" in out
