@@ -532,6 +532,15 @@ def demo_command(database_url: str | None, advocates: int, actions: int, seed: i
         )
 
 
+# --------------------------------------------------------------------------- operator commands
+
+# Their modules import only click at the top, so that ``advokit --help`` stays fast.
+from advokit.cli.new import new_group  # noqa: E402
+
+for _command in (new_group,):
+    cli.add_command(_command)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
