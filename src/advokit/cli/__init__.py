@@ -535,9 +535,11 @@ def demo_command(database_url: str | None, advocates: int, actions: int, seed: i
 # --------------------------------------------------------------------------- operator commands
 
 # Their modules import only click at the top, so that ``advokit --help`` stays fast.
+from advokit.cli.advocates import advocate_group  # noqa: E402
 from advokit.cli.new import new_group  # noqa: E402
+from advokit.cli.simulate import simulate_command  # noqa: E402
 
-for _command in (new_group,):
+for _command in (advocate_group, new_group, simulate_command):
     cli.add_command(_command)
 
 

@@ -83,6 +83,12 @@ class Leaderboards:
         register(self.position, name="board_position")
 
     @hookimpl
+    def advokit_register_commands(self, register: Register) -> None:
+        from advokit.plugins.leaderboards.commands import leaderboard_command  # the CLI's alone
+
+        register(leaderboard_command)
+
+    @hookimpl
     def advokit_configure(self, program: Any) -> None:
         v.known_kinds(program, self.by_kind, lambda b: f"Board({b.name!r}).count")
 

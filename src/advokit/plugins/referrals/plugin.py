@@ -280,6 +280,12 @@ class Referrals:
         register(self.referrals, name="referrals")
         register(self.referral_stats, name="referral_stats")
 
+    @hookimpl
+    def advokit_register_commands(self, register: Register) -> None:
+        from advokit.plugins.referrals.commands import review_group  # click: the CLI's alone
+
+        register(review_group)
+
     # -- screening: whether a signup can be attributed at all
 
     @hookimpl
