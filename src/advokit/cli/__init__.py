@@ -40,7 +40,15 @@ import click
 if TYPE_CHECKING:
     from advokit.core.program import Program
 
-__all__ = ["CLIError", "cli", "current_program", "instant_option", "load_program", "main"]
+__all__ = [
+    "CLIError",
+    "cli",
+    "current_program",
+    "instant_option",
+    "load_program",
+    "main",
+    "when_option",
+]
 
 PROGRAM_ENV = "ADVOKIT_PROGRAM"
 _EXPECTED = (
@@ -347,6 +355,18 @@ def instant_option(option: str, value: str | None) -> datetime | None:
     return when
 
 
+def when_option(option: str, value: str | None) -> datetime | None:
+    """A date (midnight UTC, as ``2026-06-01``) or an ISO 8601 time with a UTC offset."""
+    if value is not None and len(value) == 10:
+        from datetime import UTC, date
+
+        try:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        except ValueError:
+            pass
+    return instant_option(option, value)
+
+
 @cli.command("record")
 @click.argument("kind")
 @click.option("--advocate", required=True, metavar="ID", help="The advocate's external id.")
@@ -537,9 +557,10 @@ def demo_command(database_url: str | None, advocates: int, actions: int, seed: i
 # Their modules import only click at the top, so that ``advokit --help`` stays fast.
 from advokit.cli.advocates import advocate_group  # noqa: E402
 from advokit.cli.new import new_group  # noqa: E402
+from advokit.cli.report import report_command  # noqa: E402
 from advokit.cli.simulate import simulate_command  # noqa: E402
 
-for _command in (advocate_group, new_group, simulate_command):
+for _command in (advocate_group, new_group, report_command, simulate_command):
     cli.add_command(_command)
 
 

@@ -63,11 +63,10 @@ def simulate_command(
     that balances, caps and tiers are what the current rules make them.
     Nothing is sent and the program's database is only read.
     """
-    from advokit.cli import CLIError, current_program
+    from advokit.cli import CLIError, current_program, when_option
     from advokit.core.simulation import simulate
-    from advokit.plugins.scoring.commands import _when
 
-    first, last = _when("--from", start), _when("--to", end)
+    first, last = when_option("--from", start), when_option("--to", end)
     assert first is not None  # both options are required
     assert last is not None
     if last <= first:

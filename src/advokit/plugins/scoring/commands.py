@@ -11,24 +11,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
 from typing import Any
 
 import click
 
-from advokit.cli import CLIError, current_program, instant_option
+from advokit.cli import CLIError, current_program, when_option
 
 __all__ = ["score_command"]
-
-
-def _when(option: str, value: str | None) -> datetime | None:
-    """A date (midnight UTC) or an ISO 8601 time with an offset."""
-    if value is not None and len(value) == 10:
-        try:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        except ValueError:
-            pass
-    return instant_option(option, value)
 
 
 def _option(text: str) -> tuple[str, Any]:
@@ -71,7 +60,7 @@ def score_command(
     score = program.score(
         name,
         segment=segment,
-        window=(_when("--from", start), _when("--to", end)),
+        window=(when_option("--from", start), when_option("--to", end)),
         by=by,
         **dict(_option(o) for o in options),
     )
