@@ -5,7 +5,7 @@
 date *in the advocate's own time zone*; rules react to them like to any action::
 
     Program(
-        "coffee",
+        name="coffee",
         plugins=[
             Occasions(),
             Points(PointsRule("advocate.birthday", points=100)),

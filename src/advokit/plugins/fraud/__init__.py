@@ -5,7 +5,7 @@
     from advokit.plugins.fraud import Fraud
     from advokit.plugins.referrals import Referrals
 
-    Program("bakery", plugins=[Referrals(...), Fraud(review_at=50, reject_at=100)])
+    Program(name="bakery", plugins=[Referrals(...), Fraud(review_at=50, reject_at=100)])
 
 Every ``referral.signed_up`` the referrals plugin can attribute is scored:
 each signal found adds its weight (:data:`SIGNALS`, overridable with

@@ -9,7 +9,7 @@
         trigger="purchase.completed",
         steps=[Wait(days=2), Send("thank_you")],
     )
-    Program("bakery", plugins=[Messages(...), Email(...), Journeys(thank_buyers)])
+    Program(name="bakery", plugins=[Messages(...), Email(...), Journeys(thank_buyers)])
 
 A trigger (an action kind, derived ones included) starts a run for the
 advocate; steps send messages, award points, tag, wait, wait for an action,

@@ -5,7 +5,7 @@
     from advokit.plugins.messages import Messages
     from advokit.plugins.channels import Email
 
-    Program("bakery", plugins=[
+    Program(name="bakery", plugins=[
         Messages(secret="...", unsubscribe_url="https://bakery.example/unsubscribe/{token}"),
         Email(host="smtp.example", sender="Bakery <hello@bakery.example>"),
     ])

@@ -5,7 +5,7 @@
     from advokit import Reward
     from advokit.plugins.rewards import CatalogueItem, Rewards
 
-    Program("bakery", plugins=[
+    Program(name="bakery", plugins=[
         Rewards(
             CatalogueItem(name="coffee", cost=150, reward=Reward(kind="coupon")),
             CatalogueItem(name="cake", cost=500, reward=Reward(kind="swag"), stock=20),

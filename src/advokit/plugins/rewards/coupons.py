@@ -2,7 +2,10 @@
 
 ::
 
-    Program("bakery", plugins=[Rewards(...), CouponPool("welcome", kinds=["coupon"], low_at=50)])
+    Program(
+        name="bakery",
+        plugins=[Rewards(...), CouponPool("welcome", kinds=["coupon"], low_at=50)],
+    )
     program.load_coupons("welcome", "codes.csv")   # or a list of codes
 
 A ``coupon`` reward is fulfilled with the oldest free code of the pool, taken

@@ -33,7 +33,7 @@ class Scoring:
     A built-in: every program has it with the defaults below. Pass a configured
     one to change them (it replaces the built-in by name)::
 
-        Program("shop", plugins=[Scoring(segments=[Segment("vip", tagged("vip"))])])
+        Program(name="shop", plugins=[Scoring(segments=[Segment("vip", tagged("vip"))])])
 
     Args:
         segments: named groups of advocates, for ``segment=`` in every metric.

@@ -6,7 +6,7 @@
     from advokit.plugins.tiers import CalendarYear, Tier, Tiers
 
     Program(
-        "coffee",
+        name="coffee",
         plugins=[
             Points(PointsRule("purchase.completed", points=lambda a: a.data["total_cents"] // 100)),
             Tiers(
