@@ -556,11 +556,12 @@ def demo_command(database_url: str | None, advocates: int, actions: int, seed: i
 
 # Their modules import only click at the top, so that ``advokit --help`` stays fast.
 from advokit.cli.advocates import advocate_group  # noqa: E402
+from advokit.cli.importing import import_group  # noqa: E402
 from advokit.cli.new import new_group  # noqa: E402
 from advokit.cli.report import report_command  # noqa: E402
 from advokit.cli.simulate import simulate_command  # noqa: E402
 
-for _command in (advocate_group, new_group, report_command, simulate_command):
+for _command in (advocate_group, import_group, new_group, report_command, simulate_command):
     cli.add_command(_command)
 
 

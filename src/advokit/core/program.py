@@ -40,7 +40,6 @@ from advokit.core.plugins import LoadedPlugins, PluginInfo, load_plugins
 from advokit.core.registry import Register, Registries
 from advokit.core.store import database
 from advokit.core.store import queries as q
-from advokit.core.store.driver import dialect_insert
 
 __all__ = ["EffectPolicy", "Program"]
 
@@ -258,40 +257,14 @@ class Program:
         for advocate in advocates:
             if not isinstance(advocate, Advocate):
                 raise InvalidValue("advocate", advocate, "an advokit.Advocate")
-            rows.append(
-                {
-                    "program": self.name,
-                    "external_id": advocate.external_id,
-                    "kind": advocate.kind.value,
-                    "name": advocate.name,
-                    "email": advocate.email,
-                    "phone": advocate.phone,
-                    "slack_id": advocate.slack_id,
-                    "locale": advocate.locale,
-                    "timezone": advocate.timezone,
-                    "attributes": dict(advocate.attributes),
-                    "consent": {k: c.to_json() for k, c in advocate.consent.items()},
-                    "enrolled_at": now,
-                    "updated_at": now,
-                }
-            )
+            rows.append(q.advocate_row(self.name, advocate, now))
         if not rows:
             return 0
         engine = self.engine
 
         def attempt() -> None:
             with database.transaction(engine) as conn:
-                insert = dialect_insert(conn, q.advocates_t)
-                updated = {
-                    name: getattr(insert.excluded, name)
-                    for name in rows[0]
-                    if name not in ("program", "external_id", "enrolled_at")
-                }
-                statement = insert.on_conflict_do_update(
-                    index_elements=["program", "external_id"], set_=updated
-                )
-                for part in q.chunks(sorted(rows, key=lambda r: r["external_id"]), 5000):
-                    conn.execute(statement, part)
+                q.upsert_advocates(conn, rows)
 
         database.retrying(attempt)
         return len(rows)

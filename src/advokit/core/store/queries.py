@@ -21,6 +21,7 @@ from advokit.core.store.driver import (
     advocate_ids,
     advocates_and_balances,
     balances,
+    dialect_insert,
     recorded_actions,
 )
 from advokit.core.store.tables import (
@@ -36,6 +37,7 @@ from advokit.core.store.tables import (
 __all__ = [
     "advocate_from_row",
     "advocate_ids",
+    "advocate_row",
     "advocate_row_id",
     "advocates",
     "advocates_and_balances",
@@ -50,6 +52,7 @@ __all__ = [
     "reversal_totals",
     "tags",
     "timezones",
+    "upsert_advocates",
 ]
 
 advocates_t: sa.Table = AdvocateRow.__table__  # type: ignore[attr-defined]
@@ -97,6 +100,44 @@ def advocate_from_row(row: Any) -> Advocate:
         attributes=row.attributes,
         consent={k: Consent.from_json(c) for k, c in row.consent.items()},
     )
+
+
+def advocate_row(program: str, advocate: Advocate, now: datetime) -> dict[str, Any]:
+    """The advocates-table row of ``advocate``, enrolled (or updated) at ``now``."""
+    return {
+        "program": program,
+        "external_id": advocate.external_id,
+        "kind": advocate.kind.value,
+        "name": advocate.name,
+        "email": advocate.email,
+        "phone": advocate.phone,
+        "slack_id": advocate.slack_id,
+        "locale": advocate.locale,
+        "timezone": advocate.timezone,
+        "attributes": dict(advocate.attributes),
+        "consent": {k: c.to_json() for k, c in advocate.consent.items()},
+        "enrolled_at": now,
+        "updated_at": now,
+    }
+
+
+def upsert_advocates(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert :func:`advocate_row` rows; an advocate already enrolled is updated
+    (all but its ``enrolled_at``)."""
+    if not rows:
+        return
+    insert = dialect_insert(conn, advocates_t)
+    updated = {
+        name: getattr(insert.excluded, name)
+        for name in rows[0]
+        if name not in ("program", "external_id", "enrolled_at")
+    }
+    statement = insert.on_conflict_do_update(
+        index_elements=["program", "external_id"], set_=updated
+    )
+    # sorted: the same lock order in every transaction
+    for part in chunks(sorted(rows, key=lambda r: r["external_id"]), 5000):
+        conn.execute(statement, part)
 
 
 def advocates(conn: Connection, ids: Collection[int]) -> dict[int, Advocate]:
