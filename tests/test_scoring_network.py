@@ -17,10 +17,10 @@ import sqlalchemy as sa
 
 from advokit import Advocate
 from advokit.core.errors import ConfigurationError, InvalidValue
+from advokit.core.extras import MissingExtra
 from advokit.core.store import queries as q
 from advokit.plugins.referrals import Referrals, referrals_t
 from advokit.plugins.scoring import Segment, attribute
-from advokit.plugins.scoring.extras import MissingExtra
 from advokit.plugins.scoring.network import depths, reach
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -16,8 +16,8 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from advokit import Action, Advocate
 from advokit.core.errors import InvalidValue, UnknownAdvocate
+from advokit.core.extras import MissingExtra
 from advokit.plugins.scoring import Segment, attribute
-from advokit.plugins.scoring.extras import MissingExtra
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 VADER = SentimentIntensityAnalyzer()

@@ -65,7 +65,7 @@ def detect_encoding(path: Path) -> str:
             return "utf-8"
         file.seek(max(failed_at - SAMPLE // 2, len(head)))
         around = file.read(SAMPLE)
-    from advokit.plugins.scoring.extras import require
+    from advokit.core.extras import require
 
     charset_normalizer = require("charset_normalizer", "import")
     # the leading sample, then the region where UTF-8 failed (cut at a line start)

@@ -192,13 +192,13 @@ def typed(value: Any, expected: type | tuple[type, ...]) -> Any:
 
 @functools.cache  # imported once: these run for every row
 def _email_validator() -> ModuleType:
-    from advokit.plugins.scoring.extras import require
+    from advokit.core.extras import require
 
     return require("email_validator", "import")
 
 
 @functools.cache
 def _phonenumbers() -> ModuleType:
-    from advokit.plugins.scoring.extras import require
+    from advokit.core.extras import require
 
     return require("phonenumbers", "import")

@@ -11,8 +11,8 @@ The formulas, with worked examples, are in ``docs/metrics.md``.
 
 from __future__ import annotations
 
+from advokit.core.extras import MissingExtra
 from advokit.plugins.scoring.economics import Costs, Economics
-from advokit.plugins.scoring.extras import MissingExtra
 from advokit.plugins.scoring.holdout import Holdout, HoldoutCounts, holdout_group, not_held_out
 from advokit.plugins.scoring.model import PERIODS, Contribution, Interval, Score, Window
 from advokit.plugins.scoring.network import SuperAdvocate

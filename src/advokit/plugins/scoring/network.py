@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import sqlalchemy as sa
 
 from advokit.core.errors import ConfigurationError, InvalidValue
+from advokit.core.extras import require
 from advokit.core.store import queries as q
 from advokit.plugins.referrals.model import ReferralState
-from advokit.plugins.scoring.extras import require
 from advokit.plugins.scoring.model import Score
 from advokit.plugins.scoring.scope import Scorer, table_exists
 

@@ -31,11 +31,11 @@ import sqlalchemy as sa
 
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, InvalidValue
+from advokit.core.extras import MissingExtra, require
 from advokit.core.model import Advocate
 from advokit.core.store import database
 from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert
-from advokit.plugins.scoring.extras import MissingExtra, require
 from advokit.plugins.scoring.features import answer_score, survey_name
 from advokit.plugins.scoring.heuristic import (
     AT_RISK_WEIGHTS,

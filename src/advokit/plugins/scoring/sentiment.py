@@ -21,10 +21,10 @@ import attrs
 import sqlalchemy as sa
 
 from advokit.core.errors import InvalidValue
+from advokit.core.extras import require
 from advokit.core.store import database
 from advokit.core.store import queries as q
 from advokit.core.store.driver import dialect_insert
-from advokit.plugins.scoring.extras import require
 from advokit.plugins.scoring.model import Score, mean_interval
 from advokit.plugins.scoring.scope import APPLIED, Scope, Scorer, by_period
 from advokit.plugins.scoring.segments import Condition, Segment

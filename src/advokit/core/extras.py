@@ -1,10 +1,11 @@
-"""Optional dependencies of the scorers, imported when first used.
+"""Optional dependencies, imported when first used.
 
 advokit's core installs none of them: ``advokit[sentiment]`` brings
 vaderSentiment, ``advokit[network]`` networkx, ``advokit[predict]``
-scikit-learn. A scorer imports its extra inside the function that needs it,
-with :func:`require`, so a program without the extra loads, and only the
-call that needs it fails, saying what to install.
+scikit-learn, ``advokit[import]`` charset-normalizer, email-validator and
+phonenumbers. Code imports its extra inside the function that needs it, with
+:func:`require`, so a program without the extra loads, and only the call
+that needs it fails, saying what to install.
 """
 
 from __future__ import annotations
