@@ -646,10 +646,11 @@ def test_review_lists_the_queue_and_records_decisions(
     [
         (("approve", "s-cat", "--by", "maria"), "key='s-cat' is not valid"),  # decided already
         (("deny", "nope", "--by", "maria"), "key='nope' is not valid"),
-        (("approve", "s-eve", "--by", ""), "--by='' is not valid"),
+        (("approve", "s-eve", "--by", " "), "reviewer=' ' is not valid"),
+        (("approve", "s-eve", "--by", "m" * 256), "at most 255 characters"),
         (
             ("deny", "s-eve", "--by", "maria", "--note", "x" * 1001),
-            "--note is 1001 characters long",
+            "expected None or text of at most 1000 characters",
         ),
     ],
 )

@@ -147,6 +147,28 @@ def test_denied_action_is_rejected_and_audited(program):
     assert count(program, "advokit_reviews") == 1
 
 
+@pytest.mark.parametrize(
+    ("reviewer", "note", "field"),
+    [
+        ("", None, "reviewer"),
+        ("m" * 256, None, "reviewer"),
+        ("maria", "x" * 1001, "note"),  # longer than advokit_reviews.note keeps
+        ("maria", 42, "note"),
+    ],
+)
+def test_a_review_with_a_bad_reviewer_or_note_is_refused_and_decides_nothing(
+    program, reviewer, note, field
+):
+    with register_plugin(program, Screen({"o-1": Verdict.hold("velocity")})):
+        program.record(purchase("o-1"))
+    with pytest.raises(InvalidValue) as refused:
+        program.review("o-1", approve=True, reviewer=reviewer, note=note)
+    assert refused.value.field == field
+    assert [a.key for a in program.held()] == ["o-1"]
+    assert count(program, "advokit_reviews") == 0
+    assert program.review("o-1", approve=True, reviewer="maria", note="x" * 1000).points == 10
+
+
 @pytest.mark.parametrize("program_default", ["approve", "deny"])
 def test_a_hold_keeps_its_own_default_for_an_overdue_review(
     make_program, database_url, advokit_clock, program_default

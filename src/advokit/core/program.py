@@ -43,6 +43,9 @@ from advokit.core.store import queries as q
 
 __all__ = ["EffectPolicy", "Program"]
 
+#: The longest note a review decision keeps in the audit trail (``advokit_reviews.note``).
+REVIEW_NOTE_LENGTH = 1000
+
 #: An effect policy: ``policy(ctx, action, effects) -> effects``.
 EffectPolicy = Callable[[EvaluationContext, Action, tuple[Effect, ...]], Iterable[Effect]]
 
@@ -363,8 +366,14 @@ class Program:
 
         Every decision is kept in the review audit trail (who, when, why).
         """
-        if not isinstance(reviewer, str) or not reviewer.strip():
-            raise InvalidValue("reviewer", reviewer, "the name of the person deciding")
+        if not isinstance(reviewer, str) or not reviewer.strip() or len(reviewer) > 255:
+            raise InvalidValue(
+                "reviewer", reviewer, "the name of the person deciding, at most 255 characters"
+            )
+        if note is not None and (not isinstance(note, str) or len(note) > REVIEW_NOTE_LENGTH):
+            raise InvalidValue(
+                "note", note, f"None or text of at most {REVIEW_NOTE_LENGTH} characters"
+            )
         held = self._held(limit=1, key=key)
         if not held:
             raise NotHeld(key)

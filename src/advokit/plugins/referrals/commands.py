@@ -22,12 +22,9 @@ from typing import Any
 import click
 
 from advokit import HeldAction, Outcome
-from advokit.cli import CLIError, current_program
+from advokit.cli import current_program
 
 __all__ = ["review_group"]
-
-#: The longest note the audit trail keeps (``advokit_reviews.note``).
-NOTE_LENGTH = 1000
 
 
 @click.group("review")
@@ -75,10 +72,6 @@ def _decision(approve: bool, summary: str) -> click.Command:
     @click.option("--note", metavar="TEXT", help="Why (kept in the audit).")
     @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
     def decide(key: str, by: str, note: str | None, as_json: bool) -> None:
-        if not by.strip():
-            raise CLIError(f"--by={by!r} is not valid: expected the name of the person deciding")
-        if note is not None and len(note) > NOTE_LENGTH:
-            raise CLIError(f"--note is {len(note)} characters long: expected {NOTE_LENGTH} at most")
         outcome = current_program().review(key, approve=approve, reviewer=by, note=note)
         if as_json:
             click.echo(json.dumps(_outcome(outcome), indent=2, ensure_ascii=False))
