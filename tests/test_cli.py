@@ -204,7 +204,7 @@ def test_db_upgrade_migrates_the_program_database(
     first = invoke("--program", f"{module}:build", "db", "upgrade")
     assert first.exit_code == 0, first.output
     assert first.stdout.startswith("Upgraded database sqlite:///")
-    assert "from an empty schema to 0002_review_default" in first.stdout
+    assert "from an empty schema to 0003_advocate_email_index" in first.stdout
 
     engine = connect(f"sqlite:///{database}")
     try:
@@ -215,7 +215,7 @@ def test_db_upgrade_migrates_the_program_database(
 
     again = invoke("--program", f"{module}:program", "db", "upgrade")
     assert again.exit_code == 0, again.output
-    assert "is up to date at 0002_review_default" in again.stdout
+    assert "is up to date at 0003_advocate_email_index" in again.stdout
 
 
 # --------------------------------------------------------------------------- record

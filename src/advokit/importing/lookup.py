@@ -43,9 +43,7 @@ def by_email(
 ) -> dict[str, list[Advocate]]:
     """Enrolled advocates by :func:`email_key`, for the given keys (several may share one).
 
-    The email column has no index: each chunk reads the program's advocates
-    once, so files identified by email alone import more slowly than those
-    with an external id column.
+    The lookup uses the index ``ix_advocate_email`` on ``(program, lower(email))``.
     """
     t = q.advocates_t
     found: dict[str, list[Advocate]] = {}

@@ -43,6 +43,8 @@ class AdvocateRow(SQLModel, table=True):
     __tablename__ = "advokit_advocates"
     __table_args__ = (
         sa.UniqueConstraint("program", "external_id", name="uq_advocate_external_id"),
+        # Imports and inbound messages find advocates by email, letter case ignored.
+        sa.Index("ix_advocate_email", "program", sa.text("lower(email)")),
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigIntegerPK, primary_key=True))
