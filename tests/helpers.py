@@ -3,18 +3,24 @@
 Workers live at module level so that multiprocessing's "spawn" context can
 import them in a fresh interpreter: each process builds its own Program on the
 same database URL, waits behind a barrier, then records its actions.
+
+:func:`write_module` writes a program module for the command-line tests.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import multiprocessing
 import os
 import queue
 import signal
+import sys
+import textwrap
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -695,3 +701,22 @@ def tick_journeys(database_url: str, barrier: Any, results: Any, worker: int, ca
 
     build = functools.partial(build_journeys_program, database_url, days_later=2)
     _in_process(build, tick, barrier, results, worker)
+
+
+# --------------------------------------------------------------------------- program modules
+
+
+def write_module(directory: Path, name: str, template: str, **values: Any) -> str:
+    """Write the module ``name`` into ``directory``: ``template`` with ``values``
+    filled in (``str.format``) and dedented; returns ``name``.
+
+    The next import of ``name`` (``--program name:program``, ``importlib``)
+    reads this text afresh, from ``directory``, which is put on ``sys.path``
+    as ``--program`` does (the ``workdir`` fixture restores it).
+    """
+    (directory / f"{name}.py").write_text(textwrap.dedent(template.format(**values)))
+    sys.modules.pop(name, None)
+    if str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))
+    importlib.invalidate_caches()  # the import system caches folder listings: see the new file
+    return name

@@ -21,16 +21,17 @@ import math
 import os
 import random
 import re
+import resource
 import selectors
 import shutil
+import stat
 import struct
 import subprocess
 import sys
-import textwrap
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,9 @@ from advokit.core.errors import InvalidValue, UnknownName
 from advokit.core.registry import Registered
 from advokit.plugins.scoring import Scorer
 from advokit.report import build_report, render_html
-from advokit.report.formats import format_value
-from advokit.report.render import resolve, ticks
+from advokit.report.formats import MINUS, digits, format_value
+from advokit.report.render import resolve, tick_label, ticks
+from helpers import write_module
 
 START = datetime(2026, 1, 1, 9, tzinfo=UTC)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -63,7 +65,7 @@ PANELS = (
 )
 
 PROGRAM_MODULE = """
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from advokit import ManualClock, Program, Reward
 from advokit.plugins.points import Points, PointsRule
@@ -219,13 +221,7 @@ def make_shop(
     """Write the program module into ``directory``, migrate its database and
     fill it (``populated``), with ``env`` set meanwhile."""
     name = f"report_shop_{len(list(directory.glob('report_shop_*.py')))}"
-    (directory / f"{name}.py").write_text(
-        textwrap.dedent(PROGRAM_MODULE.format(url=url, holdouts=holdouts))
-    )
-    sys.modules.pop(name, None)
-    if str(directory) not in sys.path:
-        sys.path.insert(0, str(directory))  # the workdir fixture restores sys.path
-    importlib.invalidate_caches()
+    write_module(directory, name, PROGRAM_MODULE, url=url, holdouts=holdouts)
     with pytest.MonkeyPatch.context() as patch:
         for variable, value in (env or {}).items():
             patch.setenv(variable, value)
@@ -262,12 +258,17 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, "ADVOKIT_LOAD_PLUGINS": "", **extra}
 
 
-def run_report(shop: Shop, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """``advokit --program MODULE:program report ARGS`` in a new process."""
+def report_command(shop: Shop, *args: str) -> list[str]:
+    """``advokit --program MODULE:program report ARGS``."""
     advokit = shutil.which("advokit", path=str(Path(sys.executable).parent))
     assert advokit, f"the advokit script is not installed next to {sys.executable}"
+    return [advokit, "--program", f"{shop.module}:program", "report", *args]
+
+
+def run_report(shop: Shop, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``advokit --program MODULE:program report ARGS`` in a new process."""
     return subprocess.run(
-        [advokit, "--program", f"{shop.module}:program", "report", *args],
+        report_command(shop, *args),
         cwd=shop.directory,
         env=_env(**env),
         capture_output=True,
@@ -299,6 +300,7 @@ class Shown:
     value: str  # the exact value kept in data-value
     unit: str
     text: str = ""
+    tag: str = "span"  # tspan in a chart's text
 
 
 @attrs.define
@@ -362,8 +364,10 @@ class Page(HTMLParser):
         if tag == "section" and "data-panel" in a:
             self._panel = a["data-panel"] or ""
             self.panels[self._panel] = a.get("data-shown") == "true"
-        elif tag == "span" and a.get("class") == "fig":
-            collector = Shown(a["data-figure"] or "", a["data-value"] or "", a["data-unit"] or "")
+        elif tag in ("span", "tspan") and a.get("class") == "fig":
+            collector = Shown(
+                a["data-figure"] or "", a["data-value"] or "", a["data-unit"] or "", tag=tag
+            )
             self.figures.append(collector)
         elif (tag == "p" and a.get("class") == "note") or (tag == "li" and self._panel):
             collector = self.notes[self._panel]
@@ -413,14 +417,15 @@ def printed_number(text: str) -> tuple[float, int]:
 
 
 def assert_printed(shown: Shown, exact: Any) -> None:
-    """The figure keeps ``exact`` and prints it rounded, in its unit."""
+    """The figure keeps ``exact`` and prints it rounded to its unit's decimals."""
     if exact is None:
         assert shown.value == "" and shown.text.strip() == "\u2014", shown
         return
     assert float(shown.value) == exact, shown
     number, decimals = printed_number(shown.text)
+    assert decimals == digits(shown.unit), (shown, exact)
     expected = exact / 100 if shown.unit == "cents" else exact
-    assert abs(number - expected) <= 0.5 * 10**-decimals + 1e-9, (shown, exact)
+    assert abs(number - expected) <= 0.5 * 10 ** -digits(shown.unit) + 1e-9, (shown, exact)
 
 
 # --------------------------------------------------------------------------- figures
@@ -464,6 +469,15 @@ def check_figures(shop: Shop, report: dict[str, Any], page: Page) -> None:
             assert f"nps_by_month.periods.{month['period']}.{part}" in {
                 s.figure for s in page.figures
             }
+    # the funnel chart's rates from the step before are the scorer's, as the table's
+    in_chart = {s.figure for s in page.figures if s.tag == "tspan"}
+    assert in_chart == {
+        "referral_funnel.details.rates.attributed->converted.value",
+        "referral_funnel.details.rates.converted->rewarded.value",
+    }
+    assert in_chart <= {s.figure for s in page.figures if s.tag == "span"}
+    conversion = figures["advocacy_conversion"]
+    assert conversion["inputs"]["within_days"] == 30  # what its label says
     speed = figures["time_to_advocacy"]
     assert {"p25", "p75", "p90"} <= set(speed["details"])
     assert all(
@@ -552,6 +566,48 @@ def test_a_window_and_a_title(sqlite_shop: Shop, workdir: Path) -> None:
     html = (workdir / "spring.html").read_text(encoding="utf-8")
     assert "<title>Spring &lt;b&gt;&amp; co&lt;/b&gt;</title>" in html
     assert "1 Mar 2026 to 1 May 2026 (excluded)" in html
+
+
+def test_advocate_ids_are_escaped_and_read_back(sqlite_shop: Shop) -> None:
+    odd = "<b>&\"x'"
+    program = sqlite_shop.program
+    program.enroll(Advocate(external_id=odd))
+    order = {"order_id": "odd", "total_cents": 5_000_000}
+    program.record(Action(kind="purchase.completed", advocate=odd, key="o-odd", data=order))
+    assert program.balance(odd) == 50_000  # the top of the points ranking
+
+    html = render_html(build_report(program, top=5))
+    assert odd not in html
+    page = Page(html)
+    first = page.tables["rank-points"][1]
+    assert first.texts()[:3] == ["1", odd, "50,000"]
+    bars = [a for tag, a in page.tags if tag == "svg" and a.get("class") == "cell-bar"]
+    assert f"{odd}: 50,000" in [a["aria-label"] for a in bars]
+
+
+def test_the_generation_time_is_in_utc(sqlite_shop: Shop) -> None:
+    paris = timezone(timedelta(hours=2))
+    program = sys.modules[sqlite_shop.module].build(
+        lambda: datetime(2026, 6, 1, 12, 30, tzinfo=paris)
+    )
+    data = build_report(program, window=timedelta(days=30))
+    assert data.generated_at.utcoffset() == timedelta(0)
+    assert data.to_json()["generated_at"] == "2026-06-01T10:30:00+00:00"
+    assert data.window.end == datetime(2026, 6, 1, 10, 30, tzinfo=UTC)
+    assert "<dt>Generated</dt><dd>1 Jun 2026 10:30 UTC</dd>" in render_html(data)
+    program.close()
+
+
+def test_the_conversion_is_asked_over_the_days_its_label_says(
+    sqlite_shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scorer = sqlite_shop.program.registries.scorers["advocacy_conversion"]
+    monkeypatch.setattr(scorer, "options", {**scorer.options, "within_days": 7})
+    data = build_report(sqlite_shop.program)
+    figure = data.panel("headline").figures["advocacy_conversion"]
+    assert figure.label == "Promoters advocating within 30 days"
+    assert figure.score is not None and figure.score.inputs["within_days"] == 30
+    assert figure.command(data.window)[-2:] == ["--option", "within_days=30"]
 
 
 # --------------------------------------------------------------------------- self-contained
@@ -752,6 +808,9 @@ def test_a_scorer_that_breaks_leaves_its_figure_out_saying_how(
         ),
         (("--out", "r.html", "--holdout", "autumn"), "holdout='autumn' is not valid"),
         (("--out", "r.html", "--title", " "), "title=' ' is not valid"),
+        (("--out", " "), "--out=' ' is not valid"),
+        # not writable (a user), or writable by the checks and not by the kernel (root)
+        (("--out", "/proc/r.html"), "/proc"),
     ],
 )
 def test_bad_options_are_one_line_errors(
@@ -763,6 +822,53 @@ def test_bad_options_are_one_line_errors(
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
     assert not (workdir / "r.html").exists()
+
+
+def test_a_failed_write_is_one_line_and_leaves_the_old_report(
+    sqlite_shop: Shop, workdir: Path
+) -> None:
+    old = workdir / "report.html"
+    old.write_text("the last report")
+    # as a full disk would: writing past 48 KiB fails (EFBIG), which leaves room
+    # for SQLite's 32 KiB shared-memory file and none for the report
+    limit = 48 * 1024
+    write_report(sqlite_shop, workdir / "sized.html")
+    assert (workdir / "sized.html").stat().st_size > limit
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run(
+        report_command(sqlite_shop, "--out", "report.html"),
+        cwd=workdir,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=small_files,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert done.stderr.splitlines() == [f"Error: cannot write {old}: [Errno 27] File too large"]
+    assert old.read_text() == "the last report"
+    assert sorted(p.name for p in workdir.iterdir() if p.name.startswith(".report")) == []
+
+
+def test_a_new_report_gets_the_umask_s_mode_a_replaced_one_keeps_its_own(
+    sqlite_shop: Shop, workdir: Path
+) -> None:
+    kept = workdir / "kept.html"
+    kept.write_text("the last report")
+    kept.chmod(0o600)
+    previous = os.umask(0o027)
+    try:
+        write_report(sqlite_shop, workdir / "new.html")
+        write_report(sqlite_shop, kept)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((workdir / "new.html").stat().st_mode) == 0o640
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert kept.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_json_alone_writes_no_file(sqlite_shop: Shop, workdir: Path) -> None:
@@ -783,6 +889,8 @@ def test_build_report_refuses_bad_arguments_naming_them(sqlite_shop: Shop) -> No
     for kwargs, field in [
         ({"title": ""}, "title"),
         ({"title": "two\nlines"}, "title"),
+        ({"title": " a\rb\t "}, "title"),
+        ({"title": "x" * 201}, "title"),
         ({"top": 0}, "top"),
         ({"top": True}, "top"),
         ({"holdout": 3}, "holdout"),
@@ -821,7 +929,15 @@ def test_numbers_are_written_for_people(value: Any, unit: str, shown: str) -> No
 
 
 @pytest.mark.parametrize(
-    ("low", "high", "whole"), [(0, 0, True), (0, 197, True), (-4.75, 2.14, False), (3, 3.4, False)]
+    ("low", "high", "whole"),
+    [
+        (0, 0, True),
+        (0, 197, True),
+        (0, 9, True),
+        (-4.75, 2.14, False),
+        (3, 3.4, False),
+        (0, 0.004, False),
+    ],
 )
 def test_chart_ticks_are_round_and_cover_the_values(low: float, high: float, whole: bool) -> None:
     marks = ticks(low, high, 4, whole=whole)
@@ -831,6 +947,15 @@ def test_chart_ticks_are_round_and_cover_the_values(low: float, high: float, who
     step = steps.pop()
     assert step >= 1 if whole else step > 0
     assert round(step / 10 ** math.floor(math.log10(step)), 9) in (1, 2, 2.5, 5)
+    if whole:  # counts: 2.5 of them is no tick, and 3 no round step
+        assert round(step / 10 ** math.floor(math.log10(step)), 9) in (1, 2, 5)
+
+    # each tick reads differently, all with the same decimals, and reads back as its value
+    labels = [tick_label(mark, marks[1] - marks[0]) for mark in marks]
+    assert len(set(labels)) == len(labels), labels
+    assert len({len(label.partition(".")[2]) for label in labels}) == 1, labels
+    for mark, label in zip(marks, labels, strict=True):
+        assert float(label.replace(MINUS, "-").replace(",", "")) == pytest.approx(mark, abs=1e-12)
 
 
 def test_the_docs_example_writes_a_report(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import runpy
 import shutil
 import site
@@ -25,10 +26,11 @@ from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, distribution, version
 from pathlib import Path
 
+import jinja2
 import pytest
 from click.testing import CliRunner, Result
 
-from advokit import InvalidValue
+from advokit import InvalidValue, scaffold
 from advokit.cli import cli
 from advokit.scaffold import TEMPLATES, new_plugin, new_program
 from advokit.scaffold.render import render_tree
@@ -183,6 +185,29 @@ def test_the_program_runs_as_its_readme_says_and_sends_its_email(tmp_path: Path)
     assert email["Subject"] == "Welcome to Acme Rewards, Ada Lovelace"
     assert "you get 150" in email.get_body(("plain",)).get_content()
     assert email["List-Unsubscribe"].startswith("<https://acme-rewards.example/unsubscribe/")
+
+
+def test_the_program_s_rules_are_written_from_one_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # program.py's constants, its sample email data and its README say the same
+    monkeypatch.setitem(scaffold.PROGRAM_RULES, "referrer_points", 175)
+    monkeypatch.setitem(scaffold.PROGRAM_RULES, "referral_minimum_cents", 2500)
+    target = new_program("acme-rewards", tmp_path).target
+    constants = runpy.run_path(str(target / "program.py"))
+    rules = {name.upper(): value for name, value in scaffold.PROGRAM_RULES.items()}
+    assert {name: constants[name] for name in rules} == rules
+    sample = json.loads((target / "templates/samples/welcome.json").read_text())
+    assert sample == {
+        "title": constants["TITLE"],
+        "referrer_points": 175,
+        "friend_points": constants["FRIEND_POINTS"],
+        "minimum_euros": 25,
+    }
+    assert sample == {"title": constants["TITLE"], **constants["WELCOME"].steps[0].context}
+    said = "spends 25 euros or more earns 100 points"
+    assert said in (target / "README.md").read_text()
+    assert said in constants["__doc__"]
 
 
 # --------------------------------------------------------------------------- plugin
@@ -360,6 +385,26 @@ def test_an_empty_folder_is_used_and_a_file_is_refused(
     assert (workdir / "taken").read_text() == ""
 
 
+def test_a_write_that_fails_is_one_error_line(workdir: Path) -> None:
+    def small_files() -> None:  # as a full disk would: writing past 1 kB fails (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    done = subprocess.run(
+        [advokit_script(), "new", "program", "acme"],
+        cwd=workdir,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=small_files,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "Error: cannot write the project: [Errno 27] File too large"
+    ]
+
+
 def test_the_api_raises_invalid_value_naming_the_field(tmp_path: Path) -> None:
     with pytest.raises(InvalidValue) as error:
         new_program("Acme", tmp_path)
@@ -373,7 +418,7 @@ def test_a_template_that_fails_writes_nothing(tmp_path: Path) -> None:
     (source / "pkg" / "a.txt.jinja").write_text("{{ module }}\n")
     (source / "pkg" / "b.txt.jinja").write_text("{{ misspelt }}\n")
     target = tmp_path / "out"
-    with pytest.raises(Exception, match="'misspelt' is undefined"):
+    with pytest.raises(jinja2.exceptions.UndefinedError, match="'misspelt' is undefined"):
         render_tree(source, target, {"module": "m"})
     assert not target.exists()
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from advokit.cli import CLIError
+from advokit.cli.files import writing
 
 if TYPE_CHECKING:
     from advokit.scaffold import Scaffold
@@ -72,11 +72,10 @@ def new_plugin_command(name: str, directory: str, force: bool) -> None:
 
 
 def _made(make: Callable[..., Scaffold], name: str, directory: str, force: bool) -> Scaffold:
-    # advokit's own errors (a bad NAME, a folder not empty) become one line in the group
-    try:
+    # advokit's own errors (a bad NAME, a folder not empty) become one line in the group;
+    # a folder we may not write to, a full disk, one line here
+    with writing("the project"):
         return make(name, directory, force=force)
-    except OSError as error:  # a folder we may not write to, a full disk: one line too
-        raise CLIError(f"cannot write the project: {error}") from None
 
 
 def _report(made: Scaffold) -> None:
@@ -92,6 +91,6 @@ def _report(made: Scaffold) -> None:
 def _shown(path: Path) -> str:
     """``path`` relative to the current folder when it is inside it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path.resolve())

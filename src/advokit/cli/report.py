@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from advokit.cli import CLIError, current_program, when_option
+from advokit.cli.files import replace_file, writing
 
 __all__ = ["report_command"]
 
@@ -27,10 +28,10 @@ def _checked_out(out: str) -> Path:
     """The file to write: in an existing, writable directory, and not a directory itself."""
     path = Path(out).expanduser()
     if not out.strip():
-        raise CLIError("--out='' is not valid: expected the path of the HTML file to write")
+        raise CLIError(f"--out={out!r} is not valid: expected the path of the HTML file to write")
     if path.is_dir():
         raise CLIError(f"--out={out!r} is a directory: expected the path of a file to write")
-    folder = path.parent.resolve() if str(path.parent) else Path.cwd()
+    folder = path.parent.resolve()
     if not folder.is_dir():
         raise CLIError(f"--out={out!r} is not valid: the directory {str(folder)!r} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -38,21 +39,6 @@ def _checked_out(out: str) -> Path:
     if path.exists() and not os.access(path, os.W_OK):
         raise CLIError(f"--out={out!r} is not valid: the file exists and is not writable")
     return folder / path.name
-
-
-def _write(path: Path, text: str) -> None:
-    """Write ``text`` whole or not at all: a reader never sees half a report."""
-    import tempfile
-
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @click.command("report")
@@ -101,7 +87,9 @@ def report_command(
 
     data = build_report(program, window, title=title, holdout=holdout, top=top)
     if path is not None:
-        _write(path, render_html(data))
+        html = render_html(data)
+        with writing(str(path)):  # what the checks could not foresee: a full disk, /proc...
+            replace_file(path, html)
     left_out = [panel for panel in data.panels if not panel.shown]
     if as_json:
         shown = {"out": None if path is None else str(path), **data.to_json()}

@@ -53,13 +53,7 @@ def text(*, max_length: int = 255, optional: bool = False) -> Validator:
     def check(instance: Any, attribute: Any, value: Any) -> None:
         if value is None and optional:
             return
-        if (
-            not isinstance(value, str)
-            or not value
-            or value != value.strip()
-            or len(value) > max_length
-            or _CONTROL.search(value)
-        ):
+        if not is_text(value, max_length):
             raise InvalidValue(
                 _field_name(instance, attribute),
                 value,
@@ -67,6 +61,18 @@ def text(*, max_length: int = 255, optional: bool = False) -> Validator:
             )
 
     return check
+
+
+def is_text(value: Any, max_length: int = 255) -> bool:
+    """Whether ``value`` is what :func:`text` accepts: a non-empty single-line
+    string of at most ``max_length`` characters, without surrounding whitespace."""
+    return (
+        isinstance(value, str)
+        and bool(value)
+        and value == value.strip()
+        and len(value) <= max_length
+        and not _CONTROL.search(value)
+    )
 
 
 def integer(

@@ -12,13 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from advokit.core import validation as v
 from advokit.core.errors import AdvokitError, InvalidValue, UnknownName
 from advokit.core.program import Program
+from advokit.plugins.scoring.economics import economics_in
 from advokit.plugins.scoring.model import Window
+from advokit.plugins.scoring.scope import Scorer
 from advokit.report.model import Count, Figure, Panel, Ranked, ReportData
 from advokit.report.tallies import reward_lines, tier_counts
 
 __all__ = ["HEADLINE", "build_report"]
+
+#: How long promoters have to advocate, in days: asked of the scorer and said in its label.
+WITHIN_DAYS = 30
 
 #: The headline figures: key, label, scorer and options.
 HEADLINE: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
@@ -29,7 +35,12 @@ HEADLINE: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("bai", "Brand Advocacy Index", "bai", {}),
     ("repeat_purchase_rate", "Repeat purchase rate", "repeat_purchase_rate", {}),
     ("referral_cac", "Cost per referred customer", "referral_cac", {}),
-    ("advocacy_conversion", "Promoters advocating within 30 days", "advocacy_conversion", {}),
+    (
+        "advocacy_conversion",
+        f"Promoters advocating within {WITHIN_DAYS} days",
+        "advocacy_conversion",
+        {"within_days": WITHIN_DAYS},
+    ),
 )
 
 
@@ -100,15 +111,22 @@ def _error(error: Exception) -> str:
     return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
+#: the longest title accepted
+TITLE_LENGTH = 200
+
+
 def _check_title(title: Any) -> None:
-    if title is not None and (
-        not isinstance(title, str) or not title.strip() or len(title) > 200 or "\n" in title
-    ):
-        raise InvalidValue("title", title, "one line of 1 to 200 characters, or None")
+    if title is not None and not v.is_text(title, TITLE_LENGTH):
+        raise InvalidValue(
+            "title",
+            title,
+            f"non-empty single-line text of at most {TITLE_LENGTH} characters, "
+            "without surrounding whitespace, or None",
+        )
 
 
 def _check_top(top: Any) -> None:
-    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= 100:
+    if not v.is_int(top) or not 1 <= top <= 100:
         raise InvalidValue("top", top, "an integer from 1 to 100")
 
 
@@ -142,12 +160,12 @@ def build_report(
     _check_top(top)
     if holdout is not None and not isinstance(holdout, str):
         raise InvalidValue("holdout", holdout, "the name of a holdout experiment, or None")
-    now = program.clock()
+    now = v.instant("program.clock()", program.clock())
     window = Window.coerce(window, now)
-    # the holdouts and the currency, as the scoring plugin's ROI scorer has them
+    # the holdouts and the currency, as the ROI scorer has them (when it is advokit's)
     roi = program.registries.scorers.get("roi")
-    economics = getattr(getattr(roi, "settings", None), "economics", None)
-    names = None if roi is None else [h.name for h in getattr(economics, "holdouts", ())]
+    economics = economics_in(roi.settings) if isinstance(roi, Scorer) else None
+    names = None if roi is None else [h.name for h in (economics.holdouts if economics else ())]
     if holdout is not None and names is not None and holdout not in names:
         raise UnknownName("holdout", holdout, names)
     if holdout is None and names:
@@ -157,9 +175,9 @@ def build_report(
         _headline(ask),
         _nps_trend(ask),
         _advocates(ask),
-        _funnel(ask),
+        _single(ask, "referral_funnel", "Referral funnel"),
         _top_advocates(ask, top),
-        _time_to_advocacy(ask),
+        _single(ask, "time_to_advocacy", "Time to advocacy", by="month"),
         _rewards(ask),
         _roi(ask, holdout),
     )
@@ -168,7 +186,7 @@ def build_report(
         program=program.name,
         generated_at=now,
         window=window,
-        currency=getattr(economics, "currency", None),
+        currency=None if economics is None else economics.currency,
         panels=panels,
     )
 
@@ -221,14 +239,15 @@ def _advocates(ask: _Gatherer) -> Panel:
     )
 
 
-def _funnel(ask: _Gatherer) -> Panel:
-    funnel = ask.figure("referral_funnel", "Referral funnel", "referral_funnel")
+def _single(ask: _Gatherer, scorer: str, title: str, *, by: str | None = None) -> Panel:
+    """A panel of one scorer's figure, keyed by the scorer's name."""
+    figure = ask.figure(scorer, title, scorer, by=by)
     return Panel(
-        key="referral_funnel",
-        title="Referral funnel",
-        figures={"referral_funnel": funnel},
-        notes=ask.notes(funnel, label=False),
-        shown=funnel.has_value,
+        key=scorer,
+        title=title,
+        figures={scorer: figure},
+        notes=ask.notes(figure, label=False),
+        shown=figure.has_value,
     )
 
 
@@ -261,17 +280,6 @@ def _top_advocates(ask: _Gatherer, top: int) -> Panel:
         data=data,
         notes=notes,
         shown=bool(data) or cas.has_value,
-    )
-
-
-def _time_to_advocacy(ask: _Gatherer) -> Panel:
-    speed = ask.figure("time_to_advocacy", "Time to advocacy", "time_to_advocacy", by="month")
-    return Panel(
-        key="time_to_advocacy",
-        title="Time to advocacy",
-        figures={"time_to_advocacy": speed},
-        notes=ask.notes(speed, label=False),
-        shown=speed.has_value,
     )
 
 

@@ -5,18 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 
 import attrs
 
-from advokit.plugins.scoring.model import Score, Window
+from advokit.plugins.scoring.model import Score, Window, frozen_mapping, json_value
 
 __all__ = ["Count", "Figure", "Panel", "Ranked", "ReportData", "RewardLine"]
-
-
-def _frozen(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value or {}))
 
 
 def _option_text(value: Any) -> str:
@@ -50,7 +45,7 @@ class Figure:
     label: str
     scorer: str
     by: str | None = None
-    options: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen)
+    options: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
     score: Score | None = None
     note: str | None = None
 
@@ -126,20 +121,10 @@ class RewardLine:
     issued: int
     owed: int
     amount: int
-    states: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen)
+    states: Mapping[str, int] = attrs.field(factory=dict, converter=frozen_mapping)
 
     def to_json(self) -> dict[str, Any]:
         return {**attrs.asdict(self, recurse=False), "states": dict(self.states)}
-
-
-def _data_json(value: Any) -> Any:
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    if isinstance(value, tuple | list):
-        return [_data_json(item) for item in value]
-    if isinstance(value, Mapping):
-        return {str(k): _data_json(v) for k, v in value.items()}
-    return value
 
 
 @attrs.frozen(kw_only=True)
@@ -158,8 +143,8 @@ class Panel:
 
     key: str
     title: str
-    figures: Mapping[str, Figure] = attrs.field(factory=dict, converter=_frozen)
-    data: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen)
+    figures: Mapping[str, Figure] = attrs.field(factory=dict, converter=frozen_mapping)
+    data: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
     notes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     shown: bool = True
 
@@ -170,7 +155,7 @@ class Panel:
             "shown": self.shown,
             "notes": list(self.notes),
             "figures": {key: figure.to_json(window) for key, figure in self.figures.items()},
-            "data": _data_json(self.data),
+            "data": json_value(self.data),
         }
 
 

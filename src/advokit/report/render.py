@@ -42,25 +42,29 @@ def show(
     *,
     unit: str | None = None,
     currency: str | None = None,
-    digits: int | None = None,
     sign: str = "",
+    tag: str = "span",
 ) -> Markup:
     """The value at ``path`` of ``figure``'s score, formatted, in a span that
     keeps the exact value (``data-value``) and where it comes from.
 
     ``sign``: ``"+"`` writes a plus before a positive value, ``"±"`` a
-    plus-minus before any (a margin of error).
+    plus-minus before any (a margin of error). ``tag``: ``"tspan"`` inside
+    an SVG ``<text>``.
     """
     assert figure.score is not None
+    if tag not in ("span", "tspan"):
+        raise ValueError(f"tag={tag!r}: expected span or tspan")
     value = resolve(figure.score.to_json(), path)
     unit = figure.score.unit if unit is None else unit
-    text = format_value(value, unit, currency=currency, digits=digits)
+    text = format_value(value, unit, currency=currency)
     if sign == "±" or (sign == "+" and value is not None and value > 0):
         text = sign + text
     return Markup(
-        '<span class="fig" data-figure="{key}.{path}" data-value="{exact}" '
-        'data-unit="{unit}">{text}</span>'
+        '<{tag} class="fig" data-figure="{key}.{path}" data-value="{exact}" '
+        'data-unit="{unit}">{text}</{tag}>'
     ).format(
+        tag=Markup(tag),
         key=figure.key,
         path=path,
         exact="" if value is None else repr(value),
@@ -74,16 +78,18 @@ def show(
 
 def ticks(low: float, high: float, count: int = 5, *, whole: bool = False) -> list[float]:
     """Round tick values covering ``low..high``, about ``count`` steps of 1, 2,
-    2.5 or 5 times a power of ten; ``whole``: steps of 1 or more (counts)."""
+    2.5 or 5 times a power of ten; ``whole`` (counts): steps of 1, 2 or 5
+    times a power of ten, at least 1."""
     if not math.isfinite(low) or not math.isfinite(high):
         raise ValueError(f"ticks of {low}..{high}")
     if high <= low:
         high = low + 1
     raw = (high - low) / max(count, 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     if whole:
-        step = max(1, math.ceil(step))
+        raw = max(raw, 1)  # a power of ten from 1 up: 2.5 of them is not whole
+    power = 10 ** math.floor(math.log10(raw))
+    multiples = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
+    step = next(m * power for m in multiples if m * power >= raw)
     first = math.floor(low / step + 1e-9) * step
     last = math.ceil(high / step - 1e-9) * step
     n = round((last - first) / step)
@@ -102,11 +108,19 @@ class Linear:
         return round(self.r0 + (value - self.d0) * (self.r1 - self.r0) / (self.d1 - self.d0), 2)
 
 
-def tick_label(value: float) -> str:
-    """A tick's value with the decimals it has (at most two): ``0``, ``2.5``, ``0.25``."""
-    if float(value).is_integer():
-        return grouped(value, 0)
-    return grouped(value, 2).rstrip("0").rstrip(".")
+def tick_label(value: float, step: float) -> str:
+    """A tick's value with the decimals its axis's ``step`` needs, so that every
+    tick of an axis reads differently and alike: ``0``, ``5``; ``0.0``, ``2.5``;
+    ``0.000``, ``0.001``."""
+    return grouped(value, _decimals(step))
+
+
+def _decimals(step: float) -> int:
+    # the fewest decimals that write the step (0.001, 0.0025, 2.5...): ticks are multiples of it
+    for places in range(12):
+        if abs(round(step, places) - step) <= 1e-9 * abs(step):
+            return places
+    return 12
 
 
 # --------------------------------------------------------------------------- rendering

@@ -9,6 +9,7 @@ from advokit.report.formats import format_value, month_label
 from advokit.report.model import Count, Figure, RewardLine
 
 __all__ = [
+    "FUNNEL",
     "METHODS",
     "bars",
     "cohort_boxes",
@@ -22,6 +23,9 @@ __all__ = [
 
 #: how the report names the ROI's methods (``Score.label``)
 METHODS = {"naive": "Naive", "holdout": "Holdout-based"}
+
+#: the referral funnel's steps (``referral_funnel``'s counts), in order
+FUNNEL = ("attributed", "converted", "rewarded")
 
 
 def nps_points(figure: Figure) -> list[dict[str, Any]]:
@@ -70,23 +74,28 @@ def type_counts(figure: Figure) -> list[Count]:
 
 
 def funnel_steps(figure: Figure) -> list[dict[str, Any]]:
-    """Attributed, converted, rewarded: each with its share of the step before."""
+    """Attributed, converted, rewarded: each with the scorer's rate from the step
+    before (``details.rates["converted->rewarded"]``...): ``rate`` is its path
+    in the score, for :func:`~advokit.report.render.show`; None for the first step."""
     assert figure.score is not None
-    counts = figure.score.counts
+    counts, rates = figure.score.counts, figure.score.details.get("rates", {})
     steps = []
-    previous = None
-    for name in ("attributed", "converted", "rewarded"):
-        value = counts.get(name, 0)
-        rate = None if previous is None else (value * 100 / previous if previous else None)
+    for before, name in zip((None, *FUNNEL[:-1]), FUNNEL, strict=True):
+        value, label = counts.get(name, 0), name.capitalize()
+        key = f"{before}->{name}"
+        rate = rates[key]["value"] if before is not None and key in rates else None
+        tip = f"{label}: {format_value(value, 'count')}"
+        if rate is not None:
+            tip += f" ({format_value(rate, '%')} of the step before)"
         steps.append(
             {
-                "label": name.capitalize(),
+                "label": label,
                 "value": value,
                 "text": format_value(value, "count"),
-                "rate": "" if rate is None else f"{format_value(rate, '%')} of the step before",
+                "rate": None if rate is None else f"details.rates.{key}.value",
+                "tip": tip,
             }
         )
-        previous = value
     return steps
 
 
@@ -125,7 +134,8 @@ def cohort_boxes(figure: Figure) -> list[dict[str, Any]]:
 
 
 def roi_bars(figures: list[Figure]) -> list[dict[str, Any]]:
-    """ROI per method, with the holdout-based one's interval."""
+    """ROI per method, with the holdout-based one's interval; ``figure`` is the
+    method's, for the table next to the chart."""
     rows = []
     for figure in figures:
         score = figure.score
@@ -134,6 +144,7 @@ def roi_bars(figures: list[Figure]) -> list[dict[str, Any]]:
         interval = score.interval
         rows.append(
             {
+                "figure": figure,
                 "label": METHODS.get(score.label or "", figure.label),
                 "value": score.value,
                 "low": interval.low if interval else None,

@@ -14,16 +14,14 @@ import sqlalchemy as sa
 
 from advokit.core.store import database
 from advokit.core.store import queries as q
+from advokit.plugins.scoring.economics import UNPAID
 from advokit.report.model import Count, RewardLine
 
 if TYPE_CHECKING:
     from advokit.core.program import Program
     from advokit.plugins.scoring.model import Window
 
-__all__ = ["NOT_PAID", "reward_lines", "tier_counts"]
-
-#: reward states that were not paid and will not be
-NOT_PAID = frozenset({"canceled", "reversed"})
+__all__ = ["reward_lines", "tier_counts"]
 
 
 def tier_counts(program: Program) -> tuple[Count, ...] | None:
@@ -33,11 +31,12 @@ def tier_counts(program: Program) -> tuple[Count, ...] | None:
     An advocate the plugin has not placed yet is in the first tier, as
     ``program.tier(advocate)`` says.
     """
+    from advokit.plugins.tiers import Tiers, states_t
+
     plugin = program.pm.get_plugin("tiers")
-    configured = getattr(plugin, "tiers", None)
-    if not configured:
+    if not isinstance(plugin, Tiers):
         return None
-    from advokit.plugins.tiers import states_t
+    configured = plugin.tiers
 
     a, s = q.advocates_t, states_t
     tier = sa.func.coalesce(s.c.tier, configured[0].name).label("tier")
@@ -63,14 +62,9 @@ def reward_lines(program: Program, window: Window) -> tuple[RewardLine, ...] | N
     from advokit.plugins.rewards import rewards_t
 
     w = rewards_t
-    clauses = [w.c.program == program.name]
-    if window.start is not None:
-        clauses.append(w.c.created_at >= window.start)
-    if window.end is not None:
-        clauses.append(w.c.created_at < window.end)
     statement = (
         sa.select(w.c.kind, w.c.currency, w.c.state, sa.func.count(), sa.func.sum(w.c.amount))
-        .where(*clauses)
+        .where(w.c.program == program.name, *window.during(w.c.created_at))
         .group_by(w.c.kind, w.c.currency, w.c.state)
     )
     with database.transaction(program.engine, write=False) as conn:
@@ -82,7 +76,7 @@ def reward_lines(program: Program, window: Window) -> tuple[RewardLine, ...] | N
         line = lines[(kind, currency)]
         line["issued"] += int(count)
         line["states"][state] = int(count)
-        if state not in NOT_PAID:
+        if state not in UNPAID:
             line["owed"] += int(count)
             line["amount"] += int(amount or 0)
     return tuple(

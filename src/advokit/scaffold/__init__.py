@@ -62,42 +62,69 @@ class Scaffold:
     next_steps: tuple[str, ...]
 
 
+#: The rules of a new program: ``program.py``'s constants, and what its
+#: docstring, README and sample email data say, all rendered from here.
+PROGRAM_RULES = {
+    "review_points": 50,
+    "referrer_points": 150,
+    "friend_points": 100,
+    "referral_minimum_cents": 1000,
+    "daily_cap": 500,
+}
+
+
 def new_program(name: str, directory: str | Path = ".", *, force: bool = False) -> Scaffold:
     """Write a program project ``NAME`` into ``directory/NAME``."""
     names = project_names(name)
-    target = _folder(directory) / names.name
-    files = render_tree(TEMPLATES / "program", target, _context(names), force=force)
-    return Scaffold(
-        kind="program",
-        names=names,
-        target=target,
-        files=tuple(files),
-        next_steps=(
-            f"cd {shlex.quote(str(target))}",
+    return _new(
+        "program",
+        names,
+        _folder(directory) / names.name,
+        force=force,
+        steps=(
             "python -m pip install -r requirements.txt",
             "python -m pytest",
             "advokit --program program:program db upgrade",
             "advokit --program program:program templates check",
         ),
+        **PROGRAM_RULES,
     )
 
 
 def new_plugin(name: str, directory: str | Path = ".", *, force: bool = False) -> Scaffold:
     """Write a plugin package ``advokit-NAME`` into ``directory/advokit-NAME``."""
     names = project_names(name, reserved=builtin_plugin_names())
-    target = _folder(directory) / names.distribution
-    files = render_tree(TEMPLATES / "plugin", target, _context(names), force=force)
+    return _new(
+        "plugin",
+        names,
+        _folder(directory) / names.distribution,
+        force=force,
+        steps=("python -m pip install -e .", "advokit plugins", "python -m pytest"),
+    )
+
+
+def _new(
+    kind: str,
+    names: ProjectNames,
+    target: Path,
+    *,
+    force: bool,
+    steps: tuple[str, ...],
+    **values: object,
+) -> Scaffold:
+    """Render ``templates/KIND`` into ``target`` with the names and ``values``."""
+    context = {
+        **attrs.asdict(names),
+        "advokit_version": importlib.metadata.version("advokit"),
+        **values,
+    }
+    files = render_tree(TEMPLATES / kind, target, context, force=force)
     return Scaffold(
-        kind="plugin",
+        kind=kind,
         names=names,
         target=target,
         files=tuple(files),
-        next_steps=(
-            f"cd {shlex.quote(str(target))}",
-            "python -m pip install -e .",
-            "advokit plugins",
-            "python -m pytest",
-        ),
+        next_steps=(f"cd {shlex.quote(str(target))}", *steps),
     )
 
 
@@ -121,8 +148,3 @@ def _folder(directory: str | Path) -> Path:
             "directory", str(directory), "a folder to create the project in, not a file"
         )
     return folder
-
-
-def _context(names: ProjectNames) -> dict[str, object]:
-    version = importlib.metadata.version("advokit")
-    return {**attrs.asdict(names), "advokit_version": version}

@@ -36,6 +36,7 @@ from advokit.plugins.scoring.holdout import (
 )
 from advokit.plugins.scoring.model import Interval, Score, wilson
 from advokit.plugins.scoring.scope import APPLIED, Scope, Scorer, by_period
+from advokit.plugins.scoring.settings import ScoringSettings
 from advokit.plugins.scoring.sql import count_where
 from advokit.plugins.scoring.tables import holdouts_t
 
@@ -50,6 +51,7 @@ __all__ = [
     "ReferralCAC",
     "ReferralFunnel",
     "ReturnOnInvestment",
+    "economics_in",
     "program_cost",
 ]
 
@@ -137,7 +139,12 @@ class Economics:
 
 
 def economics_of(scope: Scope) -> Economics:
-    value = scope.settings.economics
+    return economics_in(scope.settings)
+
+
+def economics_in(settings: ScoringSettings) -> Economics:
+    """The :class:`Economics` of the scoring ``settings`` (the defaults when unset)."""
+    value = settings.economics
     if value is None:
         return Economics()
     if not isinstance(value, Economics):

@@ -18,6 +18,8 @@ __all__ = [
     "Interval",
     "Score",
     "Window",
+    "frozen_mapping",
+    "json_value",
     "mean_interval",
     "period_index",
     "trend",
@@ -31,7 +33,8 @@ PERIODS = ("day", "week", "month", "year")
 Z95 = 1.959963984540054
 
 
-def _frozen(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """Converter: a read-only copy of ``value`` (an empty one for None)."""
     return MappingProxyType(dict(value or {}))
 
 
@@ -100,15 +103,15 @@ class Score:
     value: float | None
     n: int
     unit: str = ""
-    counts: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen)
-    inputs: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen)
+    counts: Mapping[str, int] = attrs.field(factory=dict, converter=frozen_mapping)
+    inputs: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
     interval: Interval | None = None
     label: str | None = None
     missing: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     period: date | None = None
     periods: tuple[Score, ...] = attrs.field(default=(), converter=tuple)
     trend: float | None = None
-    details: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen)
+    details: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
 
     @property
     def margin(self) -> float | None:
@@ -125,7 +128,7 @@ class Score:
             "n": self.n,
             "unit": self.unit,
             "counts": dict(self.counts),
-            "inputs": {k: _json(v) for k, v in self.inputs.items()},
+            "inputs": {k: json_value(v) for k, v in self.inputs.items()},
             "interval": self.interval.to_json() if self.interval else None,
             "margin": self.margin,
             "label": self.label,
@@ -137,7 +140,7 @@ class Score:
             out["periods"] = [p.to_json() for p in self.periods]
             out["trend"] = self.trend
         if self.details:
-            out["details"] = {k: _json(v) for k, v in self.details.items()}
+            out["details"] = {k: json_value(v) for k, v in self.details.items()}
         return out
 
     def __str__(self) -> str:
@@ -158,7 +161,10 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
 
-def _json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """``value`` as JSON can encode it: ``to_json()`` of the values that have
+    one, ISO text for dates, seconds for durations, lists for sequences and
+    sets, None for a float that is not finite."""
     if hasattr(value, "to_json"):
         return value.to_json()
     if isinstance(value, datetime | date):
@@ -166,9 +172,9 @@ def _json(value: Any) -> Any:
     if isinstance(value, timedelta):
         return value.total_seconds()
     if isinstance(value, Mapping):
-        return {str(k): _json(v) for k, v in value.items()}
+        return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | frozenset | set):
-        return [_json(v) for v in value]
+        return [json_value(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -220,6 +226,15 @@ class Window:
         raise InvalidValue(
             "window", value, "a Window, a (start, end) pair, a positive timedelta or None"
         )
+
+    def during(self, column: Any) -> list[Any]:
+        """SQL conditions keeping the instant ``column`` inside the window."""
+        clauses = []
+        if self.start is not None:
+            clauses.append(column >= self.start)
+        if self.end is not None:
+            clauses.append(column < self.end)
+        return clauses
 
     def to_json(self) -> dict[str, str | None]:
         return {

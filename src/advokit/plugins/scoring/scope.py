@@ -111,12 +111,7 @@ class Scope:
 
     def during(self, column: Any) -> list[Any]:
         """Conditions keeping the instant ``column`` inside the window."""
-        clauses = []
-        if self.window.start is not None:
-            clauses.append(column >= self.window.start)
-        if self.window.end is not None:
-            clauses.append(column < self.window.end)
-        return clauses
+        return self.window.during(column)
 
     def actions(self, kinds: str | Iterable[str], *, windowed: bool = True) -> list[Any]:
         """Conditions on ``q.actions_t``: this program's applied actions of ``kinds``,

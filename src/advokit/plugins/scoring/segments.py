@@ -143,12 +143,7 @@ def enrolled(start: datetime | None = None, end: datetime | None = None) -> Cond
     window = Window(start, end)
 
     def where(s: Scope) -> Any:
-        clauses = []
-        if window.start is not None:
-            clauses.append(a.c.enrolled_at >= window.start)
-        if window.end is not None:
-            clauses.append(a.c.enrolled_at < window.end)
-        return sa.and_(sa.true(), *clauses)
+        return sa.and_(sa.true(), *window.during(a.c.enrolled_at))
 
     return Condition(where, f"enrolled({start}, {end})")
 
