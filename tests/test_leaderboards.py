@@ -264,6 +264,37 @@ def test_points_awarded_before_the_boards_existed_are_not_taken_off(make_program
     assert table(program.board("points")) == [(1, "ann", 10)]
 
 
+def test_a_simulation_of_the_same_program_objects_keeps_its_own_expiry_cursor(
+    make_program, advokit_clock, tmp_path
+):
+    """The sandbox shares the program's plugin objects: what they know of the program's
+    database (its cursor exists) must not be taken for the sandbox's."""
+    from advokit.core.simulation import simulate
+
+    def plugins():
+        rule = PointsRule("review.posted", points=10, expires_after=timedelta(days=2))
+        return [Points(rule), Leaderboards(Board("points"))]
+
+    program = make_program(plugins=plugins())
+    program.enroll(Advocate(external_id="ann"))
+    may = datetime(2026, 5, 1, tzinfo=UTC)
+    for day in range(6):  # a review every morning, the tick every midnight
+        advokit_clock.set(may + timedelta(days=day, hours=9))
+        program.record(Action(kind="review.posted", advocate="ann", key=f"r{day}"))
+        advokit_clock.set(may + timedelta(days=day + 1))
+        program.tick()
+    assert table(program.board("points")) == [(1, "ann", program.balance("ann"))]
+
+    # in the same process, on the same objects; nothing expires between the last tick and 05:00
+    kept = tmp_path / "kept.db"
+    backtest = simulate(program, may, may + timedelta(days=5, hours=5), keep=kept)
+    assert backtest.simulated == backtest.actual
+    sandbox = make_program(database_url=f"sqlite:///{kept}", plugins=plugins())
+    # nothing spent: what the board counts is the balance, every expiry taken off
+    assert any(entry.reason == "points.expired" for entry in sandbox.history("ann"))
+    assert table(sandbox.board("points")) == [(1, "ann", sandbox.balance("ann"))]
+
+
 # --------------------------------------------------------------------------- bad input
 
 

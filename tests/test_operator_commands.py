@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 import sys
 import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,12 +24,15 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
-from advokit import Action, Advocate, Consent, Program
+from advokit import Action, Advocate, Consent, IssueReward, Program, Reward, Verdict, hookimpl
 from advokit.cli import cli
+from advokit.core import simulation
 from advokit.core.clock import ManualClock
-from advokit.core.errors import InvalidValue
+from advokit.core.errors import InvalidValue, PluginError
 from advokit.core.simulation import simulate
 from advokit.core.store.database import parse_url
+from advokit.plugins.points import Cap, Points, PointsRule
+from advokit.plugins.rewards import Rewards, StoreCredit
 from test_cli import _isolated_env, _single_error_line
 
 # --------------------------------------------------------------------------- programs
@@ -48,6 +53,7 @@ from advokit.plugins.tiers import Tier, Tiers
 URL = {url!r}
 NOW = datetime(2026, 6, 3, 12, tzinfo=UTC)  # a Wednesday
 REVIEW_POINTS = {review_points}
+STAMPS_LAST = timedelta(days=2)  # a share's stamps expire then: mid-morning, between ticks
 
 
 class Reviewers:
@@ -71,6 +77,7 @@ def build(clock=None):
             Points(
                 PointsRule("purchase.completed", points=lambda a: a.data["total_cents"] // 100),
                 PointsRule("review.posted", points=REVIEW_POINTS),
+                PointsRule("share.posted", points=5, account="stamps", expires_after=STAMPS_LAST),
             ),
             Tiers(Tier("bronze", 0), Tier("silver", 100)),
             Badges(Badge("reviewer", Count("review.posted", levels=(1, 3)))),
@@ -123,6 +130,30 @@ def build(clock=None):
     )
 """
 
+CITY = """
+from datetime import UTC, datetime
+
+from advokit import Program
+from advokit.core.clock import ManualClock
+from advokit.plugins.leaderboards import Board, Leaderboards
+from advokit.plugins.points import Points, PointsRule
+
+URL = {url!r}
+
+
+def build(clock=None):
+    return Program(
+        name="city",
+        database_url=URL,
+        clock=clock or ManualClock(datetime(2026, 6, 3, 12, tzinfo=UTC)),
+        load_entrypoints=False,
+        plugins=[
+            Points(PointsRule("review.posted", points=10)),
+            Leaderboards(Board("points"), timezone="America/New_York"),
+        ],
+    )
+"""
+
 IP, FIREFOX = "203.0.113.7", "Mozilla/5.0 Firefox/131.0"
 MIDNIGHT = datetime(2026, 5, 25, tzinfo=UTC)  # a Monday
 START = MIDNIGHT + timedelta(hours=9)
@@ -170,7 +201,8 @@ def run() -> Callable[..., Result]:
 @pytest.fixture
 def club(workdir: Path) -> Iterator[Club]:
     """Ten days of a club: reviews and purchases, a referral held then approved,
-    ticks every midnight, a coffee redeemed; ann, bob, cat and dan."""
+    ticks every midnight, a coffee redeemed; ann, bob, cat and dan; eli shares every
+    day for stamps (another account) that expire two days later."""
     name = _write(workdir, CLUB, review_points=10)
     module = __import__(name)
     clock = ManualClock(MIDNIGHT)
@@ -185,6 +217,7 @@ def club(workdir: Path) -> Iterator[Club]:
             Advocate(external_id="bob", name="Bob Stone", email="bob@example.com"),
             Advocate(external_id="cat", name="Cat King", email="cat@example.org"),
             Advocate(external_id="dan", name="Dan Wu", email="dan@example.net"),
+            Advocate(external_id="eli", name="Eli Ode"),
         ]
     )
     code = program.referral_code("ann").code
@@ -208,6 +241,7 @@ def club(workdir: Path) -> Iterator[Club]:
         )
         if day % 2 == 0:
             act(at + timedelta(hours=2), "review.posted", "bob", f"bob-r{day}")
+        act(at + timedelta(hours=1, minutes=30), "share.posted", "eli", f"eli-s{day}")
     act(
         START + timedelta(hours=3),
         "referral.shared",
@@ -269,19 +303,22 @@ def _json(result: Result) -> Any:
     return json.loads(result.stdout)
 
 
-def _row_counts(program: Program) -> dict[str, tuple[int, Any]]:
-    """Rows and the largest first column of every table: what a write would change."""
+def _dump(program: Program) -> dict[str, list[str]]:
+    """Every row of every table, in a fixed order: what any write (an UPDATE too) changes.
+
+    Only the tables' names are reflected: reflecting their indexes would warn about
+    the expression index on advocates' emails, which SQLAlchemy cannot reflect.
+    """
     engine = sa.create_engine(parse_url(program.database_url), poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
-            found = {}
-            for name in sa.inspect(conn).get_table_names():
-                table = sa.Table(name, sa.MetaData(), autoload_with=conn)
-                first = next(iter(table.c))
-                found[name] = tuple(
-                    conn.execute(sa.select(sa.func.count(), sa.func.max(first))).one()
+            return {
+                name: sorted(
+                    repr(tuple(row))
+                    for row in conn.execute(sa.select(sa.text("*")).select_from(sa.table(name)))
                 )
-            return found
+                for name in sorted(sa.inspect(conn).get_table_names())
+            }
     finally:
         engine.dispose()
 
@@ -390,6 +427,23 @@ def test_leaderboard_of_a_count_board_over_a_range_of_days(
     )
     assert reviews == {"ann": 5, "bob": 2}
     assert _shown(shown["standings"]) == _ranked(dict(reviews))
+    # the longest range: 366 days after the first
+    longest = _json(
+        run(
+            "--program",
+            club.path,
+            "leaderboard",
+            "--board",
+            "reviewers",
+            "--from",
+            "2025-06-02",
+            "--to",
+            "2026-06-03",
+            "--json",
+        )
+    )
+    everything = Counter(a.advocate for a in club.actions if a.kind == "review.posted")
+    assert _shown(longest["standings"]) == _ranked(dict(everything))
     dense = _json(
         run(
             "--program",
@@ -447,9 +501,19 @@ def test_leaderboard_text_and_position(club: Club, run: Callable[..., Result]) -
         (("--board", "nope"), "--board='nope' is not valid: expected one of points, reviewers"),
         (("--from", "2026-05-26"), "--from and --to give a range of days together"),
         (("--from", "26/05/2026", "--to", "2026-05-30"), "--from='26/05/2026' is not valid"),
-        (("--from", "2026-05-30", "--to", "2026-05-26"), "window="),
+        (
+            ("--from", "2026-05-30", "--to", "2026-05-26"),
+            "--to='2026-05-26' is not valid: expected a day on or after --from='2026-05-30'",
+        ),
+        (
+            ("--from", "2025-06-01", "--to", "2026-06-03"),
+            "--to='2026-06-03' is not valid: expected a day at most 366 days after --from",
+        ),
+        (("--from", "", "--to", ""), "--from='' is not valid: expected a date"),
         (("--window", "week", "--from", "2026-05-26", "--to", "2026-05-30"), "leave out --window"),
         (("--at", "last week"), "--at='last week' is not valid"),
+        (("--at", "2026-05-27"), "--at='2026-05-27' picks the window containing that day"),
+        (("--window", "all", "--at", "2026-05-27"), "pass --window today, week or month"),
         (("--advocate", "zed"), "advocate='zed' is not valid"),
     ],
 )
@@ -457,6 +521,38 @@ def test_bad_leaderboard_input_is_one_line(
     club: Club, run: Callable[..., Result], args: tuple[str, ...], expected: str
 ) -> None:
     assert expected in _single_error_line(run("--program", club.path, "leaderboard", *args))
+
+
+def test_leaderboard_at_a_day_takes_the_window_of_that_day_in_the_boards_time_zone(
+    workdir: Path, run: Callable[..., Result]
+) -> None:
+    city = _write(workdir, CITY)
+    with __import__(city).build() as program:
+        program.migrate()
+        program.enroll_many([Advocate(external_id="sun"), Advocate(external_id="mon")])
+        # 02:00 UTC on Monday 1 June is 22:00 on Sunday in New York: the week before there
+        for who, at in (
+            ("sun", datetime(2026, 6, 1, 2, tzinfo=UTC)),
+            ("mon", datetime(2026, 6, 1, 15, tzinfo=UTC)),
+        ):
+            program.record(Action(kind="review.posted", advocate=who, key=who, occurred_at=at))
+        earned = {who: program.balance(who) for who in ("sun", "mon")}
+
+    def board(*args: str) -> tuple[str, list[tuple[str, int]]]:
+        shown = _json(run("--program", f"{city}:build", "leaderboard", *args, "--json"))
+        return shown["period"], [(s["advocate"], s["value"]) for s in shown["standings"]]
+
+    # a day: that day in New York (its noon there), whatever the time in UTC
+    assert board("--window", "week", "--at", "2026-06-01") == ("2026-W23", [("mon", earned["mon"])])
+    assert board("--window", "today", "--at", "2026-05-31") == (
+        "2026-05-31",
+        [("sun", earned["sun"])],
+    )
+    # a time: the window it falls in there, Sunday evening for 01:00 UTC on Monday
+    assert board("--window", "week", "--at", "2026-06-01T01:00:00+00:00") == (
+        "2026-W22",
+        [("sun", earned["sun"])],
+    )
 
 
 def test_leaderboard_comes_with_the_leaderboards_plugin(
@@ -652,6 +748,8 @@ def test_review_lists_the_queue_and_records_decisions(
             ("deny", "s-eve", "--by", "maria", "--note", "x" * 1001),
             "expected None or text of at most 1000 characters",
         ),
+        # the name the tick's decisions by deadline are kept under: a person's are told apart
+        (("approve", "s-eve", "--by", "advokit"), "other than 'advokit'"),
     ],
 )
 def test_bad_review_input_is_one_line(
@@ -668,7 +766,7 @@ def test_bad_review_input_is_one_line(
 def test_simulate_with_unchanged_rules_reproduces_what_happened(
     club: Club, run: Callable[..., Result]
 ) -> None:
-    before = _row_counts(club.program)
+    before = _dump(club.program)
     shown = _json(
         run(
             "--program",
@@ -683,6 +781,12 @@ def test_simulate_with_unchanged_rules_reproduces_what_happened(
     )
     assert shown["simulated"] == shown["actual"]
     start, end = datetime(2026, 5, 28, tzinfo=UTC), datetime(2026, 6, 3, tzinfo=UTC)
+    # eli's stamps that expired in the window, the last after the last midnight before --to
+    lasts = sys.modules[club.module].STAMPS_LAST
+    expiring = [a for a in club.actions if a.kind == "share.posted"]
+    expired = [a for a in expiring if start <= a.occurred_at + lasts < end]
+    assert max(a.occurred_at + lasts for a in expired) > end - timedelta(days=1)
+    assert shown["actual"]["totals"]["stamps"]["expired"] == -5 * len(expired)
     assert shown["replay"]["actions"] == len(club.actions)  # the history before the window too
     assert shown["replay"]["in_window"] == sum(
         1 for a in club.actions if start <= a.occurred_at < end
@@ -708,7 +812,7 @@ def test_simulate_with_unchanged_rules_reproduces_what_happened(
         )
     )
     assert later["replay"]["ticks"] == 9  # 26 May to 3 June
-    assert _row_counts(club.program) == before  # the program's database was only read
+    assert _dump(club.program) == before  # the program's database was only read
 
 
 @pytest.mark.parametrize(
@@ -847,7 +951,7 @@ def test_simulate_predicts_what_a_rule_change_would_have_awarded(
     with module.build(clock) as program:
         actions = _shop_history(program, clock)
     assert len(module.OBSERVED) == len(actions)  # the observer hears of every recording
-    before = _row_counts(program)
+    before = _dump(program)
     start, end = datetime(2026, 5, 4, tzinfo=UTC), datetime(2026, 5, 9, tzinfo=UTC)
     window = ("--from", "2026-05-04", "--to", "2026-05-09", "--top", "3", "--json")
 
@@ -888,7 +992,7 @@ def test_simulate_predicts_what_a_rule_change_would_have_awarded(
     assert fresh["actions"]["points.redeemed"] == {"rejected": 1}
     assert alone["replay"]["actions"] == alone["replay"]["in_window"]
 
-    assert _row_counts(program) == before  # the program's database was only read
+    assert _dump(program) == before  # the program's database was only read
     assert sys.modules[name].OBSERVED == []  # its observers never heard of the simulation
     sys.modules.pop(name, None)
 
@@ -961,3 +1065,173 @@ def test_bad_simulate_input_is_one_line(
         run("simulate", "--from", "2026-05-01", "--to", "2026-05-09")
     )
     sys.modules.pop(name, None)
+
+
+# ------------------------------------------------------------- simulate: what is replayed
+
+MAY = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+class HoldReviews:
+    """Holds every review for a person's decision."""
+
+    plugin_name = "hold-reviews"
+
+    @hookimpl
+    def advokit_screen(self, ctx: Any, action: Action) -> Verdict | None:
+        return Verdict.hold("a new reviewer") if action.kind == "review.posted" else None
+
+
+def test_simulate_replays_a_persons_decisions_and_lets_its_tick_take_the_deadlines(
+    make_program: Callable[..., Program], advokit_clock: ManualClock
+) -> None:
+    def build(default: str, **options: Any) -> Program:
+        return make_program(
+            name="shop",
+            plugins=[Points(PointsRule("review.posted", points=10)), HoldReviews()],
+            review_deadline=timedelta(days=1),
+            review_default=default,
+            **options,
+        )
+
+    program = build("deny")
+    program.enroll_many([Advocate(external_id="c0"), Advocate(external_id="c1")])
+    for at, who in ((MAY + timedelta(hours=9), "c0"), (MAY + timedelta(hours=10), "c1")):
+        advokit_clock.set(at)
+        action = Action(kind="review.posted", advocate=who, key=f"r-{who}", occurred_at=at)
+        assert program.record(action).status.value == "held"
+    # a person approves c1's review in time; nobody decides on c0's: the tick denies it
+    advokit_clock.set(MAY + timedelta(hours=15))
+    program.review("r-c1", approve=True, reviewer="maria")
+    advokit_clock.set(MAY + timedelta(days=1, hours=12))
+    assert [o.key for o in program.tick().decided_by_default] == ["r-c0"]
+    advokit_clock.set(MAY + timedelta(days=10))
+    window = (MAY, MAY + timedelta(days=5))
+
+    same = simulate(program, *window)
+    assert same.actual.actions == {"review.posted": {"applied": 1, "rejected": 1}}
+    assert same.simulated == same.actual
+    assert same.replay.decisions == 1  # maria's; the deadline's is the sandbox tick's
+
+    # approved by default now: what waited past the deadline is approved in the simulation
+    changed = simulate(build("approve", database_url=program.database_url), *window)
+    assert changed.actual == same.actual
+    assert changed.simulated.actions == {"review.posted": {"applied": 2}}
+    assert changed.simulated.totals["points"]["awarded"] == 2 * 10
+    assert changed.replay.decisions == 1
+
+
+class Gifts:
+    """Issues a gift card of ``cents`` for every review (none for 0)."""
+
+    plugin_name = "gifts"
+    advokit_evaluates = frozenset({"review.posted"})
+
+    def __init__(self, cents: int) -> None:
+        self.cents = cents
+
+    @hookimpl
+    def advokit_evaluate(self, ctx: Any, action: Action) -> list[IssueReward]:
+        reward = Reward(kind="gift_card", amount=self.cents, currency="EUR")
+        return [IssueReward(advocate=action.advocate, reward=reward)] if self.cents else []
+
+
+def test_simulate_does_not_replay_what_a_worker_recorded(
+    make_program: Callable[..., Program], advokit_clock: ManualClock
+) -> None:
+    def build(cents: int, **options: Any) -> Program:
+        return make_program(
+            plugins=[Points(), Rewards(), Gifts(cents), StoreCredit("EUR", kinds=["gift_card"])],
+            **options,
+        )
+
+    program = build(2500)
+    program.enroll(Advocate(external_id="c0"))
+    advokit_clock.set(MAY + timedelta(hours=9))
+    for n in range(2):
+        program.record(Action(kind="review.posted", advocate="c0", key=f"r-{n}"))
+    assert program.fulfil_pending().fulfilled == 2  # the worker credits the gift cards
+    credited = program.balance("c0", "store_credit")
+    assert credited == 2 * 2500
+    advokit_clock.set(MAY + timedelta(days=1))
+    window = (MAY, MAY + timedelta(days=1))
+    worker = {"reward.credited: recorded by a worker; none runs in a simulation": 2}
+
+    same = simulate(program, *window)
+    assert (
+        same.simulated.rewards
+        == same.actual.rewards
+        == {"gift_card": {"count": 2, "amount": credited}}
+    )
+    assert same.actual.totals["store_credit"]["awarded"] == credited
+    assert "store_credit" not in same.simulated.totals  # issued, never fulfilled here
+    assert same.replay.skipped == worker
+
+    # no gift card for a review any more: nothing issued, so nothing credited either
+    none = simulate(build(0, database_url=program.database_url), *window)
+    assert none.simulated.rewards == {}
+    assert none.simulated.totals == {}
+    assert none.replay.skipped == worker
+
+
+def test_simulate_reads_the_program_page_by_page_in_short_transactions(
+    make_program: Callable[..., Program], advokit_clock: ManualClock, monkeypatch: Any
+) -> None:
+    program = make_program(
+        plugins=[Points(PointsRule("review.posted", points=10))], policies=[Cap(25, per="day")]
+    )
+    who = ("c0", "c1", "c2")
+    program.enroll_many([Advocate(external_id=w) for w in who])
+    # three actions at each instant: pages of four split them, ties and all
+    for hour in range(5):
+        at = MAY + timedelta(hours=9 + hour)
+        advokit_clock.set(at)
+        program.record_many(
+            Action(kind="review.posted", advocate=w, key=f"r-{hour}-{w}", occurred_at=at)
+            for w in who
+        )
+    advokit_clock.set(MAY + timedelta(days=1))
+    monkeypatch.setattr(simulation, "PAGE", 4)
+    path = parse_url(program.database_url).database
+    busy: list[int] = []
+    record = simulation._record
+
+    def checkpointing(*args: Any) -> None:
+        # A read transaction left open on the program's database would keep its WAL from
+        # being checkpointed and truncated: SQLite would answer busy (1).
+        with closing(sqlite3.connect(path, timeout=0)) as other:
+            busy.append(other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
+        record(*args)
+
+    monkeypatch.setattr(simulation, "_record", checkpointing)
+    backtest = simulate(program, MAY, MAY + timedelta(days=1), ticks="none")
+    assert busy == [0] * 5  # one batch per instant
+    assert backtest.replay.actions == 15  # each action once: none skipped, none twice
+    assert backtest.simulated == backtest.actual
+    assert backtest.actual.totals["points"]["awarded"] == 3 * 25  # the cap, each of them
+
+
+class BrokenTick:
+    """A plugin whose tick fails."""
+
+    plugin_name = "broken-tick"
+
+    @hookimpl
+    def advokit_tick(self, program: Any, now: datetime) -> list[Action]:
+        raise RuntimeError("the tick broke")
+
+
+def test_a_failed_simulation_leaves_no_kept_file_behind(
+    make_program: Callable[..., Program], advokit_clock: ManualClock, workdir: Path
+) -> None:
+    program = make_program(plugins=[Points(PointsRule("review.posted", points=10)), BrokenTick()])
+    program.enroll(Advocate(external_id="c0"))
+    at = MAY + timedelta(hours=9)
+    program.record(Action(kind="review.posted", advocate="c0", key="r-1", occurred_at=at))
+    kept = workdir / "may.db"
+    with pytest.raises(PluginError, match="the tick broke"):
+        simulate(program, MAY, MAY + timedelta(days=5), keep=kept)
+    assert list(workdir.iterdir()) == []  # neither the file nor its journals
+    # so the next run may keep its database there
+    backtest = simulate(program, MAY, MAY + timedelta(days=5), keep=kept, ticks="none")
+    assert backtest.replay.actions == 1 and kept.exists()

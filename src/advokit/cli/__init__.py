@@ -29,16 +29,19 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
+    from advokit.core.model import Outcome
     from advokit.core.program import Program
+
+_Plugin = TypeVar("_Plugin")
 
 __all__ = [
     "CLIError",
@@ -47,6 +50,9 @@ __all__ = [
     "instant_option",
     "load_program",
     "main",
+    "outcome_json",
+    "plugin_of",
+    "print_table",
     "when_option",
 ]
 
@@ -191,6 +197,41 @@ def current_program(ctx: click.Context | None = None) -> Program:
     program = _state(ctx or click.get_current_context()).program()
     assert program is not None
     return program
+
+
+def plugin_of(program: Program, kind: type[_Plugin]) -> _Plugin:
+    """The program's plugin of class ``kind``: for the commands that plugin registered."""
+    for plugin in program.pm.get_plugins():
+        if isinstance(plugin, kind):
+            return plugin
+    name = getattr(kind, "plugin_name", kind.__name__)
+    raise CLIError(f"program {program.name!r} has no {name} plugin")
+
+
+# --------------------------------------------------------------------------- output
+
+
+def print_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Print ``rows`` under ``header`` in columns; the last one, free text, is not padded."""
+    lines = [tuple(header), *(tuple(row) for row in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    for line in lines:
+        cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
+        click.echo("  ".join([*cells, line[-1]]).rstrip())
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    """An action's outcome as the commands print it in JSON."""
+    return {
+        "key": outcome.key,
+        "kind": outcome.kind,
+        "advocate": outcome.advocate,
+        "status": outcome.status.value,
+        "effects": len(outcome.effects),
+        "points": outcome.points,
+        "reasons": list(outcome.reasons),
+        "replayed": outcome.replayed,
+    }
 
 
 # --------------------------------------------------------------------------- the group
@@ -401,18 +442,7 @@ def record_command(
     with _one_line_errors():
         action = Action(kind=kind, advocate=advocate, key=key, data=data, occurred_at=when)
         outcome = program.record(action)
-    _print_json(
-        {
-            "key": outcome.key,
-            "kind": outcome.kind,
-            "advocate": outcome.advocate,
-            "status": outcome.status.value,
-            "effects": len(outcome.effects),
-            "points": outcome.points,
-            "reasons": list(outcome.reasons),
-            "replayed": outcome.replayed,
-        }
-    )
+    _print_json(outcome_json(outcome))
 
 
 @cli.command("tick")

@@ -19,7 +19,7 @@ import attrs
 
 from advokit.core import jsontext
 from advokit.core import validation as v
-from advokit.core.errors import InvalidValue, MissingData
+from advokit.core.errors import InvalidValue, MissingData, one_of
 
 __all__ = [
     "Action",
@@ -45,6 +45,7 @@ __all__ = [
     "Status",
     "Tag",
     "Verdict",
+    "rank_standings",
 ]
 
 #: Dotted lower-case names: ``purchase.completed``, ``points.changed``.
@@ -195,7 +196,10 @@ class ActionKind:
     ``required`` and ``optional`` map data field names to the accepted Python
     type (or a tuple of types). ``derived`` kinds are produced by the engine or
     by plugins while applying effects (``points.changed``); they cannot be
-    recorded from outside.
+    recorded from outside. ``by_worker`` kinds are recorded by a background
+    job after it did something outside the program's database (the store
+    credit of a fulfilled reward): a simulation, which runs no worker, does not
+    replay them.
     """
 
     name: str = attrs.field(validator=_KIND)
@@ -207,6 +211,7 @@ class ActionKind:
     )
     description: str = ""
     derived: bool = False
+    by_worker: bool = False
     validate: Callable[[Mapping[str, Any]], None] | None = attrs.field(
         default=None, hash=False, eq=False
     )
@@ -514,6 +519,9 @@ class Alert:
 
 
 REVIEW_DEFAULTS = ("approve", "deny")
+#: The reviewer a tick's decisions by deadline are kept under in the audit trail:
+#: no person may decide under it, so that they are told apart from a person's.
+AUTOMATIC_REVIEWER = "advokit"
 
 
 def _review_default(instance: Any, attribute: Any, value: Any) -> None:
@@ -696,3 +704,27 @@ class Standing:
     advocate: str
     name: str | None
     value: int
+
+
+#: How tied values rank: ``competition`` 1, 2, 2, 4; ``dense`` 1, 2, 2, 3;
+#: ``ordinal`` 1, 2, 3, 4 (in the order given).
+RANKINGS = ("competition", "dense", "ordinal")
+
+
+def rank_standings(
+    rows: Iterable[tuple[str, str | None, int]], ranking: str = "competition"
+) -> list[Standing]:
+    """Standings of ``(advocate, name, value)`` rows, best first, ties ranked by ``ranking``."""
+    if ranking not in RANKINGS:
+        raise InvalidValue("ranking", ranking, one_of(RANKINGS))
+    standings: list[Standing] = []
+    for position, (advocate, name, value) in enumerate(rows, start=1):
+        rank = position
+        if standings and ranking != "ordinal":
+            previous = standings[-1]
+            if previous.value == value:
+                rank = previous.rank
+            elif ranking == "dense":
+                rank = previous.rank + 1
+        standings.append(Standing(rank=rank, advocate=advocate, name=name, value=int(value)))
+    return standings

@@ -25,6 +25,7 @@ from advokit.core.errors import (
 )
 from advokit.core.hooks import Hooks
 from advokit.core.model import (
+    AUTOMATIC_REVIEWER,
     REVIEW_DEFAULTS,
     Action,
     ActionKind,
@@ -35,6 +36,7 @@ from advokit.core.model import (
     Outcome,
     Standing,
     TickReport,
+    rank_standings,
 )
 from advokit.core.plugins import LoadedPlugins, PluginInfo, load_plugins
 from advokit.core.registry import Register, Registries
@@ -366,9 +368,17 @@ class Program:
 
         Every decision is kept in the review audit trail (who, when, why).
         """
-        if not isinstance(reviewer, str) or not reviewer.strip() or len(reviewer) > 255:
+        if (
+            not isinstance(reviewer, str)
+            or not reviewer.strip()
+            or len(reviewer) > 255
+            or reviewer == AUTOMATIC_REVIEWER  # the tick's decisions by deadline alone
+        ):
             raise InvalidValue(
-                "reviewer", reviewer, "the name of the person deciding, at most 255 characters"
+                "reviewer",
+                reviewer,
+                "the name of the person deciding, at most 255 characters, "
+                f"other than {AUTOMATIC_REVIEWER!r}",
             )
         if note is not None and (not isinstance(note, str) or len(note) > REVIEW_NOTE_LENGTH):
             raise InvalidValue(
@@ -390,7 +400,10 @@ class Program:
             note = f"no decision within {within}: {item.default} by default"
             try:
                 outcome = self._engine.review(
-                    item.action, approve=item.default == "approve", reviewer="advokit", note=note
+                    item.action,
+                    approve=item.default == "approve",
+                    reviewer=AUTOMATIC_REVIEWER,
+                    note=note,
                 )
             except NotHeld:
                 continue  # a person decided meanwhile
@@ -457,11 +470,7 @@ class Program:
                 .order_by(column.desc(), t.c.advocate_id.desc())
                 .limit(limit)
             ).all()
-        standings: list[Standing] = []
-        for position, (external_id, name, value) in enumerate(rows, start=1):
-            rank = standings[-1].rank if standings and standings[-1].value == value else position
-            standings.append(Standing(rank=rank, advocate=external_id, name=name, value=value))
-        return standings
+        return rank_standings(rows)
 
     def score(
         self,

@@ -25,16 +25,26 @@ How it works:
    current rules would have made them. Only the kinds a program records are
    replayed; what plugins and the tick derive (``points.changed``,
    ``referral.approved``, ``tier.changed``...) the current rules derive again.
-   A person's decisions on held actions are replayed when they were taken,
-   and the tick runs at every midnight UTC (or on the hour) from the first
-   action to the window's end (or the program's now, if that comes first).
+   What a worker records after an effect outside the database (the
+   ``reward.credited`` of store credit: ``ActionKind(by_worker=True)``) is
+   not replayed, since no worker runs. The actions are read page by page,
+   each page in a short transaction of its own: the program's database is
+   never held in one long read.
+   A person's decisions on held actions are replayed when they were taken
+   (the tick's decisions by deadline are not: the sandbox's own tick takes
+   them under the current rules), and the tick runs at every midnight UTC
+   (or on the hour) from the first action to the window's end (or the
+   program's now, if that comes first); at that end, the points whose time
+   has come expire, so that a lot expiring after the last tick expires in
+   the window as it did in the program.
 4. Both databases are summarised the same way over the window: actions by
    kind and status, points by account and reason, rewards issued, the top
    advocates.
 
 Effects outside the database do not happen: no worker runs, so no message is
-delivered and no reward fulfilled; ``advokit_after_commit``,
-``advokit_on_record_error`` and ``advokit_on_alert`` observers are not called.
+delivered and no reward fulfilled (nor store credit credited);
+``advokit_after_commit``, ``advokit_on_record_error`` and ``advokit_on_alert``
+observers are not called.
 """
 
 from __future__ import annotations
@@ -54,7 +64,7 @@ import sqlalchemy as sa
 from advokit.core import validation as v
 from advokit.core.clock import ManualClock
 from advokit.core.errors import AdvokitError, InvalidValue, NotHeld, one_of
-from advokit.core.model import Action, Standing
+from advokit.core.model import AUTOMATIC_REVIEWER, Action, Standing, rank_standings
 from advokit.core.store import database
 from advokit.core.store import queries as q
 
@@ -71,6 +81,8 @@ TICKS: Mapping[str, timedelta | None] = {
 }
 #: Actions recorded in one transaction: those that occurred at one instant.
 BATCH = 500
+#: Rows read from the program's database in one (short) transaction.
+PAGE = 10_000
 #: What the ledger's entry types are called in a summary's totals.
 _TOTALS = {"award": "awarded", "reverse": "reversed", "deduct": "spent", "expire": "expired"}
 # At one instant the tick comes first, then the actions, then a person's decisions.
@@ -119,7 +131,8 @@ class Replay:
         actions: actions recorded in the throwaway database.
         in_window: how many of them occurred in the window.
         skipped: actions not replayed, by ``"kind: why"`` (a kind the program
-            no longer has, data its current rules refuse, a plugin's error).
+            no longer has, a kind a worker records, data its current rules
+            refuse, a plugin's error).
         decisions: decisions of a person on held actions replayed.
         ticks: ticks run.
         seconds: how long it took.
@@ -183,7 +196,8 @@ def simulate(
         ticks: ``"daily"``, ``"hourly"`` or ``"none"``.
         top: how many advocates the summaries rank.
         keep: a path for the throwaway database, kept afterwards (it must not
-            exist); None: a temporary file, deleted.
+            exist; deleted again if the simulation fails); None: a temporary
+            file, deleted.
     """
     start, end = v.instant("start", start), v.instant("end", end)
     if end <= start:
@@ -201,13 +215,19 @@ def simulate(
     folder = Path(tempfile.mkdtemp(prefix="advokit-simulate-"))
     path = keep if keep is not None else folder / "simulation.db"
     try:
-        sandbox = _sandbox(program, path, start)
+        # the same program on a new SQLite file, with a manual clock
+        sandbox = attrs.evolve(program, database_url=f"sqlite:///{path}", clock=ManualClock(start))
         try:
+            _prepare(sandbox)
             _copy_reference_data(program, sandbox)
             counts = _replay(program, sandbox, start, end, history=history, every=TICKS[ticks])
             simulated = summarise(sandbox, start, end, top=top)
         finally:
             sandbox.close()
+    except BaseException:
+        if keep is not None:  # half written: it would only block the next run
+            _remove_database(keep)
+        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return Backtest(
@@ -225,19 +245,23 @@ def simulate(
 # --------------------------------------------------------------------------- the sandbox
 
 
-def _sandbox(program: Program, path: Path, start: datetime) -> Program:
-    """The same program on a new SQLite file, with a manual clock, migrated and silent."""
-    sandbox = attrs.evolve(program, database_url=f"sqlite:///{path}", clock=ManualClock(start))
+def _prepare(sandbox: Program) -> None:
+    """Migrate the sandbox and silence its observers."""
     sandbox.migrate()
     # Observers act outside the database (a webhook, an alert to a team): not in a
     # simulation. The sandbox has its own Hooks object; the program's is untouched.
     for observer in ("after_commit", "on_record_error", "alert"):
         setattr(sandbox.hooks, observer, _ignore)
-    return sandbox
 
 
 def _ignore(*args: Any, **kwargs: Any) -> None:
     return None
+
+
+def _remove_database(path: Path) -> None:
+    """Delete a SQLite file and its journals."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def _reference_tables(program: Program) -> list[sa.Table]:
@@ -253,12 +277,18 @@ def _reference_tables(program: Program) -> list[sa.Table]:
 def _copy_reference_data(program: Program, sandbox: Program) -> None:
     """Copy enrolment (ids kept: other rows refer to them) and referral codes."""
     for table in _reference_tables(program):
-        select = sa.select(table).where(table.c.program == program.name).order_by(table.c.id)
-        with database.transaction(program.engine, write=False) as source:
-            rows = source.execution_options(yield_per=q.CHUNK).execute(select)
-            for part in q.chunks(dict(row._mapping) for row in rows):
-                with database.transaction(sandbox.engine) as target:
-                    target.execute(table.insert(), part)
+        select = sa.select(table).where(table.c.program == program.name)
+        # by id, a page at a time: each read a short transaction of its own
+        last = None
+        while True:
+            page = select if last is None else select.where(table.c.id > last)
+            with database.transaction(program.engine, write=False) as source:
+                rows = source.execute(page.order_by(table.c.id).limit(q.CHUNK)).all()
+            if not rows:
+                break
+            with database.transaction(sandbox.engine) as target:
+                target.execute(table.insert(), [dict(row._mapping) for row in rows])
+            last = rows[-1].id
 
 
 # --------------------------------------------------------------------------- the replay
@@ -296,18 +326,22 @@ def _replay(
             batch.clear()
 
     # no tick after the program's now: what the program did is known up to then
-    pending = _Pending(_decisions(program, end), every, min(end, program.clock()))
+    bound = min(end, program.clock())
+    pending = _Pending(_decisions(program, end), every, bound)
     for row in _actions(program, start if not history else None, end):
         pending.begin(row.occurred_at)
         if batch and (row.occurred_at != batch[0].occurred_at or len(batch) >= BATCH):
             flush()
+        # Nothing is due while the batch holds actions of this instant: what is due
+        # at it (ticks) or before it (decisions) came with its first action, unbatched.
         for when, kind, item in pending.due(row.occurred_at):
-            flush()
             clock.set(when)
             _run(sandbox, kind, item, when, counts)
         kind = kinds.get(row.kind)
         if kind is None:
             counts.skipped[f"{row.kind}: not an action kind of the program now"] += 1
+        elif kind.by_worker:  # no worker runs here: nothing was fulfilled to record
+            counts.skipped[f"{row.kind}: recorded by a worker; none runs in a simulation"] += 1
         elif not kind.derived:  # what plugins and the tick derive, they derive again
             batch.append(
                 Action(
@@ -322,6 +356,11 @@ def _replay(
     for when, kind, item in pending.due(end, before=True):
         clock.set(when)
         _run(sandbox, kind, item, when, counts)
+    if pending.started:
+        # Lots whose time came after the last tick, before the end, expired in the
+        # program (at their expires_at, whenever its tick ran): here too.
+        clock.set(bound)
+        sandbox.expire_points(bound)
     return {**attrs.asdict(counts, recurse=False), "skipped": dict(counts.skipped)}
 
 
@@ -367,6 +406,11 @@ class _Pending:
         self.end = end
         self.next_tick: datetime | None = None
 
+    @property
+    def started(self) -> bool:
+        """Whether the ticks began (they do with the first action, unless there are none)."""
+        return self.next_tick is not None
+
     def begin(self, first: datetime) -> None:
         """Tick from the first boundary after the first action on."""
         if self.next_tick is None and self.every is not None:
@@ -399,27 +443,56 @@ class _Pending:
 
 
 def _actions(program: Program, start: datetime | None, end: datetime) -> Iterator[Any]:
-    """The recorded actions before ``end`` (from ``start``), in the order they occurred."""
+    """The recorded actions before ``end`` (from ``start``), in the order they occurred.
+
+    Read a page at a time, each page in a short transaction of its own (one
+    transaction for the whole replay would keep SQLite from checkpointing its
+    WAL, PostgreSQL from vacuuming, for minutes), after the ``(occurred_at,
+    id)`` of the page before: the order of the pages is the order of the rows,
+    ties included. Only the actions there were when the replay began are read.
+    """
     t, a = q.actions_t, q.advocates_t
-    query = (
-        sa.select(t.c.kind, t.c.key, t.c.occurred_at, t.c.data, a.c.external_id)
-        .join(a, a.c.id == t.c.advocate_id)
-        .where(t.c.program == program.name, t.c.occurred_at < end)
-        .order_by(t.c.occurred_at, t.c.id)
-    )
+    where = [t.c.program == program.name, t.c.occurred_at < end]
     if start is not None:
-        query = query.where(t.c.occurred_at >= start)
-    # streamed from one read transaction: a consistent snapshot, in constant memory
+        where.append(t.c.occurred_at >= start)
     with database.transaction(program.engine, write=False) as conn:
-        yield from conn.execution_options(yield_per=1000).execute(query)
+        newest = conn.execute(sa.select(sa.func.max(t.c.id)).where(*where)).scalar()
+    if newest is None:
+        return
+    query = (
+        sa.select(t.c.id, t.c.kind, t.c.key, t.c.occurred_at, t.c.data, a.c.external_id)
+        .join(a, a.c.id == t.c.advocate_id)
+        .where(*where, t.c.id <= newest)
+        .order_by(t.c.occurred_at, t.c.id)
+        .limit(PAGE)
+    )
+    page = query
+    while True:
+        with database.transaction(program.engine, write=False) as conn:
+            rows = conn.execute(page).all()
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        at, last = rows[-1].occurred_at, rows[-1].id
+        page = query.where(
+            sa.or_(t.c.occurred_at > at, sa.and_(t.c.occurred_at == at, t.c.id > last))
+        )
 
 
 def _decisions(program: Program, end: datetime) -> list[tuple[datetime, Any]]:
-    """A person's decisions on held actions before ``end``, oldest first."""
+    """A person's decisions on held actions before ``end``, oldest first.
+
+    The tick's decisions by deadline are left out: the sandbox's tick decides
+    what is overdue under the current rules (``review_deadline``, defaults).
+    """
     r = q.reviews_t
     query = (
         sa.select(r.c.decided_at, r.c.action_key, r.c.decision, r.c.reviewer, r.c.note)
-        .where(r.c.program == program.name, r.c.decided_at < end)
+        .where(
+            r.c.program == program.name,
+            r.c.decided_at < end,
+            r.c.reviewer != AUTOMATIC_REVIEWER,
+        )
         .order_by(r.c.decided_at, r.c.id)
     )
     with database.transaction(program.engine, write=False) as conn:
@@ -468,12 +541,12 @@ def summarise(program: Program, start: datetime, end: datetime, *, top: int = 5)
             .limit(top)
         ).all()
         rewards = _rewards(program, conn, start, end)
-    standings: list[Standing] = []
-    for position, (external_id, shown, value) in enumerate(leaders, start=1):
-        rank = standings[-1].rank if standings and standings[-1].value == value else position
-        standings.append(Standing(rank=rank, advocate=external_id, name=shown, value=int(value)))
     return Summary(
-        actions=actions, points=points, totals=totals, rewards=rewards, top=tuple(standings)
+        actions=actions,
+        points=points,
+        totals=totals,
+        rewards=rewards,
+        top=tuple(rank_standings(leaders)),
     )
 
 

@@ -23,9 +23,9 @@ from typing import Any
 import click
 
 from advokit import Standing
-from advokit.cli import CLIError, current_program, instant_option
+from advokit.cli import CLIError, current_program, instant_option, plugin_of
 from advokit.core.errors import one_of
-from advokit.plugins.leaderboards.model import RANKINGS, WINDOWS, BoardPosition
+from advokit.plugins.leaderboards.model import MAX_RANGE_DAYS, RANKINGS, WINDOWS, BoardPosition
 from advokit.plugins.leaderboards.plugin import Leaderboards
 
 __all__ = ["leaderboard_command"]
@@ -40,9 +40,16 @@ _WINDOW_NAMES = {"all": "all time", "today": "today", "week": "this week", "mont
     type=click.Choice(WINDOWS),
     help="all (the default), today, week (from Monday) or month, in the plugin's time zone.",
 )
-@click.option("--at", metavar="DATE", help="The window containing this day or time, not now.")
+@click.option(
+    "--at", metavar="DATE", help="The today, week or month window containing this day or time."
+)
 @click.option("--from", "first", metavar="DATE", help="A range of days: the first one.")
-@click.option("--to", "last", metavar="DATE", help="A range of days: the last one (included).")
+@click.option(
+    "--to",
+    "last",
+    metavar="DATE",
+    help=f"A range of days: the last one (included), at most {MAX_RANGE_DAYS} days after --from.",
+)
 @click.option("--segment", metavar="TAG", help="Only the advocates with this tag.")
 @click.option("--ranking", type=click.Choice(RANKINGS), default="competition", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=10, show_default=True)
@@ -68,17 +75,23 @@ def leaderboard_command(
     never count) or a count of actions; ties share a rank (--ranking).
     """
     program = current_program()
-    plugin = _plugin(program)
+    plugin = plugin_of(program, Leaderboards)
     name = board if board is not None else next(iter(plugin.boards))
     if name not in plugin.boards:
         raise CLIError(f"--board={name!r} is not valid: expected {one_of(plugin.boards)}")
     if (first is None) != (last is None):
         raise CLIError("--from and --to give a range of days together: pass both")
-    if first is not None and (window is not None or at is not None):
-        raise CLIError("--from and --to give the window: leave out --window and --at")
-    chosen: Any = (_day("--from", first), _day("--to", last)) if first and last else window
-    chosen = chosen or "all"
+    chosen: Any = window or "all"
+    if first is not None and last is not None:
+        if window is not None or at is not None:
+            raise CLIError("--from and --to give the window: leave out --window and --at")
+        chosen = _range(first, last)
     when = None if at is None else _instant("--at", at, plugin)
+    if when is not None and chosen == "all":
+        raise CLIError(
+            f"--at={at!r} picks the window containing that day: "
+            "pass --window today, week or month with it (all time has one window)"
+        )
     options = {"window": chosen, "at": when, "segment": segment, "ranking": ranking}
     shown = {
         "board": name,
@@ -155,20 +168,26 @@ def _standing(standing: Standing) -> dict[str, Any]:
     }
 
 
-def _plugin(program: Any) -> Leaderboards:
-    for plugin in program.pm.get_plugins():
-        if isinstance(plugin, Leaderboards):
-            return plugin
-    raise CLIError("the program has no leaderboards plugin")  # pragma: no cover: it registers us
-
-
-def _day(option: str, value: str | None) -> date:
+def _day(option: str, value: str) -> date:
     try:
-        return date.fromisoformat(value or "")
+        return date.fromisoformat(value)
     except ValueError:
         raise CLIError(
             f"{option}={value!r} is not valid: expected a date such as 2026-06-01"
         ) from None
+
+
+def _range(first: str, last: str) -> tuple[date, date]:
+    """The days of ``--from`` and ``--to``, checked here so that the message names them."""
+    start, end = _day("--from", first), _day("--to", last)
+    if end < start:
+        raise CLIError(f"--to={last!r} is not valid: expected a day on or after --from={first!r}")
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise CLIError(
+            f"--to={last!r} is not valid: expected a day at most {MAX_RANGE_DAYS} days "
+            f"after --from={first!r}"
+        )
+    return start, end
 
 
 def _instant(option: str, value: str, plugin: Leaderboards) -> datetime:
@@ -184,7 +203,4 @@ def _period(plugin: Leaderboards, window: Any, when: datetime) -> str:
     """The period a window covers, as people read it: ``2026-W23``, ``2026-06``."""
     if not isinstance(window, str):
         return f"{window[0].isoformat()} to {window[1].isoformat()}"
-    if window not in WINDOWS:
-        return str(window)
-    all_time, day, week, month = plugin.periods(when)
-    return {"all": all_time, "today": day, "week": week, "month": month}[window].split(":")[-1]
+    return plugin.period(window, when).split(":")[-1]  # without the stored prefix

@@ -10,6 +10,7 @@ import attrs
 from advokit import Action, Effect, Standing
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError
+from advokit.core.model import RANKINGS
 
 __all__ = [
     "DEFAULT_KEEP_DAYS",
@@ -22,7 +23,6 @@ __all__ = [
 ]
 
 POINTS_CHANGED = "points.changed"
-RANKINGS = ("competition", "dense", "ordinal")
 WINDOWS = ("all", "today", "week", "month")
 _NAME = r"[a-z][a-z0-9_]{0,62}"
 #: The largest custom range, in days: longer ones should use "all" or a month.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Connection
 from advokit import Action, Effect, EvaluationContext, Standing, Transaction, hookimpl
 from advokit.core import validation as v
 from advokit.core.errors import ConfigurationError, InvalidValue, one_of
+from advokit.core.model import rank_standings
 from advokit.core.registry import Register
 from advokit.core.store import database
 from advokit.core.store import queries as q
@@ -66,7 +68,9 @@ class Leaderboards:
             self.by_kind.setdefault(board.kind, []).append(board)
         self.advokit_evaluates = frozenset(self.by_kind)
         self.advokit_applies = (Score,)
-        self._started: set[str] = set()  # programs whose cursor row exists
+        # The programs whose cursor row exists, by engine: one plugin object may serve
+        # programs on several databases (a simulation's sandbox shares the program's).
+        self._started: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"Leaderboards({', '.join(self.boards)})"
@@ -114,19 +118,22 @@ class Leaderboards:
     @hookimpl
     def advokit_after_commit(self, program: Any, outcomes: Any) -> None:
         """Remember that the program's expiry cursor exists, once a commit made it."""
-        if program.name in self._started:
+        if self._is_started(program):
             return
         c = cursor_t
         with database.transaction(program.engine, write=False) as conn:
             found = conn.execute(sa.select(c.c.program).where(c.c.program == program.name))
             if found.first() is not None:
-                self._started.add(program.name)
+                self._started.setdefault(program.engine, set()).add(program.name)
+
+    def _is_started(self, program: Any) -> bool:
+        return program.name in self._started.get(program.engine, ())
 
     @hookimpl
     def advokit_apply_effect(self, tx: Transaction, effect: Effect) -> bool | None:
         if not isinstance(effect, Score) or effect.board not in self.boards:
             return None
-        if tx.program.name not in self._started:  # until a commit made the cursor
+        if not self._is_started(tx.program):  # until a commit made the cursor
             _start(tx.connection, tx.program.name)
         advocate_id = tx.view.advocate_id(effect.advocate)
         for period in self.periods(effect.at):
@@ -144,6 +151,17 @@ class Leaderboards:
         local = at.astimezone(self.zone).date()
         year, week, _ = local.isocalendar()
         return ("all", f"d:{local.isoformat()}", f"w:{year}-W{week:02d}", f"m:{local:%Y-%m}")
+
+    def period(self, window: str, at: datetime) -> str:
+        """The stored period of ``window`` containing ``at``, in the plugin's time zone.
+
+        ``"all"``, ``"d:2026-06-01"`` (today), ``"w:2026-W23"`` (the week, from
+        Monday) or ``"m:2026-06"`` (the month).
+        """
+        if window not in WINDOWS:
+            raise InvalidValue("window", window, one_of(WINDOWS))
+        all_time, day, week, month = self.periods(at)
+        return {"all": all_time, "today": day, "week": week, "month": month}[window]
 
     # -- expiry
 
@@ -298,19 +316,7 @@ class Leaderboards:
                 .order_by(pop.c.value.desc(), pop.c.reached_at, pop.c.advocate_id)
                 .limit(limit)
             ).all()
-        standings: list[Standing] = []
-        for position, (external_id, shown_name, value) in enumerate(rows, start=1):
-            rank = position
-            if standings and ranking != "ordinal":
-                previous = standings[-1]
-                if previous.value == value:
-                    rank = previous.rank
-                elif ranking == "dense":
-                    rank = previous.rank + 1
-            standings.append(
-                Standing(rank=rank, advocate=external_id, name=shown_name, value=value)
-            )
-        return standings
+        return rank_standings(rows, ranking)
 
     def position(
         self,
@@ -414,8 +420,7 @@ class Leaderboards:
             self._refuse_pruned(window, first, program.clock())
             where.append(t.c.period.between(f"d:{first.isoformat()}", f"d:{last.isoformat()}"))
         elif window in WINDOWS:
-            all_time, day, week, month = self.periods(when)
-            period = {"all": all_time, "today": day, "week": week, "month": month}[window]
+            period = self.period(window, when)
             if window == "today":
                 self._refuse_pruned(window, when.astimezone(self.zone).date(), program.clock())
             where.append(t.c.period == period)

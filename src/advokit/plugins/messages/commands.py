@@ -24,7 +24,7 @@ import click
 import jinja2
 
 from advokit import Advocate
-from advokit.cli import CLIError, current_program
+from advokit.cli import CLIError, current_program, plugin_of
 from advokit.core.errors import one_of
 from advokit.plugins.messages.model import Category, Rendered
 from advokit.plugins.messages.plugin import Messages, advocate_context, template_context
@@ -54,7 +54,7 @@ def check_command(kinds: tuple[str, ...], locales: tuple[str, ...]) -> None:
     Nothing is queued or sent.
     """
     program = current_program()
-    messages = _messages(program)
+    messages = plugin_of(program, Messages)
     templates = messages.templates(program)
     every = templates.kinds()
     for option, asked, known in (
@@ -192,11 +192,3 @@ def preview_command(
                 heading += f": {segments}"
             sections.append(f"--- {heading} ---\n{part.rstrip()}")
     click.echo("\n\n".join(sections))
-
-
-def _messages(program: Any) -> Messages:
-    """The program's messages plugin (the one that registered these commands)."""
-    for plugin in program.pm.get_plugins():
-        if isinstance(plugin, Messages):
-            return plugin
-    raise CLIError(f"program {program.name!r} has no messages plugin")  # pragma: no cover

@@ -21,8 +21,8 @@ from typing import Any
 
 import click
 
-from advokit import HeldAction, Outcome
-from advokit.cli import current_program
+from advokit import HeldAction
+from advokit.cli import current_program, outcome_json, print_table
 
 __all__ = ["review_group"]
 
@@ -56,11 +56,7 @@ def list_command(limit: int, as_json: bool) -> None:
         )
         for item in queue
     ]
-    header = ("KEY", "KIND", "ADVOCATE", "HELD AT", "DEADLINE", "THEN", "REASONS")
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
-    for row in (header, *rows):
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        click.echo("  ".join([*cells, row[-1]]).rstrip())
+    print_table(("KEY", "KIND", "ADVOCATE", "HELD AT", "DEADLINE", "THEN", "REASONS"), rows)
 
 
 def _decision(approve: bool, summary: str) -> click.Command:
@@ -74,7 +70,7 @@ def _decision(approve: bool, summary: str) -> click.Command:
     def decide(key: str, by: str, note: str | None, as_json: bool) -> None:
         outcome = current_program().review(key, approve=approve, reviewer=by, note=note)
         if as_json:
-            click.echo(json.dumps(_outcome(outcome), indent=2, ensure_ascii=False))
+            click.echo(json.dumps(outcome_json(outcome), indent=2, ensure_ascii=False))
             return
         done = "Approved" if approve else "Denied"
         points = f", {outcome.points:+d} points" if outcome.points else ""
@@ -103,16 +99,4 @@ def _held(item: HeldAction) -> dict[str, Any]:
         "held_at": item.held_at.isoformat(),
         "deadline": None if item.deadline is None else item.deadline.isoformat(),
         "default": item.default,
-    }
-
-
-def _outcome(outcome: Outcome) -> dict[str, Any]:
-    return {
-        "key": outcome.key,
-        "kind": outcome.kind,
-        "advocate": outcome.advocate,
-        "status": outcome.status.value,
-        "effects": len(outcome.effects),
-        "points": outcome.points,
-        "reasons": list(outcome.reasons),
     }

@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from advokit.cli import CLIError, current_program
+from advokit.cli import CLIError, current_program, print_table
 from advokit.plugins.rewards.model import IssuedReward, RewardState, Transition
 
 __all__ = ["rewards_group"]
@@ -70,11 +70,7 @@ def list_command(
         )
         for r in found
     ]
-    header = ("KEY", "ADVOCATE", "KIND", "AMOUNT", "STATE", "TRIES", "ERROR")
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
-    for row in (header, *rows):
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        click.echo("  ".join([*cells, row[-1]]).rstrip())
+    print_table(("KEY", "ADVOCATE", "KIND", "AMOUNT", "STATE", "TRIES", "ERROR"), rows)
 
 
 @rewards_group.command("show")

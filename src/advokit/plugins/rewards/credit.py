@@ -89,6 +89,7 @@ class StoreCredit(ByKind):
                 name=CREDITED,
                 required={"reward": str, "amount": int},
                 description="A store-credit reward was credited to the advocate's account.",
+                by_worker=True,  # by fulfilment: a simulation issues rewards, fulfils none
             )
         )
         register(
@@ -96,6 +97,7 @@ class StoreCredit(ByKind):
                 name=CREDIT_REVERSED,
                 required={"reward": str, "credit": str},
                 description="A reversed store-credit reward's credit was taken back.",
+                by_worker=True,
             )
         )
 
