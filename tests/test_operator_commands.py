@@ -1182,15 +1182,16 @@ def test_simulate_reads_the_program_page_by_page_in_short_transactions(
     )
     who = ("c0", "c1", "c2")
     program.enroll_many([Advocate(external_id=w) for w in who])
-    # three actions at each instant: pages of four split them, ties and all
-    for hour in range(5):
+    # three actions at each instant: pages of four split them, ties and all; recorded
+    # latest first (an import of a file sorted newest first), so that the order of the
+    # ids is not the order of the times
+    advokit_clock.set(MAY + timedelta(days=1))
+    for hour in reversed(range(5)):
         at = MAY + timedelta(hours=9 + hour)
-        advokit_clock.set(at)
         program.record_many(
             Action(kind="review.posted", advocate=w, key=f"r-{hour}-{w}", occurred_at=at)
             for w in who
         )
-    advokit_clock.set(MAY + timedelta(days=1))
     monkeypatch.setattr(simulation, "PAGE", 4)
     path = parse_url(program.database_url).database
     busy: list[int] = []
@@ -1203,8 +1204,15 @@ def test_simulate_reads_the_program_page_by_page_in_short_transactions(
             busy.append(other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
         record(*args)
 
-    monkeypatch.setattr(simulation, "_record", checkpointing)
+    replayed: list[datetime] = []
+
+    def in_order(sandbox: Program, batch: list[Action], *args: Any) -> None:
+        replayed.extend(action.occurred_at for action in batch)
+        checkpointing(sandbox, batch, *args)
+
+    monkeypatch.setattr(simulation, "_record", in_order)
     backtest = simulate(program, MAY, MAY + timedelta(days=1), ticks="none")
+    assert replayed == sorted(replayed) and len(replayed) == 15
     assert busy == [0] * 5  # one batch per instant
     assert backtest.replay.actions == 15  # each action once: none skipped, none twice
     assert backtest.simulated == backtest.actual

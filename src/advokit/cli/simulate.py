@@ -48,7 +48,11 @@ __all__ = ["simulate_command"]
     show_default=True,
     help="How many advocates the rankings list.",
 )
-@click.option("--keep", metavar="PATH", help="Keep the simulated database in this new file.")
+@click.option(
+    "--keep",
+    metavar="PATH",
+    help="Keep the simulated database in this new file (deleted if the simulation fails).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def simulate_command(
     start: str, end: str, ticks: str, window_only: bool, top: int, keep: str | None, as_json: bool

@@ -50,11 +50,12 @@ observers are not called.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +84,8 @@ TICKS: Mapping[str, timedelta | None] = {
 BATCH = 500
 #: Rows read from the program's database in one (short) transaction.
 PAGE = 10_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 #: What the ledger's entry types are called in a summary's totals.
 _TOTALS = {"award": "awarded", "reverse": "reversed", "deduct": "spent", "expire": "expired"}
 # At one instant the tick comes first, then the actions, then a person's decisions.
@@ -220,7 +223,15 @@ def simulate(
         try:
             _prepare(sandbox)
             _copy_reference_data(program, sandbox)
-            counts = _replay(program, sandbox, start, end, history=history, every=TICKS[ticks])
+            counts = _replay(
+                program,
+                sandbox,
+                start,
+                end,
+                history=history,
+                every=TICKS[ticks],
+                scratch=folder / "replay-order.db",
+            )
             simulated = summarise(sandbox, start, end, top=top)
         finally:
             sandbox.close()
@@ -311,6 +322,7 @@ def _replay(
     *,
     history: bool,
     every: timedelta | None,
+    scratch: Path,
 ) -> dict[str, Any]:
     """Record the program's actions, decisions and ticks in the sandbox, in time order."""
     clock = sandbox.clock
@@ -328,7 +340,7 @@ def _replay(
     # no tick after the program's now: what the program did is known up to then
     bound = min(end, program.clock())
     pending = _Pending(_decisions(program, end), every, bound)
-    for row in _actions(program, start if not history else None, end):
+    for row in _actions(program, start if not history else None, end, scratch):
         pending.begin(row.occurred_at)
         if batch and (row.occurred_at != batch[0].occurred_at or len(batch) >= BATCH):
             flush()
@@ -442,14 +454,19 @@ class _Pending:
                 yield decision[0], _DECISION, decision[1]
 
 
-def _actions(program: Program, start: datetime | None, end: datetime) -> Iterator[Any]:
+def _actions(
+    program: Program, start: datetime | None, end: datetime, scratch: Path
+) -> Iterator[Any]:
     """The recorded actions before ``end`` (from ``start``), in the order they occurred.
 
-    Read a page at a time, each page in a short transaction of its own (one
-    transaction for the whole replay would keep SQLite from checkpointing its
-    WAL, PostgreSQL from vacuuming, for minutes), after the ``(occurred_at,
-    id)`` of the page before: the order of the pages is the order of the rows,
-    ties included. Only the actions there were when the replay began are read.
+    Every read is a short transaction of its own: one transaction for the
+    whole replay would keep SQLite from checkpointing its WAL, PostgreSQL from
+    vacuuming, for minutes. And no read needs an index the program's tables
+    lack: the ``(occurred_at, id)`` of every action to replay is first copied,
+    a page of the primary key at a time, into a SQLite file of the
+    simulation's own (``scratch``), which sorts them; the actions are then
+    read back by id, PAGE ids at a time, in that order, ties included. Only
+    the actions there were when the replay began are read.
     """
     t, a = q.actions_t, q.advocates_t
     where = [t.c.program == program.name, t.c.occurred_at < end]
@@ -459,24 +476,36 @@ def _actions(program: Program, start: datetime | None, end: datetime) -> Iterato
         newest = conn.execute(sa.select(sa.func.max(t.c.id)).where(*where)).scalar()
     if newest is None:
         return
-    query = (
-        sa.select(t.c.id, t.c.kind, t.c.key, t.c.occurred_at, t.c.data, a.c.external_id)
-        .join(a, a.c.id == t.c.advocate_id)
-        .where(*where, t.c.id <= newest)
-        .order_by(t.c.occurred_at, t.c.id)
-        .limit(PAGE)
-    )
-    page = query
-    while True:
-        with database.transaction(program.engine, write=False) as conn:
-            rows = conn.execute(page).all()
-        yield from rows
-        if len(rows) < PAGE:
-            return
-        at, last = rows[-1].occurred_at, rows[-1].id
-        page = query.where(
-            sa.or_(t.c.occurred_at > at, sa.and_(t.c.occurred_at == at, t.c.id > last))
+    order = sqlite3.connect(scratch)
+    try:
+        order.execute("CREATE TABLE replay_order (at INTEGER NOT NULL, id INTEGER PRIMARY KEY)")
+        keys = sa.select(t.c.id, t.c.occurred_at).where(*where, t.c.id <= newest)
+        last = None
+        while True:
+            page = keys if last is None else keys.where(t.c.id > last)
+            with database.transaction(program.engine, write=False) as conn:
+                rows = conn.execute(page.order_by(t.c.id).limit(PAGE)).all()
+            order.executemany(
+                "INSERT INTO replay_order VALUES (?, ?)",
+                [((row.occurred_at - _EPOCH) // _MICROSECOND, row.id) for row in rows],
+            )
+            if len(rows) < PAGE:
+                break
+            last = rows[-1].id
+        order.execute("CREATE INDEX replay_order_at ON replay_order (at, id)")
+        order.commit()
+        query = (
+            sa.select(t.c.id, t.c.kind, t.c.key, t.c.occurred_at, t.c.data, a.c.external_id)
+            .join(a, a.c.id == t.c.advocate_id)
+            .where(t.c.id.in_(sa.bindparam("ids", expanding=True)))
         )
+        ordered = order.execute("SELECT id FROM replay_order ORDER BY at, id")
+        while ids := [id_ for (id_,) in ordered.fetchmany(PAGE)]:
+            with database.transaction(program.engine, write=False) as conn:
+                found = {row.id: row for row in conn.execute(query, {"ids": ids})}
+            yield from (found[id_] for id_ in ids if id_ in found)  # erased meanwhile: gone
+    finally:
+        order.close()
 
 
 def _decisions(program: Program, end: datetime) -> list[tuple[datetime, Any]]:
