@@ -11,7 +11,6 @@ import json
 import secrets
 import sqlite3
 import sys
-import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -33,6 +32,7 @@ from advokit.core.simulation import simulate
 from advokit.core.store.database import parse_url
 from advokit.plugins.points import Cap, Points, PointsRule
 from advokit.plugins.rewards import Rewards, StoreCredit
+from helpers import write_module
 from test_cli import _isolated_env, _single_error_line
 
 # --------------------------------------------------------------------------- programs
@@ -163,7 +163,6 @@ def _write(workdir: Path, template: str, url: str | None = None, **values: Any) 
     """Write a new program module into the current directory; returns its name."""
     prefix = "club" if template is CLUB else "shop"
     name = f"{prefix}_{secrets.token_hex(4)}"
-    sys.path.insert(0, str(workdir))  # as --program does (the workdir fixture restores it)
     return _rewrite(
         workdir, name, template, url or f"sqlite:///{workdir / (name + '.db')}", **values
     )
@@ -171,9 +170,7 @@ def _write(workdir: Path, template: str, url: str | None = None, **values: Any) 
 
 def _rewrite(workdir: Path, name: str, template: str, url: str, **values: Any) -> str:
     """(Re)write module ``name``: the next ``--program`` imports it afresh."""
-    (workdir / f"{name}.py").write_text(textwrap.dedent(template.format(url=url, **values)))
-    sys.modules.pop(name, None)
-    return name
+    return write_module(workdir, name, template, url=url, **values)
 
 
 @attrs.frozen
