@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import sqlalchemy as sa
@@ -130,10 +130,36 @@ def _caps(value: Any) -> Mapping[str, float]:
     return MappingProxyType({**DEFAULT_CAPS, **value})
 
 
+class _Weights:
+    """What both sets of weights do: check, and normalise, their components."""
+
+    __slots__ = ()
+    #: the names of the weighted components (fields of the subclass)
+    COMPONENTS: ClassVar[tuple[str, ...]]
+
+    def _check(self, days: str) -> None:
+        """Check the weights and the span field named ``days``."""
+        owner = type(self).__name__
+        _check_weights(owner, self.given())
+        span = getattr(self, days)
+        if not _finite(span) or span <= 0:
+            raise ConfigurationError(f"{owner}.{days}", span, "days above 0")
+
+    def given(self) -> dict[str, float]:
+        """The weights as given."""
+        return {name: getattr(self, name) for name in self.COMPONENTS}
+
+    def weights(self) -> dict[str, float]:
+        """Each component's share, adding up to 1."""
+        return _normalised(self.given())
+
+
 @attrs.frozen(kw_only=True)
-class BrandWeights:
+class BrandWeights(_Weights):
     """The Brand Advocacy Index's component weights (any scale: they are
     normalised to add up to 1) and the span that counts as "active"."""
+
+    COMPONENTS: ClassVar[tuple[str, ...]] = BRAND_COMPONENTS
 
     nps: float = 0.25
     referred: float = 0.15
@@ -147,16 +173,7 @@ class BrandWeights:
     active_days: float = 90
 
     def __attrs_post_init__(self) -> None:
-        _check_weights("BrandWeights", self.given())
-        if not _finite(self.active_days) or self.active_days <= 0:
-            raise ConfigurationError("BrandWeights.active_days", self.active_days, "days above 0")
-
-    def given(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in BRAND_COMPONENTS}
-
-    def weights(self) -> dict[str, float]:
-        """Each component's share of the index, adding up to 1."""
-        return _normalised(self.given())
+        self._check("active_days")
 
 
 def _brand(value: Any) -> BrandWeights:
@@ -166,7 +183,7 @@ def _brand(value: Any) -> BrandWeights:
 
 
 @attrs.frozen(kw_only=True)
-class AdvocacyWeights:
+class AdvocacyWeights(_Weights):
     """How the Customer Advocacy Score weighs and normalises its components.
 
     Pass as ``Scoring(advocacy=AdvocacyWeights(...))``. Weights are 0 or more,
@@ -184,6 +201,8 @@ class AdvocacyWeights:
         brand: the Brand Advocacy Index's weights.
     """
 
+    COMPONENTS: ClassVar[tuple[str, ...]] = COMPONENTS
+
     nps: float = 0.25
     referrals_sent: float = 0.10
     referrals_converted: float = 0.15
@@ -198,20 +217,9 @@ class AdvocacyWeights:
     brand: BrandWeights = attrs.field(factory=BrandWeights, converter=_brand)
 
     def __attrs_post_init__(self) -> None:
-        _check_weights("AdvocacyWeights", self.given())
-        if not _finite(self.horizon_days) or self.horizon_days <= 0:
-            raise ConfigurationError(
-                "AdvocacyWeights.horizon_days", self.horizon_days, "days above 0"
-            )
+        self._check("horizon_days")
         if not isinstance(self.survey, str) or not self.survey:
             raise ConfigurationError("AdvocacyWeights.survey", self.survey, "a survey name")
-
-    def given(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in COMPONENTS}
-
-    def weights(self) -> dict[str, float]:
-        """Each component's share of the score, adding up to 1."""
-        return _normalised(self.given())
 
 
 def weights_of(settings: ScoringSettings) -> AdvocacyWeights:
