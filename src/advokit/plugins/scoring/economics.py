@@ -227,22 +227,19 @@ class ReferralFunnel(Scorer):
                 "converted->rewarded": _rate(rewarded, converted),
                 "attributed->voided": _rate(voided, attributed),
             }
-            return Score(
-                name=self.name,
-                value=converted * 100 / attributed if attributed else None,
-                n=attributed,
-                unit="%",
+            return self.share(
+                scope,
+                converted,
+                attributed,
                 counts={
                     "attributed": attributed,
                     "converted": converted,
                     "rewarded": rewarded,
                     "voided": voided,
                 },
-                inputs=scope.inputs(),
-                interval=wilson(converted, attributed),
                 period=day,
                 details={"rates": rates},
-                missing=() if attributed else ("no referral attributed in the window",),
+                missing="no referral attributed in the window",
             )
 
         return by_period(scope, rows, make, 5)

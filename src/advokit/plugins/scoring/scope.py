@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from advokit.core.errors import InvalidValue, UnknownName, one_of
 from advokit.core.store import queries as q
 from advokit.plugins.scoring import sql
-from advokit.plugins.scoring.model import PERIODS, Score, Window, period_index, trend
+from advokit.plugins.scoring.model import PERIODS, Score, Window, period_index, trend, wilson
 from advokit.plugins.scoring.segments import Segment
 
 if TYPE_CHECKING:
@@ -215,6 +215,22 @@ class Scorer:
 
     def compute(self, scope: Scope) -> Score:
         raise NotImplementedError
+
+    def share(self, scope: Scope, hits: int, n: int, *, missing: str, **fields: Any) -> Score:
+        """A share of ``n`` in %, with its Wilson interval: ``missing`` says why when n is 0.
+
+        ``fields`` are the Score's others (``counts``, ``period``, ``details``...).
+        """
+        return Score(
+            name=self.name,
+            value=hits * 100 / n if n else None,
+            n=n,
+            unit="%",
+            inputs=scope.inputs(),
+            interval=wilson(hits, n),
+            missing=() if n else (missing,),
+            **fields,
+        )
 
 
 def _segment(program: Program, segment: str | Segment | None) -> Segment | None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from advokit.core.errors import InvalidValue
 from advokit.core.store import queries as q
 from advokit.plugins.scoring.features import answer_score, latest_answers, survey_name
-from advokit.plugins.scoring.model import Z95, Interval, Score, wilson
+from advokit.plugins.scoring.model import Z95, Interval, Score
 from advokit.plugins.scoring.scope import Scope, Scorer, by_period
 from advokit.plugins.scoring.sql import count_where
 
@@ -112,16 +112,13 @@ class CSAT(Scorer):
 
         def make(row: Any, day: date | None) -> Score:
             _, n, satisfied = row
-            return Score(
-                name=self.name,
-                value=satisfied * 100 / n if n else None,
-                n=n,
-                unit="%",
+            return self.share(
+                scope,
+                satisfied,
+                n,
                 counts={"satisfied": satisfied, "unsatisfied": n - satisfied},
-                inputs=scope.inputs(),
-                interval=wilson(satisfied, n),
                 period=day,
-                missing=() if n else ("no survey.answered actions for this survey",),
+                missing="no survey.answered actions for this survey",
             )
 
         return by_period(scope, rows, make, 3)
@@ -141,16 +138,13 @@ class RepeatPurchaseRate(Scorer):
 
         def make(row: Any, day: date | None) -> Score:
             _, n, repeat = row
-            return Score(
-                name=self.name,
-                value=repeat * 100 / n if n else None,
-                n=n,
-                unit="%",
+            return self.share(
+                scope,
+                repeat,
+                n,
                 counts={"customers": n, "repeat": repeat},
-                inputs=scope.inputs(),
-                interval=wilson(repeat, n),
                 period=day,
-                missing=() if n else ("no purchase.completed actions",),
+                missing="no purchase.completed actions",
             )
 
         return by_period(scope, rows, make, 3, whole[0] if whole else None)

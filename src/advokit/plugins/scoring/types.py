@@ -30,7 +30,7 @@ from advokit.core.errors import ConfigurationError, InvalidValue, UnknownName
 from advokit.core.store import queries as q
 from advokit.plugins.referrals.tables import referrals_t
 from advokit.plugins.scoring.features import answer_score, survey_name
-from advokit.plugins.scoring.model import Score, wilson
+from advokit.plugins.scoring.model import Score
 from advokit.plugins.scoring.scope import Scope, Scorer
 from advokit.plugins.scoring.segments import Condition
 
@@ -363,20 +363,17 @@ class AdvocateTypes(Scorer):
         n = sum(row[-1] for row in rows)
         per_type = [sum(row[-1] for row in rows if row[i]) for i in range(len(types))]
         typed = sum(row[-1] for row in rows if any(row[:-1]))
-        return Score(
-            name=self.name,
-            value=typed * 100 / n if n else None,
-            n=n,
-            unit="%",
+        return self.share(
+            scope,
+            typed,
+            n,
             counts={
                 **dict(zip(types, per_type, strict=True)),
                 "typed": typed,
                 "untyped": n - typed,
             },
-            inputs=scope.inputs(),
-            interval=wilson(typed, n),
             details={"rules": {name: str(kind.rule) for name, kind in types.items()}},
-            missing=() if n else ("no advocates in the population",),
+            missing="no advocates in the population",
         )
 
 

@@ -23,7 +23,7 @@ from advokit.core.errors import InvalidValue
 from advokit.core.store import queries as q
 from advokit.core.store.types import UTCDateTime
 from advokit.plugins.scoring.features import answer_score, survey_name
-from advokit.plugins.scoring.model import Score, mean_interval, wilson
+from advokit.plugins.scoring.model import Score, mean_interval
 from advokit.plugins.scoring.scope import Scope, Scorer, by_period
 from advokit.plugins.scoring.sql import days_after, days_between
 
@@ -268,19 +268,16 @@ class AdvocacyConversion(Scorer):
 
         def make(row: Any, day: date | None) -> Score:
             _, n, yes, incomplete = row
-            return Score(
-                name=self.name,
-                value=yes * 100 / n if n else None,
-                n=n,
-                unit="%",
+            return self.share(
+                scope,
+                yes,
+                n,
                 counts={"qualified": n, "converted": yes},
-                inputs=scope.inputs(),
-                interval=wilson(yes, n),
                 label=population,
                 period=day,
                 # their N days are not over yet (by the clock): they may still convert
                 details={"incomplete": incomplete} if n else {},
-                missing=() if n else (f"{absent} in the window",),
+                missing=f"{absent} in the window",
             )
 
         return by_period(scope, rows, make, 4)
