@@ -54,23 +54,24 @@ def _profile(program: Any, external_id: str, limit: int) -> dict[str, Any]:
     """Everything shown, as JSON values; the tier and badges only with their plugins."""
     import sqlalchemy as sa
 
+    from advokit.core.errors import UnknownAdvocate
     from advokit.core.store import database
     from advokit.core.store import queries as q
 
-    advocate = program.advocate(external_id)  # an unknown advocate: UnknownAdvocate
     a, b = q.advocates_t, q.balances_t
     with database.transaction(program.engine, write=False) as conn:
-        enrolled_at, updated_at = conn.execute(
-            sa.select(a.c.enrolled_at, a.c.updated_at).where(
-                a.c.program == program.name, a.c.external_id == external_id
-            )
-        ).one()
+        row = conn.execute(
+            sa.select(a).where(a.c.program == program.name, a.c.external_id == external_id)
+        ).one_or_none()
+        if row is None:
+            raise UnknownAdvocate(external_id, program.name)
         balances = conn.execute(
             sa.select(b.c.account, b.c.balance, b.c.earned)
-            .join(a, a.c.id == b.c.advocate_id)
-            .where(a.c.program == program.name, a.c.external_id == external_id)
+            .where(b.c.advocate_id == row.id)
             .order_by(b.c.account)
         ).all()
+    advocate = q.advocate_from_row(row)
+    enrolled_at, updated_at = row.enrolled_at, row.updated_at
     shown: dict[str, Any] = {
         "advocate": advocate.external_id,
         "kind": advocate.kind.value,
