@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -41,6 +41,9 @@ from advokit.importing.columns import ACTIONS, parse_map
 from advokit.importing.lookup import by_email, email_key
 from advokit.importing.report import Reject, RejectLog, Summary
 from advokit.importing.source import open_source
+
+if TYPE_CHECKING:
+    from advokit.core.program import Program
 
 __all__ = ["ActionRow", "import_actions"]
 
@@ -111,7 +114,7 @@ def _missing(fields: Collection[str], *, kind_given: bool) -> str | None:
 
 
 def import_actions(
-    program: Any,
+    program: Program,
     path: str | Path,
     *,
     mapping: Iterable[str] = (),

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -37,6 +37,9 @@ from advokit.importing.columns import ADVOCATES, parse_map
 from advokit.importing.lookup import by_email, by_external_id, email_key
 from advokit.importing.report import Reject, RejectLog, Summary
 from advokit.importing.source import open_source
+
+if TYPE_CHECKING:
+    from advokit.core.program import Program
 
 __all__ = ["AdvocateRow", "import_advocates", "merge"]
 
@@ -146,7 +149,7 @@ def _missing(fields: Collection[str]) -> str | None:
 
 
 def import_advocates(
-    program: Any,
+    program: Program,
     path: str | Path,
     *,
     mapping: Iterable[str] = (),
